@@ -1,0 +1,183 @@
+//! Who is calling. Credentials are tried in a fixed order — session cookie (UI), Bearer JWT (OIDC),
+//! `X-API-Key`, then the dev headers (only with `--dev-mode`) — and the first one present decides:
+//! a present but bad credential is a 401, never a fall-through to the next kind.
+
+pub mod api_key;
+pub mod oidc;
+pub mod password;
+pub mod session;
+
+use axum::http::HeaderMap;
+use nightowl_api::Role;
+use uuid::Uuid;
+
+use crate::db;
+use crate::state::AppState;
+use crate::tenancy::{self, Tenant};
+
+/// Name of the session cookie set by the local login.
+pub const SESSION_COOKIE: &str = "nightowl_session";
+/// Dev-mode header naming the tenant.
+pub const DEV_TENANT_HEADER: &str = "x-nightowl-dev-tenant";
+/// Dev-mode header naming the role (defaults to admin).
+pub const DEV_ROLE_HEADER: &str = "x-nightowl-dev-role";
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub tenant: Tenant,
+    pub role: Role,
+    pub actor: Actor,
+    /// Narrowing of the role (API keys only); see `nightowl_api::admin::API_KEY_SCOPES`.
+    pub scopes: Vec<String>,
+}
+
+/// What kind of caller it is.
+#[derive(Debug, Clone)]
+pub enum Actor {
+    User { id: Uuid, email: String },
+    ApiKey { id: Uuid, prefix: String },
+    Dev,
+}
+
+impl Principal {
+    /// `user`, `api_key` or `dev`.
+    pub fn actor_type(&self) -> &'static str {
+        match self.actor {
+            Actor::User { .. } => "user",
+            Actor::ApiKey { .. } => "api_key",
+            Actor::Dev => "dev",
+        }
+    }
+
+    /// User or key id.
+    pub fn actor_id(&self) -> Option<Uuid> {
+        match &self.actor {
+            Actor::User { id, .. } | Actor::ApiKey { id, .. } => Some(*id),
+            Actor::Dev => None,
+        }
+    }
+
+    /// A human-readable name for logs, history and audit: e-mail, `key:<prefix>` or `dev`.
+    pub fn label(&self) -> String {
+        match &self.actor {
+            Actor::User { email, .. } => email.clone(),
+            Actor::ApiKey { prefix, .. } => format!("key:{prefix}"),
+            Actor::Dev => "dev".to_owned(),
+        }
+    }
+
+    /// Whether the principal's scopes allow a request with this method.
+    pub fn scope_allows(&self, method: &axum::http::Method) -> bool {
+        self.scopes.is_empty() || (self.scopes.iter().any(|s| s == "read") && method.is_safe())
+    }
+}
+
+/// Why a request could not be authenticated. Every variant answers 401.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("no credentials: send X-API-Key, a Bearer token or a session cookie")]
+    Missing,
+    #[error("invalid credentials")]
+    Invalid,
+    #[error("API key expired")]
+    Expired,
+    #[error("API key revoked")]
+    Revoked,
+    #[error("session expired or signed out")]
+    SessionExpired,
+    #[error("user is deactivated")]
+    Deactivated,
+    #[error("token rejected: {0}")]
+    Token(String),
+    #[error("tenant {0:?} does not exist")]
+    UnknownTenant(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for AuthError {
+    fn from(err: sqlx::Error) -> Self {
+        AuthError::Internal(err.into())
+    }
+}
+
+impl AuthError {
+    /// Stable error code for the JSON body.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AuthError::Missing => "unauthenticated",
+            AuthError::Invalid => "invalid_credentials",
+            AuthError::Expired => "api_key_expired",
+            AuthError::Revoked => "api_key_revoked",
+            AuthError::SessionExpired => "session_expired",
+            AuthError::Deactivated => "user_deactivated",
+            AuthError::Token(_) => "invalid_token",
+            AuthError::UnknownTenant(_) => "unknown_tenant",
+            AuthError::Internal(_) => "internal",
+        }
+    }
+}
+
+/// Authenticates a request from its headers.
+pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal, AuthError> {
+    if let Some(token) = session::cookie_value(headers) {
+        return session::authenticate(state, &token).await;
+    }
+    if let Some(value) = headers.get(axum::http::header::AUTHORIZATION) {
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .ok_or(AuthError::Invalid)?;
+        let oidc = state
+            .oidc
+            .as_ref()
+            .ok_or_else(|| AuthError::Token("OIDC is not configured".into()))?;
+        return oidc::authenticate(state, oidc, token.trim()).await;
+    }
+    if let Some(value) = headers.get("x-api-key") {
+        let key = value.to_str().map_err(|_| AuthError::Invalid)?;
+        return api_key::authenticate(state, key).await;
+    }
+    if state.config.dev_mode
+        && let Some(slug) = headers.get(DEV_TENANT_HEADER).and_then(|v| v.to_str().ok())
+    {
+        let tenant = tenancy::find_tenant(&state.db, slug)
+            .await?
+            .ok_or_else(|| AuthError::UnknownTenant(slug.to_owned()))?;
+        let role = match headers.get(DEV_ROLE_HEADER) {
+            Some(v) => v.to_str().ok().and_then(Role::parse).ok_or(AuthError::Invalid)?,
+            None => Role::Admin,
+        };
+        return Ok(Principal {
+            tenant,
+            role,
+            actor: Actor::Dev,
+            scopes: Vec::new(),
+        });
+    }
+    Err(AuthError::Missing)
+}
+
+/// Resolves a signed-in user of `tenant` to a principal, refusing deactivated users.
+async fn user_principal(state: &AppState, tenant: Tenant, user_id: Uuid) -> Result<Principal, AuthError> {
+    let mut tx = db::begin_tenant(&state.db, &tenant.slug, "auth").await?;
+    let user = db::users::get(&mut tx, user_id)
+        .await?
+        .ok_or(AuthError::Invalid)?;
+    tx.commit().await?;
+    if !user.is_active {
+        return Err(AuthError::Deactivated);
+    }
+    let role = Role::parse(&user.role).ok_or(AuthError::Invalid)?;
+    Ok(Principal {
+        tenant,
+        role,
+        actor: Actor::User {
+            id: user.id,
+            email: user.email,
+        },
+        scopes: Vec::new(),
+    })
+}

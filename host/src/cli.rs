@@ -1,0 +1,239 @@
+//! The command line: `serve`, `api`, `worker`, `migrate`, tenant and key administration, seeding.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use nightowl_api::Role;
+use sqlx::PgPool;
+
+use crate::clock::SystemClock;
+use crate::config::Config;
+use crate::state::AppState;
+use crate::tenancy::{self, Slug};
+use crate::{auth, db, seed, telemetry};
+
+/// NightOwl: alert intake, knowledge base and on-call escalation.
+#[derive(Debug, Parser)]
+#[command(name = "nightowl", version)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to run.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// HTTP API, web UI and background workers in one process (the single-node default).
+    Serve,
+    /// HTTP API only (scale out: N stateless replicas).
+    Api,
+    /// Background workers only (escalation, notifications, handoffs).
+    Worker,
+    /// Apply pending migrations to the global schema and every tenant schema.
+    Migrate,
+    /// Tenant administration.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// API key administration.
+    #[command(subcommand)]
+    Apikey(ApikeyCommand),
+    /// Create the development tenant `acme` with users and services, if missing (idempotent).
+    Seed(SeedArgs),
+    /// Drop and re-create the demo tenant `acme` with a full data set (destructive).
+    SeedDemo(SeedArgs),
+}
+
+/// Tenant subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant: its schema, migrations and registry row.
+    Create {
+        /// Slug: ^[a-z][a-z0-9_]{1,30}$ (also names the schema tenant_<slug>).
+        slug: String,
+        /// Display name (defaults to the slug).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List tenants.
+    List,
+}
+
+/// API key subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ApikeyCommand {
+    /// Create an API key and print it (once).
+    Create {
+        /// Tenant slug.
+        #[arg(long)]
+        tenant: String,
+        /// admin, manager, engineer or readonly.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// A name to recognise the key by.
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+}
+
+/// Options of the seed commands.
+#[derive(Debug, clap::Args)]
+pub struct SeedArgs {
+    /// Password for the seeded admin (alice@acme.example); a random one is generated and printed when
+    /// absent.
+    #[arg(long, env = "NIGHTOWL_SEED_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| format!("unknown role {s:?}"))
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = cli.config;
+    telemetry::init(&config);
+    let pool = db::connect(&config)
+        .await
+        .with_context(|| format!("connecting to PostgreSQL at {}", redact(&config.database_url)))?;
+    match cli.command {
+        Command::Serve => serve(config, pool, true, true).await,
+        Command::Api => serve(config, pool, true, false).await,
+        Command::Worker => serve(config, pool, false, true).await,
+        Command::Migrate => {
+            let n = db::migrate::migrate_all(&pool, &config.database_url).await?;
+            println!("migrated the global schema and {n} tenant schema(s)");
+            Ok(())
+        }
+        Command::Tenant(TenantCommand::Create { slug, name }) => {
+            db::migrate::migrate_global(&config.database_url).await?;
+            let slug = Slug::parse(&slug)?;
+            let name = name.unwrap_or_else(|| slug.to_string());
+            let tenant = tenancy::create_tenant(&pool, &config.database_url, &slug, &name).await?;
+            println!(
+                "created tenant {} ({}) in schema {}",
+                tenant.slug,
+                tenant.id,
+                tenant.slug.schema()
+            );
+            Ok(())
+        }
+        Command::Tenant(TenantCommand::List) => {
+            for t in tenancy::list_tenants(&pool).await? {
+                println!("{}\t{}\t{}", t.slug, t.id, t.name);
+            }
+            Ok(())
+        }
+        Command::Apikey(ApikeyCommand::Create { tenant, role, name }) => {
+            let tenant = tenancy::find_tenant(&pool, &tenant)
+                .await?
+                .with_context(|| format!("no tenant {tenant:?}"))?;
+            let key = create_api_key(&pool, &tenant, role, &name).await?;
+            println!("{key}");
+            eprintln!("store this key now: it is not shown again");
+            Ok(())
+        }
+        Command::Seed(args) => {
+            db::migrate::migrate_global(&config.database_url).await?;
+            seed::seed(&pool, &config.database_url, args.admin_password.as_deref())
+                .await?
+                .print();
+            Ok(())
+        }
+        Command::SeedDemo(args) => {
+            db::migrate::migrate_global(&config.database_url).await?;
+            seed::seed_demo(&pool, &config.database_url, args.admin_password.as_deref())
+                .await?
+                .print();
+            Ok(())
+        }
+    }
+}
+
+/// Creates a key directly (CLI and seed); returns the raw key.
+pub async fn create_api_key(
+    pool: &PgPool,
+    tenant: &tenancy::Tenant,
+    role: Role,
+    name: &str,
+) -> anyhow::Result<String> {
+    let generated = auth::api_key::generate();
+    let mut conn = pool.acquire().await?;
+    db::api_keys::create(
+        &mut conn,
+        db::api_keys::NewKey {
+            tenant_id: tenant.id,
+            name,
+            key_hash: &generated.hash,
+            prefix: &generated.prefix,
+            role,
+            scopes: &[],
+            expires_at: None,
+            created_by: Some("cli"),
+        },
+    )
+    .await?;
+    Ok(generated.raw)
+}
+
+async fn serve(config: Config, pool: PgPool, http: bool, workers: bool) -> anyhow::Result<()> {
+    if config.migrate_on_start {
+        let n = db::migrate::migrate_all(&pool, &config.database_url).await?;
+        tracing::info!(tenants = n, "migrations applied");
+    }
+    if config.dev_mode {
+        tracing::warn!("dev mode is on: X-NightOwl-Dev-* headers authenticate without credentials");
+    }
+    let listen = config.listen;
+    let state = AppState::new(config, pool, Arc::new(SystemClock))?;
+    if workers {
+        // The escalation, notification and handoff workers join here as they are built; until then a
+        // `worker` process only keeps its place in a deployment.
+        tracing::info!("worker started (no background jobs are defined yet)");
+    }
+    if http {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("binding {listen}"))?;
+        tracing::info!(%listen, "serving HTTP");
+        axum::serve(
+            listener,
+            crate::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    } else {
+        shutdown_signal().await;
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM (Kubernetes' stop signal).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}

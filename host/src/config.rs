@@ -1,0 +1,156 @@
+//! Runtime configuration: one struct, every field settable by flag or `NIGHTOWL_*` variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use nightowl_api::Role;
+
+/// Settings shared by every subcommand. `.env.example` documents the same variables.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// PostgreSQL connection URL (the source of truth).
+    #[arg(
+        long,
+        global = true,
+        env = "NIGHTOWL_DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/nightowl"
+    )]
+    pub database_url: String,
+
+    /// Maximum PostgreSQL connections this process opens.
+    #[arg(
+        long,
+        global = true,
+        env = "NIGHTOWL_DATABASE_MAX_CONNECTIONS",
+        default_value_t = 20
+    )]
+    pub database_max_connections: u32,
+
+    /// Redis URL for the dedup cache and cross-replica events. Optional: without it (or while it is down)
+    /// NightOwl works from PostgreSQL alone and /readyz reports "degraded".
+    #[arg(long, global = true, env = "NIGHTOWL_REDIS_URL")]
+    pub redis_url: Option<String>,
+
+    /// Address the HTTP server listens on.
+    #[arg(
+        long,
+        global = true,
+        env = "NIGHTOWL_LISTEN",
+        default_value = "127.0.0.1:8080"
+    )]
+    pub listen: SocketAddr,
+
+    /// Maximum request body size in bytes.
+    #[arg(long, global = true, env = "NIGHTOWL_BODY_LIMIT_BYTES", default_value_t = 1024 * 1024)]
+    pub body_limit_bytes: usize,
+
+    /// Seconds before a request is answered with 408.
+    #[arg(
+        long,
+        global = true,
+        env = "NIGHTOWL_REQUEST_TIMEOUT_SECS",
+        default_value_t = 30
+    )]
+    pub request_timeout_secs: u64,
+
+    /// Origins allowed to call the API from a browser (comma separated). Empty: same origin only.
+    #[arg(long, global = true, env = "NIGHTOWL_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
+    /// OIDC issuer URL. When set, `Authorization: Bearer <JWT>` is accepted.
+    #[arg(long, global = true, env = "NIGHTOWL_OIDC_ISSUER")]
+    pub oidc_issuer: Option<String>,
+
+    /// Audience (`aud`) the OIDC tokens must carry. Required with an issuer.
+    #[arg(long, global = true, env = "NIGHTOWL_OIDC_AUDIENCE")]
+    pub oidc_audience: Option<String>,
+
+    /// JWKS URL; defaults to the `jwks_uri` of the issuer's discovery document.
+    #[arg(long, global = true, env = "NIGHTOWL_OIDC_JWKS_URL")]
+    pub oidc_jwks_url: Option<String>,
+
+    /// Claim holding the tenant slug.
+    #[arg(
+        long,
+        global = true,
+        env = "NIGHTOWL_OIDC_TENANT_CLAIM",
+        default_value = "nightowl_tenant"
+    )]
+    pub oidc_tenant_claim: String,
+
+    /// Claim holding the NightOwl role; when present it sets the user's role at every sign-in.
+    #[arg(
+        long,
+        global = true,
+        env = "NIGHTOWL_OIDC_ROLE_CLAIM",
+        default_value = "nightowl_role"
+    )]
+    pub oidc_role_claim: String,
+
+    /// Role given to a user created at first OIDC sign-in when the token names none.
+    #[arg(long, global = true, env = "NIGHTOWL_OIDC_DEFAULT_ROLE", default_value = "readonly", value_parser = parse_role)]
+    pub oidc_default_role: Role,
+
+    /// Development mode: accepts `X-NightOwl-Dev-Tenant` / `X-NightOwl-Dev-Role` headers without
+    /// credentials. Never enable in production.
+    #[arg(long, global = true, env = "NIGHTOWL_DEV_MODE", default_value_t = false)]
+    pub dev_mode: bool,
+
+    /// Key for encrypting secret configuration at rest: 32 bytes, base64 encoded
+    /// (`openssl rand -base64 32`).
+    #[arg(long, global = true, env = "NIGHTOWL_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+
+    /// File holding the secret key (alternative to NIGHTOWL_SECRET_KEY, e.g. a mounted Kubernetes secret).
+    #[arg(long, global = true, env = "NIGHTOWL_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
+
+    /// Mark the session cookie `Secure` (set when serving over HTTPS).
+    #[arg(long, global = true, env = "NIGHTOWL_SECURE_COOKIES", default_value_t = false)]
+    pub secure_cookies: bool,
+
+    /// Hours a local-login session lasts.
+    #[arg(long, global = true, env = "NIGHTOWL_SESSION_TTL_HOURS", default_value_t = 12)]
+    pub session_ttl_hours: i64,
+
+    /// Apply pending migrations (global and every tenant) when `serve`/`api`/`worker` start.
+    #[arg(long, global = true, env = "NIGHTOWL_MIGRATE_ON_START", default_value_t = true, action = clap::ArgAction::Set)]
+    pub migrate_on_start: bool,
+
+    /// Log output format.
+    #[arg(long, global = true, env = "NIGHTOWL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Json)]
+    pub log_format: LogFormat,
+
+    /// Log filter in `tracing` syntax, e.g. `info,nightowl=debug`.
+    #[arg(long, global = true, env = "NIGHTOWL_LOG", default_value = "info")]
+    pub log: String,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One JSON object per line (for log shippers).
+    Json,
+    /// Human-readable lines (for a terminal).
+    Pretty,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| format!("unknown role {s:?}: admin, manager, engineer or readonly"))
+}
+
+impl Config {
+    /// A configuration with every default, pointing at `database_url`; for tests and tools.
+    pub fn for_database(database_url: &str) -> Config {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Only {
+            #[command(flatten)]
+            config: Config,
+        }
+        let mut config = Only::parse_from(["nightowl"]).config;
+        config.database_url = database_url.to_owned();
+        config
+    }
+}

@@ -1,0 +1,56 @@
+//! Database access: the pool and migrations here, query functions per aggregate in submodules.
+//! Query functions take a connection (normally a tenant-scoped transaction), never the pool.
+
+pub mod api_keys;
+pub mod config;
+pub mod migrate;
+pub mod services;
+pub mod sessions;
+pub mod users;
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+
+use crate::config::Config;
+
+/// Opens the pool. Connections are checked before use so a restarted PostgreSQL is picked up.
+pub async fn connect(config: &Config) -> Result<PgPool, sqlx::Error> {
+    PgPoolOptions::new()
+        .max_connections(config.database_max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .test_before_acquire(true)
+        .connect(&config.database_url)
+        .await
+}
+
+/// True when `err` is a unique-constraint violation of the constraint or index named `name`.
+pub fn is_unique_violation(err: &sqlx::Error, name: &str) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation() && db.constraint() == Some(name))
+}
+
+/// True when `err` is a foreign-key violation (a referenced row is missing or still referenced).
+pub fn is_foreign_key_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.is_foreign_key_violation())
+}
+
+/// A transaction confined to one tenant's schema.
+pub type Tx = sqlx::Transaction<'static, sqlx::Postgres>;
+
+/// Begins a transaction whose search path is `tenant_<slug>, public` and whose `nightowl.actor`
+/// setting names who acts (read by the history trigger). Both are `SET LOCAL`: they end with the
+/// transaction, so a pooled connection never carries one tenant's path into the next request.
+pub async fn begin_tenant(
+    pool: &PgPool,
+    slug: &crate::tenancy::Slug,
+    actor: &str,
+) -> Result<Tx, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("select set_config('search_path', $1, true), set_config('nightowl.actor', $2, true)")
+        .bind(format!("{}, public", slug.schema()))
+        .bind(actor)
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}

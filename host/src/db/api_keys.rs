@@ -1,0 +1,112 @@
+//! Queries on `public.api_keys`. The table is global, so every query names the tenant explicitly.
+
+use chrono::{DateTime, Utc};
+use nightowl_api::Role;
+use nightowl_api::admin::ApiKey;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+const COLUMNS: &str =
+    "id, name, prefix, role, scopes, expires_at, last_used_at, revoked_at, created_by, created_at";
+
+#[derive(sqlx::FromRow)]
+struct KeyRow {
+    id: Uuid,
+    name: String,
+    prefix: String,
+    role: String,
+    scopes: Vec<String>,
+    expires_at: Option<DateTime<Utc>>,
+    last_used_at: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+    created_by: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<KeyRow> for ApiKey {
+    fn from(r: KeyRow) -> ApiKey {
+        ApiKey {
+            id: r.id,
+            name: r.name,
+            prefix: r.prefix,
+            role: Role::parse(&r.role).unwrap_or(Role::Readonly),
+            scopes: r.scopes,
+            expires_at: r.expires_at,
+            last_used_at: r.last_used_at,
+            revoked_at: r.revoked_at,
+            created_by: r.created_by,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// What is stored for a new key.
+pub struct NewKey<'a> {
+    pub tenant_id: Uuid,
+    pub name: &'a str,
+    pub key_hash: &'a [u8],
+    pub prefix: &'a str,
+    pub role: Role,
+    pub scopes: &'a [String],
+    pub expires_at: Option<DateTime<Utc>>,
+    pub created_by: Option<&'a str>,
+}
+
+/// Stores a key.
+pub async fn create(conn: &mut PgConnection, k: NewKey<'_>) -> Result<ApiKey, sqlx::Error> {
+    let row: KeyRow = sqlx::query_as(&format!(
+        "insert into api_keys (tenant_id, name, key_hash, prefix, role, scopes, expires_at, created_by)
+         values ($1, $2, $3, $4, $5, $6, $7, $8) returning {COLUMNS}"
+    ))
+    .bind(k.tenant_id)
+    .bind(k.name)
+    .bind(k.key_hash)
+    .bind(k.prefix)
+    .bind(k.role.as_str())
+    .bind(k.scopes)
+    .bind(k.expires_at)
+    .bind(k.created_by)
+    .fetch_one(conn)
+    .await?;
+    Ok(row.into())
+}
+
+/// Keys of a tenant, newest first, after the `(created_at, id)` cursor when given.
+pub async fn list(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> Result<Vec<ApiKey>, sqlx::Error> {
+    let rows: Vec<KeyRow> = sqlx::query_as(&format!(
+        "select {COLUMNS} from api_keys
+         where tenant_id = $1 and ($2::timestamptz is null or (created_at, id) < ($2, $3))
+         order by created_at desc, id desc limit $4"
+    ))
+    .bind(tenant_id)
+    .bind(after.map(|a| a.0))
+    .bind(after.map(|a| a.1))
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(ApiKey::from).collect())
+}
+
+/// Revokes a key of the tenant (idempotent); `None` when the tenant has no such key.
+pub async fn revoke(
+    conn: &mut PgConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<ApiKey>, sqlx::Error> {
+    let row: Option<KeyRow> = sqlx::query_as(&format!(
+        "update api_keys set revoked_at = coalesce(revoked_at, $3)
+         where tenant_id = $1 and id = $2 returning {COLUMNS}"
+    ))
+    .bind(tenant_id)
+    .bind(id)
+    .bind(now)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(ApiKey::from))
+}

@@ -1,0 +1,119 @@
+//! Queries on `services` (the service catalogue).
+
+use nightowl_api::admin::{Service, ServiceInput};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+const COLUMNS: &str =
+    "id, name, description, cluster, namespace, owner_user_id, tier, created_at, updated_at";
+
+#[derive(sqlx::FromRow)]
+struct ServiceRow {
+    id: Uuid,
+    name: String,
+    description: Option<String>,
+    cluster: Option<String>,
+    namespace: Option<String>,
+    owner_user_id: Option<Uuid>,
+    tier: i16,
+    created_at: chrono::DateTime<chrono::Utc>,
+    updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<ServiceRow> for Service {
+    fn from(r: ServiceRow) -> Service {
+        Service {
+            id: r.id,
+            name: r.name,
+            description: r.description,
+            cluster: r.cluster,
+            namespace: r.namespace,
+            owner_user_id: r.owner_user_id,
+            tier: r.tier,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// A page of services ordered by name, with the total; `q` filters by name substring.
+pub async fn list(
+    conn: &mut PgConnection,
+    q: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Service>, i64), sqlx::Error> {
+    let filter = "($1::text is null or name ilike '%' || replace(replace(replace($1, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%')";
+    let total: i64 = sqlx::query_scalar(&format!("select count(*) from services where {filter}"))
+        .bind(q)
+        .fetch_one(&mut *conn)
+        .await?;
+    let rows: Vec<ServiceRow> = sqlx::query_as(&format!(
+        "select {COLUMNS} from services where {filter} order by name limit $2 offset $3"
+    ))
+    .bind(q)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(conn)
+    .await?;
+    Ok((rows.into_iter().map(Service::from).collect(), total))
+}
+
+/// One service.
+pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<Service>, sqlx::Error> {
+    let row: Option<ServiceRow> = sqlx::query_as(&format!("select {COLUMNS} from services where id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(Service::from))
+}
+
+/// Inserts a service.
+pub async fn create(conn: &mut PgConnection, s: &ServiceInput) -> Result<Service, sqlx::Error> {
+    let row: ServiceRow = sqlx::query_as(&format!(
+        "insert into services (name, description, cluster, namespace, owner_user_id, tier)
+         values ($1, $2, $3, $4, $5, $6) returning {COLUMNS}"
+    ))
+    .bind(&s.name)
+    .bind(&s.description)
+    .bind(&s.cluster)
+    .bind(&s.namespace)
+    .bind(s.owner_user_id)
+    .bind(s.tier)
+    .fetch_one(conn)
+    .await?;
+    Ok(row.into())
+}
+
+/// Replaces a service's fields; `None` when there is no such service.
+pub async fn update(
+    conn: &mut PgConnection,
+    id: Uuid,
+    s: &ServiceInput,
+) -> Result<Option<Service>, sqlx::Error> {
+    let row: Option<ServiceRow> = sqlx::query_as(&format!(
+        "update services set name = $2, description = $3, cluster = $4, namespace = $5, owner_user_id = $6,
+                tier = $7, updated_at = now()
+         where id = $1 returning {COLUMNS}"
+    ))
+    .bind(id)
+    .bind(&s.name)
+    .bind(&s.description)
+    .bind(&s.cluster)
+    .bind(&s.namespace)
+    .bind(s.owner_user_id)
+    .bind(s.tier)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(Service::from))
+}
+
+/// Deletes a service.
+pub async fn delete(conn: &mut PgConnection, id: Uuid) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query("delete from services where id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?
+        .rows_affected()
+        == 1)
+}

@@ -1,0 +1,219 @@
+//! Queries on `users`.
+
+use chrono::{DateTime, Utc};
+use nightowl_api::Role;
+use nightowl_api::admin::User;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// A row of `users`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub role: String,
+    pub timezone: String,
+    pub phone: Option<String>,
+    pub slack_user_id: Option<String>,
+    pub password_hash: Option<String>,
+    pub is_active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<UserRow> for User {
+    fn from(r: UserRow) -> User {
+        User {
+            id: r.id,
+            email: r.email,
+            display_name: r.display_name,
+            // The check constraint allows only known role names.
+            role: Role::parse(&r.role).unwrap_or(Role::Readonly),
+            timezone: r.timezone,
+            phone: r.phone,
+            slack_user_id: r.slack_user_id,
+            is_active: r.is_active,
+            has_password: r.password_hash.is_some(),
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+const COLUMNS: &str = "id, email, display_name, role, timezone, phone, slack_user_id, password_hash, \
+                       is_active, created_at, updated_at";
+
+/// Fields written by create and update.
+pub struct UserWrite<'a> {
+    pub email: &'a str,
+    pub display_name: &'a str,
+    pub role: Role,
+    pub timezone: &'a str,
+    pub phone: Option<&'a str>,
+    pub slack_user_id: Option<&'a str>,
+    /// New password hash; `None` keeps the stored one.
+    pub password_hash: Option<&'a str>,
+    pub is_active: bool,
+}
+
+/// One user by id.
+pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as(&format!("select {COLUMNS} from users where id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// One user by e-mail (case-insensitive).
+pub async fn find_by_email(conn: &mut PgConnection, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from users where lower(email) = lower($1)"
+    ))
+    .bind(email)
+    .fetch_optional(conn)
+    .await
+}
+
+/// A page of users ordered by name, with the total.
+pub async fn list(
+    conn: &mut PgConnection,
+    active: Option<bool>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<UserRow>, i64), sqlx::Error> {
+    let total: i64 =
+        sqlx::query_scalar("select count(*) from users where ($1::bool is null or is_active = $1)")
+            .bind(active)
+            .fetch_one(&mut *conn)
+            .await?;
+    let rows = sqlx::query_as(&format!(
+        "select {COLUMNS} from users where ($1::bool is null or is_active = $1)
+         order by lower(display_name), id limit $2 offset $3"
+    ))
+    .bind(active)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(conn)
+    .await?;
+    Ok((rows, total))
+}
+
+/// Inserts a user.
+pub async fn create(conn: &mut PgConnection, u: UserWrite<'_>) -> Result<UserRow, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "insert into users (email, display_name, role, timezone, phone, slack_user_id, password_hash, is_active)
+         values ($1, $2, $3, $4, $5, $6, $7, $8) returning {COLUMNS}"
+    ))
+    .bind(u.email)
+    .bind(u.display_name)
+    .bind(u.role.as_str())
+    .bind(u.timezone)
+    .bind(u.phone)
+    .bind(u.slack_user_id)
+    .bind(u.password_hash)
+    .bind(u.is_active)
+    .fetch_one(conn)
+    .await
+}
+
+/// Replaces a user's fields; `None` when there is no such user.
+pub async fn update(
+    conn: &mut PgConnection,
+    id: Uuid,
+    u: UserWrite<'_>,
+) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "update users set email = $2, display_name = $3, role = $4, timezone = $5, phone = $6,
+                slack_user_id = $7, password_hash = coalesce($8, password_hash), is_active = $9,
+                updated_at = now()
+         where id = $1 returning {COLUMNS}"
+    ))
+    .bind(id)
+    .bind(u.email)
+    .bind(u.display_name)
+    .bind(u.role.as_str())
+    .bind(u.timezone)
+    .bind(u.phone)
+    .bind(u.slack_user_id)
+    .bind(u.password_hash)
+    .bind(u.is_active)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Sets `is_active`; `None` when there is no such user.
+pub async fn set_active(
+    conn: &mut PgConnection,
+    id: Uuid,
+    active: bool,
+) -> Result<Option<UserRow>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "update users set is_active = $2, updated_at = now() where id = $1 returning {COLUMNS}"
+    ))
+    .bind(id)
+    .bind(active)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Deletes a user; fails with a foreign-key violation while rosters still name them.
+pub async fn delete(conn: &mut PgConnection, id: Uuid) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query("delete from users where id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?
+        .rows_affected()
+        == 1)
+}
+
+/// What an OIDC token says about the person signing in.
+pub struct OidcIdentity<'a> {
+    pub subject: &'a str,
+    pub email: &'a str,
+    pub display_name: &'a str,
+    /// Role named by the token, which then wins over the stored one.
+    pub claimed_role: Option<Role>,
+    /// Role for a user created now when the token names none.
+    pub default_role: Role,
+}
+
+/// Finds the user by subject, else by e-mail (linking the subject), else creates them.
+pub async fn sign_in_oidc(conn: &mut PgConnection, id: OidcIdentity<'_>) -> Result<UserRow, sqlx::Error> {
+    let existing: Option<UserRow> = sqlx::query_as(&format!(
+        "select {COLUMNS} from users where oidc_subject = $1 or lower(email) = lower($2)
+         order by (oidc_subject = $1) desc nulls last limit 1"
+    ))
+    .bind(id.subject)
+    .bind(id.email)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match existing {
+        Some(user) => {
+            sqlx::query_as(&format!(
+                "update users set oidc_subject = $2, role = coalesce($3, role),
+                        updated_at = case when role is distinct from coalesce($3, role)
+                                          or oidc_subject is distinct from $2 then now() else updated_at end
+                 where id = $1 returning {COLUMNS}"
+            ))
+            .bind(user.id)
+            .bind(id.subject)
+            .bind(id.claimed_role.map(Role::as_str))
+            .fetch_one(conn)
+            .await
+        }
+        None => {
+            sqlx::query_as(&format!(
+                "insert into users (email, display_name, role, oidc_subject) values ($1, $2, $3, $4)
+                 on conflict (lower(email)) do update set oidc_subject = excluded.oidc_subject
+                 returning {COLUMNS}"
+            ))
+            .bind(id.email)
+            .bind(id.display_name)
+            .bind(id.claimed_role.unwrap_or(id.default_role).as_str())
+            .bind(id.subject)
+            .fetch_one(conn)
+            .await
+        }
+    }
+}

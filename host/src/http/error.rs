@@ -1,0 +1,130 @@
+//! The one error type handlers return; it becomes `{"code", "message", "details"}` with the right status.
+//! Internal errors are logged once (inside the request's span, so with its request id) and answered
+//! with a generic message: database details never reach the client.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use nightowl_api::{ErrorBody, FieldErrors};
+use serde_json::Value;
+
+use crate::auth::AuthError;
+
+/// An error answer.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub details: Option<Value>,
+    /// The underlying cause of a 5xx, logged and never sent.
+    source: Option<anyhow::Error>,
+}
+
+impl ApiError {
+    /// An error with a status, stable code and message.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            details: None,
+            source: None,
+        }
+    }
+
+    /// Adds structured details.
+    pub fn with_details(mut self, details: Value) -> ApiError {
+        self.details = Some(details);
+        self
+    }
+
+    /// 400 with a code.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    /// 422 listing every invalid field.
+    pub fn validation(errors: FieldErrors) -> ApiError {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "the request body has invalid fields",
+        )
+        .with_details(serde_json::to_value(errors.0).unwrap_or(Value::Null))
+    }
+
+    /// 422 about one field.
+    pub fn invalid_field(field: &str, message: &str) -> ApiError {
+        let mut errors = FieldErrors::default();
+        errors.add(field, message);
+        ApiError::validation(errors)
+    }
+
+    /// 403.
+    pub fn forbidden(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    /// 404 naming what was not found.
+    pub fn not_found(what: &str) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+    }
+
+    /// 409 with a code.
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::CONFLICT, code, message)
+    }
+
+    /// 500 for a failure that is ours, not the caller's.
+    pub fn internal(err: impl Into<anyhow::Error>) -> ApiError {
+        ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: "internal",
+            message: "internal error; see the server log for this request id".into(),
+            details: None,
+            source: Some(err.into()),
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(err: sqlx::Error) -> ApiError {
+        match err {
+            sqlx::Error::PoolTimedOut => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "database is busy; retry shortly",
+            ),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(err: anyhow::Error) -> ApiError {
+        ApiError::internal(err)
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(err: AuthError) -> ApiError {
+        match err {
+            AuthError::Internal(e) => ApiError::internal(e),
+            other => ApiError::new(StatusCode::UNAUTHORIZED, other.code(), other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let Some(source) = &self.source {
+            tracing::error!(error = format!("{source:#}"), code = self.code, "request failed");
+        }
+        let body = ErrorBody {
+            code: self.code.to_owned(),
+            message: self.message,
+            details: self.details,
+        };
+        (self.status, axum::Json(body)).into_response()
+    }
+}

@@ -1,0 +1,115 @@
+//! Extractors. `TenantTx` is the only way a handler reaches the database, so tenant scoping cannot be
+//! forgotten; `Json` gives malformed bodies our error shape and runs the body's validation.
+
+use std::ops::{Deref, DerefMut};
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use nightowl_api::Validate;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sqlx::PgConnection;
+
+use super::error::ApiError;
+use crate::auth::Principal;
+use crate::db;
+use crate::state::AppState;
+
+/// JSON request body (validated) or response body.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Json<T>(pub T);
+
+impl<S, T> FromRequest<S> for Json<T>
+where
+    T: DeserializeOwned + Validate,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let value = match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => value,
+            Err(rejection) => return Err(json_rejection(rejection)),
+        };
+        value.validate().map_err(ApiError::validation)?;
+        Ok(Json(value))
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> ApiError {
+    match rejection {
+        JsonRejection::JsonSyntaxError(e) => ApiError::bad_request("invalid_json", e.body_text()),
+        JsonRejection::JsonDataError(e) => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", e.body_text())
+        }
+        JsonRejection::MissingJsonContentType(e) => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            e.body_text(),
+        ),
+        JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "request body exceeds the size limit",
+        ),
+        other => ApiError::new(other.status(), "invalid_body", other.body_text()),
+    }
+}
+
+impl<T: Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Principal>()
+            .cloned()
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("route is missing the authorize layer")))
+    }
+}
+
+/// A transaction in the caller's tenant schema (`SET LOCAL search_path`), plus who the caller is.
+/// Dropping it without [`TenantTx::commit`] rolls back.
+pub struct TenantTx {
+    tx: db::Tx,
+    pub principal: Principal,
+}
+
+impl FromRequestParts<AppState> for TenantTx {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let principal = Principal::from_request_parts(parts, state).await?;
+        let tx = db::begin_tenant(&state.db, &principal.tenant.slug, &principal.label()).await?;
+        Ok(TenantTx { tx, principal })
+    }
+}
+
+impl TenantTx {
+    /// Commits the request's changes.
+    pub async fn commit(self) -> Result<(), ApiError> {
+        self.tx.commit().await.map_err(ApiError::from)
+    }
+}
+
+impl Deref for TenantTx {
+    type Target = PgConnection;
+    fn deref(&self) -> &PgConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for TenantTx {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+}

@@ -1,0 +1,56 @@
+//! Liveness, readiness and Prometheus metrics. Unauthenticated: probes and scrapers carry no keys.
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use nightowl_api::admin::Readiness;
+
+use super::extract::Json;
+use crate::cache::RedisHealth;
+use crate::state::AppState;
+
+/// The process is up.
+#[utoipa::path(get, path = "/healthz", tag = "health", security(()),
+    responses((status = 200, description = "Alive")))]
+pub async fn healthz() -> impl IntoResponse {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Ready to serve: 200 `ok` or `degraded` (Redis down: dedup and events fall back to PostgreSQL),
+/// 503 `failed` when PostgreSQL is unreachable.
+#[utoipa::path(get, path = "/readyz", tag = "health", security(()),
+    responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
+pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    let db_ping = sqlx::query_scalar::<_, i32>("select 1").fetch_one(&state.db);
+    let (db, redis) = tokio::join!(
+        tokio::time::timeout(Duration::from_secs(2), db_ping),
+        state.redis.health()
+    );
+    let db_ok = matches!(db, Ok(Ok(1)));
+    let status = match (db_ok, redis) {
+        (false, _) => "failed",
+        (true, RedisHealth::Down) => "degraded",
+        (true, _) => "ok",
+    };
+    let code = if db_ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = Readiness {
+        status: status.into(),
+        database: if db_ok { "ok" } else { "down" }.into(),
+        redis: redis.as_str().into(),
+    };
+    (code, Json(body))
+}
+
+/// Prometheus text exposition.
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+}

@@ -1,0 +1,121 @@
+//! Who is calling (`/ping`) and the local password sign-in that sets the session cookie.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use nightowl_api::admin::{Identity, LoginInput};
+use nightowl_api::{ErrorBody, Role};
+
+use super::error::ApiError;
+use super::extract::Json;
+use crate::auth::{self, Actor, Principal, SESSION_COOKIE};
+use crate::state::AppState;
+use crate::{db, tenancy};
+
+fn identity(p: &Principal) -> Identity {
+    Identity {
+        tenant: p.tenant.slug.to_string(),
+        role: p.role,
+        actor_type: p.actor_type().into(),
+        actor_id: p.actor_id().map(|id| id.to_string()),
+        actor_label: p.label(),
+    }
+}
+
+/// Tenant and role of the caller.
+#[utoipa::path(get, path = "/api/v1/ping", tag = "identity",
+    responses((status = 200, body = Identity), (status = 401, body = ErrorBody)))]
+pub async fn ping(principal: Principal) -> Json<Identity> {
+    Json(identity(&principal))
+}
+
+/// Signs in with a local password and sets the session cookie (HttpOnly, SameSite=Strict).
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "identity", security(()), request_body = LoginInput,
+    responses((status = 200, body = Identity), (status = 401, body = ErrorBody)))]
+pub async fn login(
+    State(state): State<AppState>,
+    Json(input): Json<LoginInput>,
+) -> Result<Response, ApiError> {
+    let invalid = || ApiError::from(auth::AuthError::Invalid);
+    let tenant = tenancy::find_tenant(&state.db, input.tenant.trim()).await?;
+    let user = match &tenant {
+        Some(t) => {
+            let mut tx = db::begin_tenant(&state.db, &t.slug, &input.email).await?;
+            let user = db::users::find_by_email(&mut tx, input.email.trim()).await?;
+            tx.commit().await?;
+            user
+        }
+        None => None,
+    };
+    // Verify against a decoy when there is no such user or password, so timing tells nothing.
+    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+    let password = input.password.clone();
+    let verified = tokio::task::spawn_blocking(move || {
+        auth::password::verify(
+            &password,
+            stored.as_deref().unwrap_or(auth::password::decoy_hash()),
+        )
+    })
+    .await
+    .map_err(anyhow::Error::from)?;
+    let (Some(tenant), Some(user)) = (tenant, user) else {
+        return Err(invalid());
+    };
+    if !verified || user.password_hash.is_none() {
+        return Err(invalid());
+    }
+    if !user.is_active {
+        return Err(auth::AuthError::Deactivated.into());
+    }
+
+    let token = auth::session::new_token();
+    let now = state.clock.now();
+    let ttl = chrono::Duration::hours(state.config.session_ttl_hours);
+    let mut conn = state.db.acquire().await?;
+    db::sessions::create(
+        &mut conn,
+        &auth::session::hash(&token),
+        tenant.id,
+        user.id,
+        now,
+        now + ttl,
+    )
+    .await?;
+
+    let principal = Principal {
+        role: Role::parse(&user.role).unwrap_or(Role::Readonly),
+        actor: Actor::User {
+            id: user.id,
+            email: user.email.clone(),
+        },
+        tenant,
+        scopes: Vec::new(),
+    };
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        ttl.num_seconds()
+    );
+    let mut response = Json(identity(&principal)).into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(anyhow::Error::from)?,
+    );
+    Ok(response)
+}
+
+/// Ends the session of the cookie sent, if any, and clears the cookie.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "identity", security(()),
+    responses((status = 204, description = "Signed out")))]
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    if let Some(token) = auth::session::cookie_value(&headers) {
+        let mut conn = state.db.acquire().await?;
+        db::sessions::delete(&mut conn, &auth::session::hash(&token)).await?;
+    }
+    let clear = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
+}

@@ -1,0 +1,91 @@
+//! The permission matrix: the minimum role of every authenticated route, in one table. The authorize
+//! layer looks each request up here (by method and matched route template) and fails closed: a route
+//! missing from the table answers 403 to everyone. A test checks the table against the router.
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use nightowl_api::Role;
+
+use super::error::ApiError;
+use crate::auth;
+use crate::state::AppState;
+
+use Role::{Admin, Manager, Readonly};
+
+/// `(method, route template, minimum role)`.
+pub const ROUTES: &[(&str, &str, Role)] = &[
+    ("GET", "/api/v1/ping", Readonly),
+    ("GET", "/api/v1/users", Readonly),
+    ("POST", "/api/v1/users", Admin),
+    ("GET", "/api/v1/users/{id}", Readonly),
+    ("PUT", "/api/v1/users/{id}", Admin),
+    ("DELETE", "/api/v1/users/{id}", Admin),
+    ("POST", "/api/v1/users/{id}/deactivate", Admin),
+    ("POST", "/api/v1/users/{id}/activate", Admin),
+    ("GET", "/api/v1/services", Readonly),
+    ("POST", "/api/v1/services", Manager),
+    ("GET", "/api/v1/services/{id}", Readonly),
+    ("PUT", "/api/v1/services/{id}", Manager),
+    ("DELETE", "/api/v1/services/{id}", Manager),
+    ("GET", "/api/v1/admin/api-keys", Admin),
+    ("POST", "/api/v1/admin/api-keys", Admin),
+    ("DELETE", "/api/v1/admin/api-keys/{id}", Admin),
+    ("GET", "/api/v1/admin/config", Admin),
+    ("PUT", "/api/v1/admin/config", Admin),
+];
+
+/// Minimum role for a route, or `None` when the route is not in the table.
+pub fn min_role(method: &Method, path: &str) -> Option<Role> {
+    let method = if method == Method::HEAD {
+        &Method::GET
+    } else {
+        method
+    };
+    ROUTES
+        .iter()
+        .find(|(m, p, _)| *m == method.as_str() && *p == path)
+        .map(|(_, _, role)| *role)
+}
+
+/// Authenticates the caller, checks the matrix and the key's scopes, and hands the principal on.
+pub async fn authorize(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let path = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_default();
+    let Some(required) = min_role(req.method(), &path) else {
+        let allowed: Vec<&str> = ROUTES.iter().filter(|(_, p, _)| *p == path).map(|(m, _, _)| *m).collect();
+        if !allowed.is_empty() {
+            let allow = allowed.join(", ");
+            let mut response = ApiError::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                format!("{} is not allowed here; use {allow}", req.method()),
+            )
+            .into_response();
+            if let Ok(value) = allow.parse() {
+                response.headers_mut().insert(axum::http::header::ALLOW, value);
+            }
+            return response;
+        }
+        tracing::error!(method = %req.method(), path, "route has no entry in the permission table");
+        return ApiError::forbidden("this route is not open to any role").into_response();
+    };
+    let principal = match auth::authenticate(&state, req.headers()).await {
+        Ok(p) => p,
+        Err(err) => return ApiError::from(err).into_response(),
+    };
+    if principal.role < required {
+        return ApiError::forbidden(format!("requires role {required}; you have {}", principal.role))
+            .with_details(serde_json::json!({ "required_role": required, "role": principal.role }))
+            .into_response();
+    }
+    if !principal.scope_allows(req.method()) {
+        return ApiError::forbidden("this API key is limited to reads").into_response();
+    }
+    req.extensions_mut().insert(principal);
+    next.run(req).await
+}

@@ -1,0 +1,166 @@
+//! `/api/v1/users`: the people of a tenant.
+
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use nightowl_api::admin::{User, UserInput};
+use nightowl_api::{ErrorBody, OffsetPage};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use super::error::ApiError;
+use super::extract::{Json, TenantTx};
+use super::pagination::OffsetParams;
+use crate::auth::password;
+use crate::db::{self, users::UserWrite};
+
+/// Filters of the user list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserFilter {
+    /// Only active (true) or deactivated (false) users.
+    pub active: Option<bool>,
+}
+
+/// Users ordered by display name.
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", params(UserFilter, OffsetParams),
+    responses((status = 200, body = OffsetPage<User>), (status = 401, body = ErrorBody)))]
+pub async fn list_users(
+    mut t: TenantTx,
+    Query(filter): Query<UserFilter>,
+    Query(page): Query<OffsetParams>,
+) -> Result<Json<OffsetPage<User>>, ApiError> {
+    let (limit, offset) = page.resolve()?;
+    let (rows, total) = db::users::list(&mut t, filter.active, limit, offset).await?;
+    Ok(Json(OffsetPage {
+        items: rows.into_iter().map(User::from).collect(),
+        total,
+        offset,
+        limit,
+    }))
+}
+
+/// One user.
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = Uuid, Path)),
+    responses((status = 200, body = User), (status = 404, body = ErrorBody)))]
+pub async fn get_user(mut t: TenantTx, Path(id): Path<Uuid>) -> Result<Json<User>, ApiError> {
+    let user = db::users::get(&mut t, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user"))?;
+    Ok(Json(user.into()))
+}
+
+async fn hash_password(input: &UserInput) -> Result<Option<String>, ApiError> {
+    let Some(password) = input.password.clone() else {
+        return Ok(None);
+    };
+    let hashed = tokio::task::spawn_blocking(move || password::hash(&password))
+        .await
+        .map_err(anyhow::Error::from)??;
+    Ok(Some(hashed))
+}
+
+fn write<'a>(input: &'a UserInput, password_hash: Option<&'a str>) -> UserWrite<'a> {
+    UserWrite {
+        email: input.email.trim(),
+        display_name: input.display_name.trim(),
+        role: input.role,
+        timezone: &input.timezone,
+        phone: input.phone.as_deref(),
+        slack_user_id: input.slack_user_id.as_deref(),
+        password_hash,
+        is_active: input.is_active,
+    }
+}
+
+fn map_write_error(err: sqlx::Error) -> ApiError {
+    if db::is_unique_violation(&err, "users_email_key") {
+        ApiError::conflict("email_taken", "a user with this e-mail already exists")
+    } else {
+        err.into()
+    }
+}
+
+/// Creates a user.
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = UserInput,
+    responses((status = 201, body = User), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_user(
+    mut t: TenantTx,
+    Json(input): Json<UserInput>,
+) -> Result<(StatusCode, Json<User>), ApiError> {
+    let hash = hash_password(&input).await?;
+    let user = db::users::create(&mut t, write(&input, hash.as_deref()))
+        .await
+        .map_err(map_write_error)?;
+    t.commit().await?;
+    Ok((StatusCode::CREATED, Json(user.into())))
+}
+
+/// Replaces a user's fields (the password only when one is sent).
+#[utoipa::path(put, path = "/api/v1/users/{id}", tag = "users", params(("id" = Uuid, Path)), request_body = UserInput,
+    responses((status = 200, body = User), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn update_user(
+    mut t: TenantTx,
+    Path(id): Path<Uuid>,
+    Json(input): Json<UserInput>,
+) -> Result<Json<User>, ApiError> {
+    let hash = hash_password(&input).await?;
+    let user = db::users::update(&mut t, id, write(&input, hash.as_deref()))
+        .await
+        .map_err(map_write_error)?
+        .ok_or_else(|| ApiError::not_found("user"))?;
+    if !user.is_active || hash.is_some() {
+        // A deactivated user or a changed password ends every open session.
+        let tenant_id = t.principal.tenant.id;
+        db::sessions::delete_for_user(&mut t, tenant_id, id).await?;
+    }
+    t.commit().await?;
+    Ok(Json(user.into()))
+}
+
+/// Deletes a user who is in no roster; deactivate instead to keep history.
+#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users", params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn delete_user(mut t: TenantTx, Path(id): Path<Uuid>) -> Result<StatusCode, ApiError> {
+    let deleted = db::users::delete(&mut t, id).await.map_err(|err| {
+        if db::is_foreign_key_violation(&err) {
+            ApiError::conflict(
+                "user_in_use",
+                "the user is still in a roster or override; deactivate them instead",
+            )
+        } else {
+            err.into()
+        }
+    })?;
+    if !deleted {
+        return Err(ApiError::not_found("user"));
+    }
+    let tenant_id = t.principal.tenant.id;
+    db::sessions::delete_for_user(&mut t, tenant_id, id).await?;
+    t.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deactivates a user: they can no longer sign in and their sessions end.
+#[utoipa::path(post, path = "/api/v1/users/{id}/deactivate", tag = "users", params(("id" = Uuid, Path)),
+    responses((status = 200, body = User), (status = 404, body = ErrorBody)))]
+pub async fn deactivate_user(mut t: TenantTx, Path(id): Path<Uuid>) -> Result<Json<User>, ApiError> {
+    let user = db::users::set_active(&mut t, id, false)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user"))?;
+    let tenant_id = t.principal.tenant.id;
+    db::sessions::delete_for_user(&mut t, tenant_id, id).await?;
+    t.commit().await?;
+    Ok(Json(user.into()))
+}
+
+/// Reactivates a user.
+#[utoipa::path(post, path = "/api/v1/users/{id}/activate", tag = "users", params(("id" = Uuid, Path)),
+    responses((status = 200, body = User), (status = 404, body = ErrorBody)))]
+pub async fn activate_user(mut t: TenantTx, Path(id): Path<Uuid>) -> Result<Json<User>, ApiError> {
+    let user = db::users::set_active(&mut t, id, true)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user"))?;
+    t.commit().await?;
+    Ok(Json(user.into()))
+}

@@ -1,0 +1,19 @@
+//! NightOwl host: the HTTP API, storage, tenancy, auth and the background workers behind the
+//! `nightowl` binary. `main.rs` only parses the command line and calls [`cli::run`].
+
+pub mod auth;
+pub mod cache;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod http;
+pub mod metrics;
+pub mod secrets;
+pub mod seed;
+pub mod state;
+pub mod telemetry;
+pub mod tenancy;
+
+pub use http::app;
+pub use state::AppState;

@@ -1,0 +1,61 @@
+//! Everything a request handler or worker needs, built once at start-up and cheap to clone.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use sqlx::PgPool;
+
+use crate::auth::oidc::Oidc;
+use crate::cache::Redis;
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::secrets::Sealer;
+
+/// Shared application state.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The pool. Handlers never take it directly: they get a tenant-scoped transaction
+    /// (`http::extract::TenantTx`).
+    pub db: PgPool,
+    pub redis: Arc<Redis>,
+    pub config: Arc<Config>,
+    pub clock: SharedClock,
+    pub metrics: Metrics,
+    pub sealer: Sealer,
+    /// Present when an OIDC issuer is configured.
+    pub oidc: Option<Arc<Oidc>>,
+}
+
+impl AppState {
+    /// Builds the state from configuration and an open pool.
+    pub fn new(config: Config, db: PgPool, clock: SharedClock) -> anyhow::Result<AppState> {
+        let secret_key = match (&config.secret_key, &config.secret_key_file) {
+            (Some(key), _) => Some(key.clone()),
+            (None, Some(path)) => Some(
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("reading secret key file {}", path.display()))?,
+            ),
+            (None, None) => None,
+        };
+        let sealer = Sealer::from_base64(secret_key.as_deref())?;
+        let oidc = match (&config.oidc_issuer, &config.oidc_audience) {
+            (Some(issuer), Some(audience)) => Some(Arc::new(Oidc::new(
+                issuer,
+                audience,
+                config.oidc_jwks_url.as_deref(),
+            )?)),
+            (Some(_), None) => anyhow::bail!("NIGHTOWL_OIDC_AUDIENCE is required with NIGHTOWL_OIDC_ISSUER"),
+            _ => None,
+        };
+        Ok(AppState {
+            db,
+            redis: Arc::new(Redis::new(config.redis_url.as_deref())?),
+            config: Arc::new(config),
+            clock,
+            metrics: Metrics::new(),
+            sealer,
+            oidc,
+        })
+    }
+}
