@@ -91,7 +91,12 @@ impl Redis {
         let ping = redis::cmd("PING");
         match tokio::time::timeout(OP_TIMEOUT, ping.query_async::<String>(&mut conn)).await {
             Ok(Ok(_)) => RedisHealth::Ok,
-            _ => RedisHealth::Down,
+            _ => {
+                // Start from a fresh connection next time rather than trusting the manager's
+                // own reconnect schedule, so recovery shows as soon as Redis is back.
+                *self.conn.lock().await = None;
+                RedisHealth::Down
+            }
         }
     }
 }

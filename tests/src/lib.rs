@@ -1,1 +1,200 @@
-//! x
+//! Test harness: a real NightOwl router on a loopback port, real PostgreSQL (one database, a fresh
+//! tenant per test) and helpers to make API keys and requests.
+//!
+//! Database: `NIGHTOWL_TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/nightowl_test`),
+//! created on first use.
+
+pub mod jwks;
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use nightowl::clock::ManualClock;
+use nightowl::config::Config;
+use nightowl::state::AppState;
+use nightowl::tenancy::{self, Slug, Tenant};
+use nightowl_api::Role;
+use rand::Rng;
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde_json::Value;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{Connection, PgConnection, PgPool};
+use tokio::sync::OnceCell;
+
+/// A fixed test key for secret sealing (32 bytes, base64).
+pub const TEST_SECRET_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+
+/// URL of the test database.
+pub fn database_url() -> String {
+    std::env::var("NIGHTOWL_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/nightowl_test".to_owned())
+}
+
+/// Creates the test database if missing and applies global migrations, once per test process.
+pub async fn prepare_database() {
+    static READY: OnceCell<()> = OnceCell::const_new();
+    READY
+        .get_or_init(|| async {
+            let url = database_url();
+            let (server, name) = url.rsplit_once('/').expect("database URL ends in /<name>");
+            let mut admin = PgConnection::connect(&format!("{server}/postgres"))
+                .await
+                .unwrap_or_else(|e| {
+                    panic!("PostgreSQL must run at {server} (bash scripts/services.sh): {e}")
+                });
+            let exists: bool =
+                sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
+                    .bind(name)
+                    .fetch_one(&mut admin)
+                    .await
+                    .unwrap();
+            if !exists {
+                // Parallel test processes may race to create it; losing the race is fine.
+                let _ = sqlx::query(&format!("create database {name}"))
+                    .execute(&mut admin)
+                    .await;
+            }
+            nightowl::db::migrate::migrate_global(&url)
+                .await
+                .expect("global migrations");
+        })
+        .await;
+}
+
+/// A random tenant slug that no other test uses.
+pub fn random_slug() -> Slug {
+    let suffix: String = rand::thread_rng()
+        .sample_iter(rand::distributions::Alphanumeric)
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(12)
+        .map(|c| (c as char).to_ascii_lowercase())
+        .collect();
+    Slug::parse(&format!("t_{suffix}")).unwrap()
+}
+
+/// A running router plus what tests need to poke at it.
+pub struct TestApp {
+    pub base: String,
+    pub state: AppState,
+    pub clock: ManualClock,
+    pub http: reqwest::Client,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl TestApp {
+    /// Starts the app with default test configuration.
+    pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(|_| {}).await
+    }
+
+    /// Starts the app after `configure` adjusted the configuration.
+    pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+        TestApp::spawn_with_pool(5, configure).await
+    }
+
+    /// Starts the app with a pool of `max_connections`.
+    pub async fn spawn_with_pool(max_connections: u32, configure: impl FnOnce(&mut Config)) -> TestApp {
+        prepare_database().await;
+        let mut config = Config::for_database(&database_url());
+        config.secret_key = Some(TEST_SECRET_KEY.to_owned());
+        config.dev_mode = false;
+        config.redis_url = None;
+        config.oidc_issuer = None;
+        config.oidc_audience = None;
+        config.database_max_connections = max_connections;
+        configure(&mut config);
+        let pool = PgPoolOptions::new()
+            .max_connections(config.database_max_connections)
+            .connect(&config.database_url)
+            .await
+            .expect("test pool");
+        let clock = ManualClock::new(Utc::now());
+        let state = AppState::new(config, pool, Arc::new(clock.clone())).expect("app state");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let app = nightowl::app(state.clone());
+        let server = tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+            .unwrap();
+        });
+        TestApp {
+            base,
+            state,
+            clock,
+            http: reqwest::Client::new(),
+            server,
+        }
+    }
+
+    /// The pool (for assertions on stored rows).
+    pub fn db(&self) -> &PgPool {
+        &self.state.db
+    }
+
+    /// Provisions a fresh tenant with an admin API key.
+    pub async fn tenant(&self) -> TestTenant {
+        let slug = random_slug();
+        let tenant = tenancy::create_tenant(self.db(), &database_url(), &slug, "Test tenant")
+            .await
+            .unwrap();
+        let admin_key = nightowl::cli::create_api_key(self.db(), &tenant, Role::Admin, "test-admin")
+            .await
+            .unwrap();
+        TestTenant { tenant, admin_key }
+    }
+
+    /// A key of `role` for `tenant`.
+    pub async fn key(&self, tenant: &TestTenant, role: Role) -> String {
+        nightowl::cli::create_api_key(self.db(), &tenant.tenant, role, &format!("test-{role}"))
+            .await
+            .unwrap()
+    }
+
+    /// A request to `path` with no credentials.
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http.request(method, format!("{}{path}", self.base))
+    }
+
+    /// A request authenticated with `key`.
+    pub fn as_key(&self, key: &str, method: Method, path: &str) -> RequestBuilder {
+        self.request(method, path).header("x-api-key", key)
+    }
+}
+
+/// A tenant made for one test.
+pub struct TestTenant {
+    pub tenant: Tenant,
+    pub admin_key: String,
+}
+
+/// Sends and returns status and JSON body (`Value::Null` for an empty body).
+pub async fn send(req: RequestBuilder) -> (StatusCode, Value) {
+    let response = req.send().await.expect("request sent");
+    let status = response.status();
+    let bytes = response.bytes().await.expect("body read");
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| panic!("{status}: body is not JSON: {}", String::from_utf8_lossy(&bytes)))
+    };
+    (status, body)
+}
+
+/// Asserts the error shape and returns the code.
+pub fn error_code(body: &Value) -> &str {
+    assert!(body["message"].is_string(), "error body without message: {body}");
+    body["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("error body without code: {body}"))
+}

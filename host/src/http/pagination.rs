@@ -91,11 +91,7 @@ pub fn decode_cursor(cursor: &str) -> Result<Position, ApiError> {
 }
 
 /// The cursor of the next page: present only when the page came back full.
-pub fn next_cursor<T>(
-    items: &[T],
-    limit: i64,
-    position: impl Fn(&T) -> Position,
-) -> Option<String> {
+pub fn next_cursor<T>(items: &[T], limit: i64, position: impl Fn(&T) -> Position) -> Option<String> {
     if items.len() as i64 == limit {
         items.last().map(|last| {
             let (at, id) = position(last);

@@ -57,7 +57,11 @@ pub async fn authorize(State(state): State<AppState>, mut req: Request, next: Ne
         .map(|p| p.as_str().to_owned())
         .unwrap_or_default();
     let Some(required) = min_role(req.method(), &path) else {
-        let allowed: Vec<&str> = ROUTES.iter().filter(|(_, p, _)| *p == path).map(|(m, _, _)| *m).collect();
+        let allowed: Vec<&str> = ROUTES
+            .iter()
+            .filter(|(_, p, _)| *p == path)
+            .map(|(m, _, _)| *m)
+            .collect();
         if !allowed.is_empty() {
             let allow = allowed.join(", ");
             let mut response = ApiError::new(

@@ -1,0 +1,184 @@
+//! Tenant isolation: tenant A's credentials never see or change tenant B's rows, on any endpoint, and
+//! concurrent requests of two tenants on a small pool never cross.
+
+use std::collections::BTreeSet;
+
+use nightowl::http::permissions::ROUTES;
+use nightowl_tests::{TestApp, TestTenant, send};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+struct Seeded {
+    user_id: String,
+    service_id: String,
+    key_id: String,
+    key: String,
+}
+
+async fn seed(app: &TestApp, t: &TestTenant, tag: &str) -> Seeded {
+    let (s, user) = send(app.as_key(&t.admin_key, Method::POST, "/api/v1/users").json(&json!({
+        "email": format!("{tag}@{tag}.example"), "display_name": format!("{tag} user"), "role": "engineer"
+    })))
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{user}");
+    let (s, service) = send(
+        app.as_key(&t.admin_key, Method::POST, "/api/v1/services")
+            .json(&json!({ "name": format!("{tag}-svc") })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{service}");
+    let (s, key) = send(
+        app.as_key(&t.admin_key, Method::POST, "/api/v1/admin/api-keys")
+            .json(&json!({ "name": format!("{tag}-key"), "role": "readonly" })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{key}");
+    Seeded {
+        user_id: user["id"].as_str().unwrap().into(),
+        service_id: service["id"].as_str().unwrap().into(),
+        key_id: key["id"].as_str().unwrap().into(),
+        key: key["key"].as_str().unwrap().into(),
+    }
+}
+
+fn ids(list: &Value) -> BTreeSet<String> {
+    list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn tenant_a_cannot_see_or_change_tenant_b_on_any_endpoint() {
+    let app = TestApp::spawn().await;
+    let a = app.tenant().await;
+    let b = app.tenant().await;
+    let b_rows = seed(&app, &b, "bravo").await;
+    let a_key = &a.admin_key;
+    let mut covered = BTreeSet::new();
+
+    for (method, path, _) in ROUTES {
+        let m = Method::from_bytes(method.as_bytes()).unwrap();
+        // B's id where the route takes one, so A aims straight at B's row.
+        let b_id = if path.starts_with("/api/v1/users") {
+            &b_rows.user_id
+        } else if path.starts_with("/api/v1/services") {
+            &b_rows.service_id
+        } else {
+            &b_rows.key_id
+        };
+        let concrete = path.replace("{id}", b_id);
+        let body = match *path {
+            "/api/v1/users" | "/api/v1/users/{id}" => {
+                Some(json!({ "email": "alpha@alpha.example", "display_name": "hijack", "role": "admin" }))
+            }
+            "/api/v1/services" | "/api/v1/services/{id}" => Some(json!({ "name": "hijack" })),
+            "/api/v1/admin/api-keys" => Some(json!({ "name": "alpha-key", "role": "readonly" })),
+            "/api/v1/admin/config" => {
+                Some(json!({ "slack_channel": "#alpha", "slack_bot_token": "xoxb-alpha-token-0000" }))
+            }
+            _ => None,
+        };
+        let mut req = app.as_key(a_key, m.clone(), &concrete);
+        if let Some(body) = body.filter(|_| m == Method::POST || m == Method::PUT) {
+            req = req.json(&body);
+        }
+        let (status, body) = send(req).await;
+        if path.contains("{id}") {
+            assert_eq!(
+                status,
+                StatusCode::NOT_FOUND,
+                "A {method} {concrete}: {status} {body}"
+            );
+        } else if m == Method::GET {
+            assert_eq!(status, StatusCode::OK, "{path}: {body}");
+            let text = body.to_string();
+            for foreign in [&b_rows.user_id, &b_rows.service_id, &b_rows.key_id] {
+                assert!(!text.contains(foreign.as_str()), "A's {path} shows B's {foreign}");
+            }
+            if *path == "/api/v1/ping" {
+                assert_eq!(body["tenant"], a.tenant.slug.as_str());
+            }
+        } else {
+            assert!(status.is_success(), "A {method} {path}: {status} {body}");
+        }
+        covered.insert((*method, *path));
+    }
+    assert_eq!(covered.len(), ROUTES.len(), "every route is checked");
+
+    // B's rows are exactly as B left them.
+    let (_, user) = send(app.as_key(
+        &b.admin_key,
+        Method::GET,
+        &format!("/api/v1/users/{}", b_rows.user_id),
+    ))
+    .await;
+    assert_eq!(user["email"], "bravo@bravo.example");
+    assert_eq!(user["is_active"], true);
+    let (_, svc) = send(app.as_key(
+        &b.admin_key,
+        Method::GET,
+        &format!("/api/v1/services/{}", b_rows.service_id),
+    ))
+    .await;
+    assert_eq!(svc["name"], "bravo-svc");
+    let (status, _) = send(app.as_key(&b_rows.key, Method::GET, "/api/v1/ping")).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "B's key still works after A tried to revoke it"
+    );
+    let (_, config) = send(app.as_key(&b.admin_key, Method::GET, "/api/v1/admin/config")).await;
+    assert_eq!(config["slack_channel"], Value::Null);
+    assert_eq!(config["slack_bot_token"]["configured"], false);
+    let (_, users) = send(app.as_key(&b.admin_key, Method::GET, "/api/v1/users")).await;
+    assert_eq!(ids(&users), BTreeSet::from([b_rows.user_id.clone()]));
+}
+
+#[tokio::test]
+async fn concurrent_requests_of_two_tenants_on_a_small_pool_never_cross() {
+    let app = TestApp::spawn_with_pool(3, |_| {}).await;
+    let a = app.tenant().await;
+    let b = app.tenant().await;
+    for (t, tag) in [(&a, "alpha"), (&b, "bravo")] {
+        for i in 0..3 {
+            let (s, _) = send(
+                app.as_key(&t.admin_key, Method::POST, "/api/v1/services")
+                    .json(&json!({ "name": format!("{tag}-{i}") })),
+            )
+            .await;
+            assert_eq!(s, StatusCode::CREATED);
+        }
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..200 {
+        let (t, tag) = if i % 2 == 0 { (&a, "alpha") } else { (&b, "bravo") };
+        let req = if i % 4 < 2 {
+            app.as_key(&t.admin_key, Method::GET, "/api/v1/services")
+        } else {
+            app.as_key(&t.admin_key, Method::GET, "/api/v1/ping")
+        };
+        let slug = t.tenant.slug.to_string();
+        tasks.spawn(async move { (tag, slug, send(req).await) });
+    }
+    let mut n = 0;
+    while let Some(result) = tasks.join_next().await {
+        let (tag, slug, (status, body)) = result.unwrap();
+        assert_eq!(status, StatusCode::OK, "{body}");
+        if let Some(items) = body["items"].as_array() {
+            assert_eq!(items.len(), 3);
+            for item in items {
+                assert!(
+                    item["name"].as_str().unwrap().starts_with(tag),
+                    "{tag} saw {item}"
+                );
+            }
+        } else {
+            assert_eq!(body["tenant"], slug.as_str());
+        }
+        n += 1;
+    }
+    assert_eq!(n, 200);
+}

@@ -1,0 +1,8 @@
+//! The HTTP API end to end: real router on a loopback port, real PostgreSQL, real Redis.
+
+mod admin;
+mod auth;
+mod errors;
+mod health;
+mod isolation;
+mod rbac;
