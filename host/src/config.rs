@@ -14,7 +14,7 @@ pub struct Config {
         long,
         global = true,
         env = "NIGHTOWL_DATABASE_URL",
-        default_value = "postgres://postgres@127.0.0.1:5432/nightowl"
+        default_value = "postgres://nightowl:nightowl@127.0.0.1:5432/nightowl"
     )]
     pub database_url: String,
 

@@ -216,3 +216,38 @@ async fn json_errors(req: Request, next: Next) -> Response {
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(body))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    #[test]
+    fn permission_table_lists_exactly_the_routes_of_the_router() {
+        let (_, openapi) = api_router().split_for_parts();
+        let mut routed = BTreeSet::new();
+        for (path, item) in &openapi.paths.paths {
+            for (method, op) in [
+                ("GET", &item.get),
+                ("POST", &item.post),
+                ("PUT", &item.put),
+                ("PATCH", &item.patch),
+                ("DELETE", &item.delete),
+            ] {
+                if op.is_some() {
+                    routed.insert((method.to_owned(), path.clone()));
+                }
+            }
+        }
+        // Public routes documented in the spec but served without the authorize layer.
+        for public in ["/api/v1/auth/login", "/api/v1/auth/logout", "/healthz", "/readyz"] {
+            routed.retain(|(_, p)| p != public);
+        }
+        let table: BTreeSet<_> = permissions::ROUTES
+            .iter()
+            .map(|(m, p, _)| ((*m).to_owned(), (*p).to_owned()))
+            .collect();
+        assert_eq!(routed, table);
+    }
+}

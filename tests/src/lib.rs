@@ -1,7 +1,7 @@
 //! Test harness: a real NightOwl router on a loopback port, real PostgreSQL (one database, a fresh
 //! tenant per test) and helpers to make API keys and requests.
 //!
-//! Database: `NIGHTOWL_TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/nightowl_test`),
+//! Database: `NIGHTOWL_TEST_DATABASE_URL` (default `postgres://nightowl:nightowl@127.0.0.1:5432/nightowl_test`),
 //! created on first use.
 
 pub mod jwks;
@@ -27,7 +27,7 @@ pub const TEST_SECRET_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 /// URL of the test database.
 pub fn database_url() -> String {
     std::env::var("NIGHTOWL_TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/nightowl_test".to_owned())
+        .unwrap_or_else(|_| "postgres://nightowl:nightowl@127.0.0.1:5432/nightowl_test".to_owned())
 }
 
 /// Creates the test database if missing and applies global migrations, once per test process.

@@ -217,3 +217,17 @@ pub async fn sign_in_oidc(conn: &mut PgConnection, id: OidcIdentity<'_>) -> Resu
         }
     }
 }
+
+/// Number of active admins.
+pub async fn count_active_admins(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("select count(*) from users where role = 'admin' and is_active")
+        .fetch_one(conn)
+        .await
+}
+
+/// Locks the active admins, so concurrent demotions cannot both see "another admin remains".
+pub async fn lock_active_admins(conn: &mut PgConnection) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar("select id from users where role = 'admin' and is_active order by id for update")
+        .fetch_all(conn)
+        .await
+}

@@ -73,6 +73,22 @@ fn write<'a>(input: &'a UserInput, password_hash: Option<&'a str>) -> UserWrite<
     }
 }
 
+/// Runs before a change to user `id`; the returned guard refuses the change if it removes the tenant's
+/// last active admin (a tenant with no admin user at all, e.g. run only through API keys, is left alone).
+async fn admin_guard(t: &mut TenantTx, id: Uuid) -> Result<bool, ApiError> {
+    Ok(db::users::lock_active_admins(t).await?.contains(&id))
+}
+
+async fn check_admin_remains(t: &mut TenantTx, was_admin: bool) -> Result<(), ApiError> {
+    if was_admin && db::users::count_active_admins(t).await? == 0 {
+        return Err(ApiError::conflict(
+            "last_admin",
+            "this change would leave the tenant without an active admin",
+        ));
+    }
+    Ok(())
+}
+
 fn map_write_error(err: sqlx::Error) -> ApiError {
     if db::is_unique_violation(&err, "users_email_key") {
         ApiError::conflict("email_taken", "a user with this e-mail already exists")
@@ -105,10 +121,12 @@ pub async fn update_user(
     Json(input): Json<UserInput>,
 ) -> Result<Json<User>, ApiError> {
     let hash = hash_password(&input).await?;
+    let was_admin = admin_guard(&mut t, id).await?;
     let user = db::users::update(&mut t, id, write(&input, hash.as_deref()))
         .await
         .map_err(map_write_error)?
         .ok_or_else(|| ApiError::not_found("user"))?;
+    check_admin_remains(&mut t, was_admin).await?;
     if !user.is_active || hash.is_some() {
         // A deactivated user or a changed password ends every open session.
         let tenant_id = t.principal.tenant.id;
@@ -122,6 +140,7 @@ pub async fn update_user(
 #[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "users", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn delete_user(mut t: TenantTx, Path(id): Path<Uuid>) -> Result<StatusCode, ApiError> {
+    let was_admin = admin_guard(&mut t, id).await?;
     let deleted = db::users::delete(&mut t, id).await.map_err(|err| {
         if db::is_foreign_key_violation(&err) {
             ApiError::conflict(
@@ -135,6 +154,7 @@ pub async fn delete_user(mut t: TenantTx, Path(id): Path<Uuid>) -> Result<Status
     if !deleted {
         return Err(ApiError::not_found("user"));
     }
+    check_admin_remains(&mut t, was_admin).await?;
     let tenant_id = t.principal.tenant.id;
     db::sessions::delete_for_user(&mut t, tenant_id, id).await?;
     t.commit().await?;
@@ -143,11 +163,13 @@ pub async fn delete_user(mut t: TenantTx, Path(id): Path<Uuid>) -> Result<Status
 
 /// Deactivates a user: they can no longer sign in and their sessions end.
 #[utoipa::path(post, path = "/api/v1/users/{id}/deactivate", tag = "users", params(("id" = Uuid, Path)),
-    responses((status = 200, body = User), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = User), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn deactivate_user(mut t: TenantTx, Path(id): Path<Uuid>) -> Result<Json<User>, ApiError> {
+    let was_admin = admin_guard(&mut t, id).await?;
     let user = db::users::set_active(&mut t, id, false)
         .await?
         .ok_or_else(|| ApiError::not_found("user"))?;
+    check_admin_remains(&mut t, was_admin).await?;
     let tenant_id = t.principal.tenant.id;
     db::sessions::delete_for_user(&mut t, tenant_id, id).await?;
     t.commit().await?;

@@ -209,3 +209,43 @@ async fn secrets_are_refused_without_an_encryption_key() {
         "nothing half-written"
     );
 }
+
+#[tokio::test]
+async fn the_last_active_admin_cannot_be_demoted_deactivated_or_deleted() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant().await;
+    let k = &t.admin_key;
+    let admin = json!({ "email": "only@acme.example", "display_name": "Only", "role": "admin" });
+    let (_, only) = send(app.as_key(k, Method::POST, "/api/v1/users").json(&admin)).await;
+    let id = only["id"].as_str().unwrap();
+    let demote = json!({ "email": "only@acme.example", "display_name": "Only", "role": "manager" });
+    for req in [
+        app.as_key(k, Method::PUT, &format!("/api/v1/users/{id}"))
+            .json(&demote),
+        app.as_key(k, Method::POST, &format!("/api/v1/users/{id}/deactivate")),
+        app.as_key(k, Method::DELETE, &format!("/api/v1/users/{id}")),
+    ] {
+        let (status, err) = send(req).await;
+        assert_eq!((status, error_code(&err)), (StatusCode::CONFLICT, "last_admin"));
+    }
+    let (_, still) = send(app.as_key(k, Method::GET, &format!("/api/v1/users/{id}"))).await;
+    assert_eq!(
+        (still["role"].as_str(), still["is_active"].as_bool()),
+        (Some("admin"), Some(true))
+    );
+
+    // With a second admin the first can step down.
+    let second = json!({ "email": "two@acme.example", "display_name": "Two", "role": "admin" });
+    assert_eq!(
+        send(app.as_key(k, Method::POST, "/api/v1/users").json(&second))
+            .await
+            .0,
+        StatusCode::CREATED
+    );
+    let (status, _) = send(
+        app.as_key(k, Method::PUT, &format!("/api/v1/users/{id}"))
+            .json(&demote),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+}

@@ -177,7 +177,7 @@ async fn local_login_sets_a_session_cookie_that_logout_and_deactivation_end() {
     let (status, user) = send(
         app.as_key(&t.admin_key, Method::POST, "/api/v1/users")
             .json(&json!({
-                "email": "root@acme.example", "display_name": "Root", "role": "admin",
+                "email": "root@acme.example", "display_name": "Root", "role": "manager",
                 "password": "a long enough password"
             })),
     )

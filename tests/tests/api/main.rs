@@ -6,3 +6,4 @@ mod errors;
 mod health;
 mod isolation;
 mod rbac;
+mod tenancy;

@@ -1,0 +1,112 @@
+//! Smoke test of the real `nightowl` binary: admin commands, `serve`, a request, graceful stop.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn database_url() -> String {
+    std::env::var("NIGHTOWL_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://nightowl:nightowl@127.0.0.1:5432/nightowl_test".to_owned())
+}
+
+fn nightowl(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_nightowl"))
+        .args(args)
+        .env("NIGHTOWL_DATABASE_URL", database_url())
+        .env("NIGHTOWL_LOG", "warn")
+        .output()
+        .expect("run nightowl")
+}
+
+fn ok(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+#[tokio::test]
+async fn binary_creates_a_tenant_and_key_then_serves_and_stops_cleanly() {
+    let slug = format!("bin_{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+    // The test database exists once the integration tests or this test created it.
+    let admin_url = database_url()
+        .rsplit_once('/')
+        .map(|(s, _)| format!("{s}/postgres"))
+        .unwrap();
+    let name = database_url().rsplit_once('/').unwrap().1.to_owned();
+    let _ = Command::new("psql")
+        .args([&admin_url, "-qc", &format!("create database {name}")])
+        .stderr(Stdio::null())
+        .status();
+
+    ok(&nightowl(&["migrate"]));
+    ok(&nightowl(&["migrate"])); // idempotent
+    ok(&nightowl(&["tenant", "create", &slug, "--name", "Binary test"]));
+    let refused = nightowl(&["tenant", "create", &slug]);
+    assert!(!refused.status.success(), "creating a tenant twice must fail");
+    assert!(!nightowl(&["tenant", "create", "Bad-Slug"]).status.success());
+    let key = ok(&nightowl(&[
+        "apikey", "create", "--tenant", &slug, "--role", "manager",
+    ]))
+    .trim()
+    .to_owned();
+    assert!(key.starts_with("nwl_"), "{key}");
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_nightowl"))
+        .arg("serve")
+        .env("NIGHTOWL_DATABASE_URL", database_url())
+        .env("NIGHTOWL_LISTEN", format!("127.0.0.1:{port}"))
+        .env("NIGHTOWL_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let mut ready = false;
+    for _ in 0..100 {
+        if http
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ready, "server became ready");
+    let me: serde_json::Value = http
+        .get(format!("{base}/api/v1/ping"))
+        .header("x-api-key", &key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["tenant"], slug.as_str());
+    assert_eq!(me["role"], "manager");
+
+    Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    let status = server.wait().unwrap();
+    assert!(status.success(), "graceful stop on SIGTERM: {status}");
+    let mut logs = String::new();
+    std::io::Read::read_to_string(server.stderr.as_mut().unwrap(), &mut logs).unwrap();
+    let first = logs.lines().next().unwrap_or_default();
+    assert!(
+        serde_json::from_str::<serde_json::Value>(first).is_ok(),
+        "logs are JSON lines: {first}"
+    );
+    assert!(!logs.contains(&key), "the API key never appears in logs");
+}
