@@ -218,7 +218,7 @@ async fn local_login_sets_a_session_cookie_that_logout_and_deactivation_end() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         (me["actor_type"].as_str(), me["role"].as_str()),
-        (Some("user"), Some("admin"))
+        (Some("user"), Some("manager"))
     );
 
     let (status, _) = send(with_cookie(Method::POST, "/api/v1/auth/logout")).await;
