@@ -17,6 +17,8 @@ step "format"
 cargo fmt --all -- --check
 step "clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+step "plugins (wasm32-wasip2)"
+(cd plugins && cargo fmt --all -- --check && cargo clippy --locked -- -D warnings && cargo build --locked --release)
 step "web UI builds for wasm32"
 cargo build --locked -p nightowl-ui --target wasm32-unknown-unknown
 step "tests"
