@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod http;
 pub mod metrics;
+pub mod plugins;
 pub mod secrets;
 pub mod seed;
 pub mod state;

@@ -1,0 +1,67 @@
+//! The plugin runtime: WebAssembly components loaded from the plugin directory, called in a fresh,
+//! sandboxed instance per call.
+//!
+//! - `manifest`: `plugin.toml` (id, kind, api line, capabilities, limits).
+//! - `runtime`: one wasmtime `Engine` (component model, epoch interruption, pooling allocator,
+//!   on-disk compilation cache), per-call `Store` with memory cap and deadline, fault accounting.
+//! - `v0_1_0`: host bindings of the `nightowl:plugin@0.1.0` worlds (one module per frozen WIT version).
+//! - `registry`: loading, import checks against granted capabilities, hot reload.
+
+pub mod manifest;
+pub mod registry;
+pub mod runtime;
+pub mod v0_1_0;
+
+pub use manifest::{Kind, Manifest};
+pub use registry::{LoadedPlugin, Registry};
+pub use runtime::{CallError, FaultKind, Runtime};
+
+/// An inbound HTTP request handed to a plugin.
+#[derive(Debug, Clone, Default)]
+pub struct InboundRequest {
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    /// Lower-case names.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub public_url: String,
+}
+
+/// Firing or resolved, as the source says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceStatus {
+    Firing,
+    Resolved,
+}
+
+/// One alert as a source plugin parsed it (version-independent host form).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ParsedAlert {
+    pub fingerprint: Option<String>,
+    pub status: SourceStatus,
+    pub title: String,
+    pub description: Option<String>,
+    pub severity: Option<String>,
+    pub service: Option<String>,
+    pub labels: Vec<(String, String)>,
+    pub annotations: Vec<(String, String)>,
+    pub starts_at: Option<String>,
+    pub ends_at: Option<String>,
+    pub links: Vec<String>,
+    pub agent_metadata: Option<String>,
+}
+
+/// A plugin's own refusal (as opposed to a fault of the sandbox).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PluginError {
+    #[error("invalid payload: {0}")]
+    InvalidPayload(String),
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    #[error("upstream failure: {0}")]
+    Upstream(String),
+    #[error("plugin error: {0}")]
+    Internal(String),
+}

@@ -1,0 +1,281 @@
+//! One wasmtime `Engine` for the process; a fresh `Store` and instance for every call, so no state
+//! survives between calls or crosses tenants. Each call runs under a memory cap (a limiter that records
+//! when it refused growth, because running out of memory does not surface as a `Trap`) and a wall-clock
+//! deadline enforced by epoch interruption (a 10 ms ticker; the guest yields to tokio at every tick and
+//! is interrupted once the deadline has passed). A trap, timeout or memory exhaustion fails that call
+//! only: it is logged with plugin id, version and tenant and counted in
+//! `nightowl_plugin_faults_total{plugin,kind}`.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use prometheus::IntCounterVec;
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, UpdateDeadline};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use super::manifest::Manifest;
+use super::{InboundRequest, ParsedAlert, PluginError, v0_1_0};
+
+/// How often the epoch advances.
+const TICK: Duration = Duration::from_millis(10);
+/// Concurrent instances the pooling allocator reserves room for.
+const POOL_INSTANCES: u32 = 128;
+/// Largest linear memory any plugin may have (manifests ask for less).
+const POOL_MAX_MEMORY: usize = 64 << 20;
+/// Log lines one call may write before the rest are dropped.
+const LOG_BUDGET: u32 = 100;
+
+/// What went wrong inside the sandbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultKind {
+    /// The guest trapped (panic, unreachable, bad memory access, ...).
+    Trap,
+    /// The call ran past its deadline.
+    Timeout,
+    /// The guest wanted more memory than its cap.
+    Memory,
+    /// The component could not be instantiated.
+    Instantiate,
+}
+
+impl FaultKind {
+    /// Label value of `nightowl_plugin_faults_total`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FaultKind::Trap => "trap",
+            FaultKind::Timeout => "timeout",
+            FaultKind::Memory => "memory",
+            FaultKind::Instantiate => "instantiate",
+        }
+    }
+}
+
+/// A failed plugin call.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// The plugin answered with its own error (e.g. the payload is invalid).
+    #[error(transparent)]
+    Plugin(#[from] PluginError),
+    /// The sandbox stopped the call.
+    #[error("plugin {plugin} {kind}: {message}", kind = .kind.as_str())]
+    Fault { plugin: String, kind: FaultKind, message: String },
+}
+
+/// Per-call memory cap that remembers whether it refused to grow.
+#[derive(Debug)]
+pub struct MemoryCap {
+    max_bytes: usize,
+    refused: bool,
+}
+
+impl wasmtime::ResourceLimiter for MemoryCap {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if desired <= self.max_bytes {
+            return Ok(true);
+        }
+        // An error (not `Ok(false)`, which lets memory.grow return -1) traps at once, so a memory
+        // bomb stops here instead of limping on.
+        self.refused = true;
+        Err(wasmtime::Error::msg(format!("memory cap of {} bytes reached", self.max_bytes)))
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
+}
+
+/// Data of one call's `Store`.
+pub struct HostState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    memory: MemoryCap,
+    timed_out: bool,
+    log_budget: u32,
+    plugin: String,
+    version: String,
+    tenant: String,
+    /// Per-tenant plugin settings the guest reads through `config.get`.
+    pub config: HashMap<String, String>,
+}
+
+impl HostState {
+    /// Writes a guest log line tagged with plugin, version and tenant, within the call's budget.
+    pub fn log_line(&mut self, level: tracing::Level, message: &str) {
+        if self.log_budget == 0 {
+            return;
+        }
+        self.log_budget -= 1;
+        let message: String = message.chars().take(2000).collect();
+        let (plugin, version, tenant) = (&self.plugin, &self.version, &self.tenant);
+        match level {
+            tracing::Level::ERROR => tracing::error!(plugin, version, tenant, "{message}"),
+            tracing::Level::WARN => tracing::warn!(plugin, version, tenant, "{message}"),
+            tracing::Level::INFO => tracing::info!(plugin, version, tenant, "{message}"),
+            _ => tracing::debug!(plugin, version, tenant, "{message}"),
+        }
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+/// The engine, the linkers and fault accounting.
+pub struct Runtime {
+    engine: Engine,
+    source_linker: Linker<HostState>,
+    faults: IntCounterVec,
+    _ticker: std::thread::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Runtime")
+    }
+}
+
+fn engine_config(cache_dir: Option<&Path>, pooling: bool) -> anyhow::Result<Config> {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.epoch_interruption(true);
+    config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+    if let Some(dir) = cache_dir {
+        std::fs::create_dir_all(dir)?;
+        let mut cache = wasmtime::CacheConfig::new();
+        cache.with_directory(dir);
+        config.cache(Some(wasmtime::Cache::new(cache)?));
+    }
+    if pooling {
+        let mut pool = PoolingAllocationConfig::new();
+        pool.total_component_instances(POOL_INSTANCES)
+            .total_core_instances(POOL_INSTANCES * 4)
+            .total_memories(POOL_INSTANCES * 2)
+            .total_tables(POOL_INSTANCES * 4)
+            .max_memory_size(POOL_MAX_MEMORY)
+            // Fresh memory pages stay mapped between instances: the cost of a fresh instance is its
+            // page faults, not the instantiation.
+            .linear_memory_keep_resident(1 << 20);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    }
+    Ok(config)
+}
+
+impl Runtime {
+    /// Creates the engine (pooling allocator, falling back to on-demand allocation when the machine
+    /// cannot reserve the pool's address space) and starts the epoch ticker.
+    pub fn new(cache_dir: Option<&Path>, registry: &prometheus::Registry) -> anyhow::Result<Runtime> {
+        let engine = match Engine::new(&engine_config(cache_dir, true)?) {
+            Ok(engine) => engine,
+            Err(err) => {
+                tracing::warn!(error = %err, "pooling allocator unavailable; allocating instances on demand");
+                Engine::new(&engine_config(cache_dir, false)?)?
+            }
+        };
+        let mut source_linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut source_linker)?;
+        v0_1_0::add_source_to_linker(&mut source_linker)?;
+
+        let weak = engine.weak();
+        let ticker = std::thread::Builder::new().name("wasm-epoch".into()).spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(TICK);
+            }
+        })?;
+        let faults = IntCounterVec::new(
+            prometheus::Opts::new("nightowl_plugin_faults_total", "Plugin calls stopped by the sandbox"),
+            &["plugin", "kind"],
+        )?;
+        registry.register(Box::new(faults.clone()))?;
+        Ok(Runtime { engine, source_linker, faults, _ticker: ticker })
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Pre-instantiates a source component (imports resolved once, instances made per call).
+    pub fn prepare_source(&self, component: &Component) -> anyhow::Result<v0_1_0::SourcePre<HostState>> {
+        let pre = self.source_linker.instantiate_pre(component)?;
+        Ok(v0_1_0::SourcePre::new(pre)?)
+    }
+
+    fn store(&self, manifest: &Manifest, tenant: &str, config: HashMap<String, String>) -> Store<HostState> {
+        let state = HostState {
+            // No preopens, no environment, no sockets: WASI is linked only so std guests instantiate.
+            wasi: WasiCtx::builder().build(),
+            table: ResourceTable::new(),
+            memory: MemoryCap { max_bytes: manifest.limits.memory_mib as usize * (1 << 20), refused: false },
+            timed_out: false,
+            log_budget: LOG_BUDGET,
+            plugin: manifest.id.clone(),
+            version: manifest.version.clone(),
+            tenant: tenant.to_owned(),
+            config,
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.memory);
+        let deadline = Instant::now() + Duration::from_millis(manifest.limits.timeout_ms.into());
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |mut ctx| {
+            if Instant::now() >= deadline {
+                ctx.data_mut().timed_out = true;
+                Ok(UpdateDeadline::Interrupt)
+            } else {
+                Ok(UpdateDeadline::Yield(1))
+            }
+        });
+        store
+    }
+
+    /// Runs `parse` of a source plugin in a fresh instance.
+    pub async fn parse(
+        &self,
+        manifest: &Manifest,
+        pre: &v0_1_0::SourcePre<HostState>,
+        tenant: &str,
+        config: HashMap<String, String>,
+        req: &InboundRequest,
+    ) -> Result<Vec<ParsedAlert>, CallError> {
+        let mut store = self.store(manifest, tenant, config);
+        let wit_req = v0_1_0::request(req);
+        // Belt and braces: the epoch deadline stops guest code; this also bounds time spent in host
+        // imports, which epochs cannot interrupt.
+        let limit = Duration::from_millis(u64::from(manifest.limits.timeout_ms)) + Duration::from_millis(500);
+        let outcome = tokio::time::timeout(limit, async {
+            let instance = pre.instantiate_async(&mut store).await.map_err(|e| (FaultKind::Instantiate, e))?;
+            instance.nightowl_plugin_source_api().call_parse(&mut store, &wit_req).await.map_err(|e| (FaultKind::Trap, e))
+        })
+        .await;
+        match outcome {
+            Ok(Ok(Ok(alerts))) => Ok(alerts.into_iter().map(v0_1_0::alert).collect()),
+            Ok(Ok(Err(plugin_error))) => Err(CallError::Plugin(v0_1_0::error(plugin_error))),
+            Ok(Err((kind, err))) => Err(self.fault(manifest, tenant, store.data(), kind, &err.to_string())),
+            Err(_) => Err(self.fault(manifest, tenant, store.data(), FaultKind::Timeout, "host deadline passed")),
+        }
+    }
+
+    fn fault(&self, manifest: &Manifest, tenant: &str, state: &HostState, kind: FaultKind, message: &str) -> CallError {
+        let kind = if state.memory.refused {
+            FaultKind::Memory
+        } else if state.timed_out {
+            FaultKind::Timeout
+        } else {
+            kind
+        };
+        let message = match kind {
+            FaultKind::Memory => format!("exceeded its memory cap of {} MiB", manifest.limits.memory_mib),
+            FaultKind::Timeout => format!("ran past its {} ms deadline", manifest.limits.timeout_ms),
+            _ => message.lines().next().unwrap_or(message).to_owned(),
+        };
+        self.faults.with_label_values(&[manifest.id.as_str(), kind.as_str()]).inc();
+        tracing::warn!(plugin = %manifest.id, version = %manifest.version, tenant, kind = kind.as_str(), %message, "plugin fault");
+        CallError::Fault { plugin: manifest.id.clone(), kind, message }
+    }
+}
