@@ -3,15 +3,25 @@
 
 use std::time::Duration;
 
+use std::time::Instant;
+
+use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::Mutex;
+use uuid::Uuid;
 
 const OP_TIMEOUT: Duration = Duration::from_millis(500);
+/// After a failure the hot path leaves Redis alone this long, so an outage costs one timeout, not one
+/// per alert.
+const BACKOFF: Duration = Duration::from_secs(5);
+/// How long a fingerprint → alert id entry lives.
+const FINGERPRINT_TTL_SECS: u64 = 300;
 
 /// Handle to Redis, or to nothing when no URL is configured.
 pub struct Redis {
     client: Option<redis::Client>,
     conn: Mutex<Option<ConnectionManager>>,
+    down_until: std::sync::Mutex<Option<Instant>>,
 }
 
 impl std::fmt::Debug for Redis {
@@ -48,6 +58,7 @@ impl Redis {
         Ok(Redis {
             client,
             conn: Mutex::new(None),
+            down_until: std::sync::Mutex::new(None),
         })
     }
 
@@ -92,11 +103,76 @@ impl Redis {
         match tokio::time::timeout(OP_TIMEOUT, ping.query_async::<String>(&mut conn)).await {
             Ok(Ok(_)) => RedisHealth::Ok,
             _ => {
-                // Start from a fresh connection next time rather than trusting the manager's
-                // own reconnect schedule, so recovery shows as soon as Redis is back.
-                *self.conn.lock().await = None;
+                self.mark_down().await;
                 RedisHealth::Down
             }
+        }
+    }
+
+    /// Starts over with a fresh connection later rather than trusting the manager's own reconnect
+    /// schedule, so recovery shows as soon as Redis is back; meanwhile the hot path skips Redis.
+    async fn mark_down(&self) {
+        *self.conn.lock().await = None;
+        *self.down_until.lock().expect("redis backoff lock") = Some(Instant::now() + BACKOFF);
+    }
+
+    /// A connection for the hot path: none while backing off after a failure.
+    async fn hot_connection(&self) -> Option<ConnectionManager> {
+        if self
+            .down_until
+            .lock()
+            .expect("redis backoff lock")
+            .is_some_and(|until| Instant::now() < until)
+        {
+            return None;
+        }
+        let conn = self.connection().await;
+        if conn.is_none() && self.client.is_some() {
+            self.mark_down().await;
+        }
+        conn
+    }
+
+    fn fingerprint_key(tenant: &str, fingerprint: &str) -> String {
+        format!("nightowl:{tenant}:fp:{fingerprint}")
+    }
+
+    /// The open alert cached for a fingerprint (fast path of dedup; the database stays authoritative).
+    pub async fn open_alert(&self, tenant: &str, fingerprint: &str) -> Option<Uuid> {
+        let mut conn = self.hot_connection().await?;
+        let key = Self::fingerprint_key(tenant, fingerprint);
+        match tokio::time::timeout(OP_TIMEOUT, conn.get::<_, Option<String>>(key)).await {
+            Ok(Ok(value)) => value.and_then(|v| v.parse().ok()),
+            _ => {
+                self.mark_down().await;
+                None
+            }
+        }
+    }
+
+    /// Caches fingerprint → open alert id.
+    pub async fn remember_open_alert(&self, tenant: &str, fingerprint: &str, id: Uuid) {
+        let Some(mut conn) = self.hot_connection().await else {
+            return;
+        };
+        let key = Self::fingerprint_key(tenant, fingerprint);
+        let set = conn.set_ex::<_, _, ()>(key, id.to_string(), FINGERPRINT_TTL_SECS);
+        if !matches!(tokio::time::timeout(OP_TIMEOUT, set).await, Ok(Ok(()))) {
+            self.mark_down().await;
+        }
+    }
+
+    /// Drops the cached entry when the alert closes.
+    pub async fn forget_open_alert(&self, tenant: &str, fingerprint: &str) {
+        let Some(mut conn) = self.hot_connection().await else {
+            return;
+        };
+        let key = Self::fingerprint_key(tenant, fingerprint);
+        if !matches!(
+            tokio::time::timeout(OP_TIMEOUT, conn.del::<_, ()>(key)).await,
+            Ok(Ok(()))
+        ) {
+            self.mark_down().await;
         }
     }
 }

@@ -44,6 +44,22 @@ pub enum Command {
     Seed(SeedArgs),
     /// Drop and re-create the demo tenant `acme` with a full data set (destructive).
     SeedDemo(SeedArgs),
+    /// Plugin tools.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+/// Plugin subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Replay a payload through a source plugin and print what ingest would store (or the plugin's error).
+    Test {
+        /// A plugin directory (plugin.toml + plugin.wasm) or a .wasm file (a plugin.toml beside it is used
+        /// when present).
+        plugin: std::path::PathBuf,
+        /// The payload file, sent as the webhook body.
+        payload: std::path::PathBuf,
+    },
 }
 
 /// Tenant subcommands.
@@ -95,10 +111,15 @@ fn parse_role(s: &str) -> Result<Role, String> {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = cli.config;
     telemetry::init(&config);
+    if let Command::Plugin(PluginCommand::Test { plugin, payload }) = &cli.command {
+        // Needs no database: the plugin and the normaliser are all that run.
+        return crate::plugins::tester::run(plugin, payload).await;
+    }
     let pool = db::connect(&config)
         .await
         .with_context(|| format!("connecting to PostgreSQL at {}", redact(&config.database_url)))?;
     match cli.command {
+        Command::Plugin(PluginCommand::Test { .. }) => Ok(()),
         Command::Serve => serve(config, pool, true, true).await,
         Command::Api => serve(config, pool, true, false).await,
         Command::Worker => serve(config, pool, false, true).await,
@@ -187,7 +208,11 @@ async fn serve(config: Config, pool: PgPool, http: bool, workers: bool) -> anyho
         tracing::warn!("dev mode is on: X-NightOwl-Dev-* headers authenticate without credentials");
     }
     let listen = config.listen;
+    let poll = config.plugin_poll_secs;
     let state = AppState::new(config, pool, Arc::new(SystemClock))?;
+    let report = state.plugins.scan().await;
+    tracing::info!(loaded = ?report.loaded, failed = report.failed.len(), "plugins scanned");
+    let _watcher = (poll > 0).then(|| state.plugins.spawn_watcher(std::time::Duration::from_secs(poll)));
     if workers {
         // The escalation, notification and handoff workers join here as they are built; until then a
         // `worker` process only keeps its place in a deployment.

@@ -118,6 +118,24 @@ pub struct Config {
     #[arg(long, global = true, env = "NIGHTOWL_MIGRATE_ON_START", default_value_t = true, action = clap::ArgAction::Set)]
     pub migrate_on_start: bool,
 
+    /// Directory of plugins: `<id>/plugin.toml` + `<id>/plugin.wasm` (`make plugins` fills `plugins/dist`).
+    #[arg(
+        long,
+        global = true,
+        env = "NIGHTOWL_PLUGIN_DIR",
+        default_value = "plugins/dist"
+    )]
+    pub plugin_dir: PathBuf,
+
+    /// Where compiled plugin code is cached (written and read only by NightOwl).
+    #[arg(long, global = true, env = "NIGHTOWL_PLUGIN_CACHE_DIR")]
+    pub plugin_cache_dir: Option<PathBuf>,
+
+    /// Seconds between scans of the plugin directory for new, changed or removed plugins (0: only at
+    /// start-up and on `POST /api/v1/admin/plugins/reload`).
+    #[arg(long, global = true, env = "NIGHTOWL_PLUGIN_POLL_SECS", default_value_t = 2)]
+    pub plugin_poll_secs: u64,
+
     /// Log output format.
     #[arg(long, global = true, env = "NIGHTOWL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Json)]
     pub log_format: LogFormat,

@@ -1,8 +1,10 @@
 //! Database access: the pool and migrations here, query functions per aggregate in submodules.
 //! Query functions take a connection (normally a tenant-scoped transaction), never the pool.
 
+pub mod alerts;
 pub mod api_keys;
 pub mod config;
+pub mod incidents;
 pub mod migrate;
 pub mod services;
 pub mod sessions;

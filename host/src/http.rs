@@ -5,6 +5,7 @@
 //! body limit → routing. Authenticated routes additionally pass `permissions::authorize`.
 
 pub mod admin_config;
+pub mod alerts;
 pub mod api_keys;
 pub mod docs;
 pub mod error;
@@ -13,8 +14,10 @@ pub mod health;
 pub mod identity;
 pub mod pagination;
 pub mod permissions;
+pub mod plugins;
 pub mod services;
 pub mod users;
+pub mod webhooks;
 
 use std::time::{Duration, Instant};
 
@@ -133,6 +136,13 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(api_keys::list_api_keys, api_keys::create_api_key))
         .routes(routes!(api_keys::revoke_api_key))
         .routes(routes!(admin_config::get_config, admin_config::put_config))
+        .routes(routes!(plugins::list_plugins))
+        .routes(routes!(plugins::reload_plugins))
+        .routes(routes!(webhooks::receive_webhook))
+        .routes(routes!(alerts::list_alerts))
+        .routes(routes!(alerts::get_alert))
+        .routes(routes!(alerts::acknowledge_alert))
+        .routes(routes!(alerts::resolve_alert))
 }
 
 async fn not_found(req: Request) -> ApiError {

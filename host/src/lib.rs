@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod http;
+pub mod ingest;
 pub mod metrics;
 pub mod plugins;
 pub mod secrets;

@@ -1,6 +1,8 @@
 //! Prometheus metrics of the process, registered once in a registry owned by the app state.
 
-use prometheus::{Encoder, HistogramOpts, HistogramVec, Registry, TextEncoder};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, Opts, Registry, TextEncoder,
+};
 
 /// Every metric NightOwl exports. Names follow `nightowl_<subsystem>_<what>_<unit>`.
 #[derive(Clone)]
@@ -8,6 +10,16 @@ pub struct Metrics {
     registry: Registry,
     /// Request latency by method, matched route template and status.
     pub api_request_duration: HistogramVec,
+    /// Alerts accepted, by source plugin and normalised severity.
+    pub alerts_received: IntCounterVec,
+    /// Alerts folded into an open alert with the same fingerprint.
+    pub alerts_deduplicated: IntCounter,
+    /// Time to process one webhook delivery, by source.
+    pub alert_processing_duration: HistogramVec,
+    /// New alerts linked to a knowledge-base incident on arrival.
+    pub kb_hits: IntCounter,
+    /// Alerts an automated agent reported as already resolved.
+    pub alerts_agent_resolved: IntCounter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -29,13 +41,60 @@ impl Metrics {
             &["method", "path", "status"],
         )
         .expect("valid histogram");
-        registry
-            .register(Box::new(api_request_duration.clone()))
-            .expect("metric registered once");
+        let alerts_received = IntCounterVec::new(
+            Opts::new("nightowl_alerts_received_total", "Alerts received"),
+            &["source", "severity"],
+        )
+        .expect("valid counter");
+        let alerts_deduplicated = IntCounter::new(
+            "nightowl_alerts_deduplicated_total",
+            "Alerts folded into an open duplicate",
+        )
+        .expect("valid counter");
+        let alert_processing_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "nightowl_alert_processing_duration_seconds",
+                "Webhook processing time",
+            )
+            .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0]),
+            &["source"],
+        )
+        .expect("valid histogram");
+        let kb_hits = IntCounter::new(
+            "nightowl_kb_hits_total",
+            "New alerts matched to a knowledge-base incident",
+        )
+        .expect("valid counter");
+        let alerts_agent_resolved = IntCounter::new(
+            "nightowl_alerts_agent_resolved_total",
+            "Alerts an agent reported as resolved",
+        )
+        .expect("valid counter");
+        let collectors: [Box<dyn prometheus::core::Collector>; 6] = [
+            Box::new(api_request_duration.clone()),
+            Box::new(alerts_received.clone()),
+            Box::new(alerts_deduplicated.clone()),
+            Box::new(alert_processing_duration.clone()),
+            Box::new(kb_hits.clone()),
+            Box::new(alerts_agent_resolved.clone()),
+        ];
+        for collector in collectors {
+            registry.register(collector).expect("metric registered once");
+        }
         Metrics {
             registry,
             api_request_duration,
+            alerts_received,
+            alerts_deduplicated,
+            alert_processing_duration,
+            kb_hits,
+            alerts_agent_resolved,
         }
+    }
+
+    /// The registry, for subsystems that own their metrics (the plugin runtime).
+    pub fn registry(&self) -> &Registry {
+        &self.registry
     }
 
     /// The Prometheus text exposition of every metric.

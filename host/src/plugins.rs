@@ -10,6 +10,7 @@
 pub mod manifest;
 pub mod registry;
 pub mod runtime;
+pub mod tester;
 pub mod v0_1_0;
 
 pub use manifest::{Kind, Manifest};

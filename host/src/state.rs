@@ -10,6 +10,7 @@ use crate::cache::Redis;
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::plugins::{Registry, Runtime};
 use crate::secrets::Sealer;
 
 /// Shared application state.
@@ -25,6 +26,8 @@ pub struct AppState {
     pub sealer: Sealer,
     /// Present when an OIDC issuer is configured.
     pub oidc: Option<Arc<Oidc>>,
+    /// Loaded plugins (scanned once here; `serve` starts the watcher).
+    pub plugins: Arc<Registry>,
 }
 
 impl AppState {
@@ -48,14 +51,22 @@ impl AppState {
             (Some(_), None) => anyhow::bail!("NIGHTOWL_OIDC_AUDIENCE is required with NIGHTOWL_OIDC_ISSUER"),
             _ => None,
         };
+        let metrics = Metrics::new();
+        let cache_dir = config
+            .plugin_cache_dir
+            .clone()
+            .unwrap_or_else(|| std::env::temp_dir().join("nightowl-wasm-cache"));
+        let runtime = Arc::new(Runtime::new(Some(&cache_dir), metrics.registry())?);
+        let plugins = Arc::new(Registry::new(runtime, Some(config.plugin_dir.clone())));
         Ok(AppState {
             db,
             redis: Arc::new(Redis::new(config.redis_url.as_deref())?),
             config: Arc::new(config),
             clock,
-            metrics: Metrics::new(),
+            metrics,
             sealer,
             oidc,
+            plugins,
         })
     }
 }

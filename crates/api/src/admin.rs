@@ -111,7 +111,7 @@ pub struct ApiKey {
 }
 
 /// Scopes an API key can be narrowed to.
-pub const API_KEY_SCOPES: [&str; 1] = ["read"];
+pub const API_KEY_SCOPES: [&str; 2] = ["read", "ingest"];
 
 /// Body of `POST /api/v1/admin/api-keys`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -119,7 +119,7 @@ pub const API_KEY_SCOPES: [&str; 1] = ["read"];
 pub struct ApiKeyInput {
     pub name: String,
     pub role: Role,
-    /// Optional narrowing: `read` allows only reads whatever the role.
+    /// Optional narrowing: `read` allows only reads, `ingest` only alert webhooks, whatever the role.
     #[serde(default)]
     pub scopes: Vec<String>,
     /// When the key stops working; absent: never.

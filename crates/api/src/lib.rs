@@ -4,6 +4,7 @@
 //! validation rules) as the server.
 
 pub mod admin;
+pub mod alerts;
 pub mod error;
 pub mod page;
 pub mod role;

@@ -12,6 +12,8 @@ use super::{Actor, AuthError, Principal};
 use crate::state::AppState;
 use crate::tenancy::{Slug, Tenant};
 
+/// Every key starts with this.
+pub const KEY_PREFIX: &str = "nwl_";
 /// Length of the displayed prefix.
 pub const PREFIX_LEN: usize = 12;
 

@@ -14,9 +14,10 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
     paths(super::identity::login, super::identity::logout, super::health::healthz, super::health::readyz),
     tags(
         (name = "identity", description = "Who is calling; local sign-in"),
+        (name = "alerts", description = "Alert intake (webhooks) and handling"),
         (name = "users", description = "People of the tenant"),
         (name = "services", description = "Service catalogue"),
-        (name = "admin", description = "API keys and tenant configuration"),
+        (name = "admin", description = "API keys, plugins and tenant configuration"),
         (name = "health", description = "Liveness, readiness and metrics"),
     )
 )]

@@ -12,7 +12,7 @@ use super::error::ApiError;
 use crate::auth;
 use crate::state::AppState;
 
-use Role::{Admin, Manager, Readonly};
+use Role::{Admin, Engineer, Manager, Readonly};
 
 /// `(method, route template, minimum role)`.
 pub const ROUTES: &[(&str, &str, Role)] = &[
@@ -34,6 +34,13 @@ pub const ROUTES: &[(&str, &str, Role)] = &[
     ("DELETE", "/api/v1/admin/api-keys/{id}", Admin),
     ("GET", "/api/v1/admin/config", Admin),
     ("PUT", "/api/v1/admin/config", Admin),
+    ("GET", "/api/v1/admin/plugins", Admin),
+    ("POST", "/api/v1/admin/plugins/reload", Admin),
+    ("POST", "/api/v1/webhooks/{source}", Engineer),
+    ("GET", "/api/v1/alerts", Readonly),
+    ("GET", "/api/v1/alerts/{id}", Readonly),
+    ("PATCH", "/api/v1/alerts/{id}/acknowledge", Engineer),
+    ("PATCH", "/api/v1/alerts/{id}/resolve", Engineer),
 ];
 
 /// Minimum role for a route, or `None` when the route is not in the table.
@@ -87,8 +94,12 @@ pub async fn authorize(State(state): State<AppState>, mut req: Request, next: Ne
             .with_details(serde_json::json!({ "required_role": required, "role": principal.role }))
             .into_response();
     }
-    if !principal.scope_allows(req.method()) {
-        return ApiError::forbidden("this API key is limited to reads").into_response();
+    if !principal.scope_allows(req.method(), &path) {
+        return ApiError::forbidden(format!(
+            "this API key is limited to scopes {:?}",
+            principal.scopes
+        ))
+        .into_response();
     }
     req.extensions_mut().insert(principal);
     next.run(req).await

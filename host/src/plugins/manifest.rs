@@ -51,7 +51,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { memory_mib: 32, timeout_ms: 200 }
+        Limits {
+            memory_mib: 32,
+            timeout_ms: 200,
+        }
     }
 }
 
@@ -76,21 +79,36 @@ impl Manifest {
         let m: Manifest = toml::from_str(text)?;
         let id_ok = (2..=41).contains(&m.id.len())
             && m.id.as_bytes()[0].is_ascii_lowercase()
-            && m.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+            && m.id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
         if !id_ok {
             return Err(ManifestError::Id(m.id));
         }
         if m.api != API_LINE {
             return Err(ManifestError::Api { id: m.id, api: m.api });
         }
-        if let Some(c) = m.capabilities.iter().find(|c| !CAPABILITIES.contains(&c.as_str())) {
-            return Err(ManifestError::Capability { id: m.id.clone(), capability: c.clone() });
+        if let Some(c) = m
+            .capabilities
+            .iter()
+            .find(|c| !CAPABILITIES.contains(&c.as_str()))
+        {
+            return Err(ManifestError::Capability {
+                id: m.id.clone(),
+                capability: c.clone(),
+            });
         }
         if !(1..=MAX_MEMORY_MIB).contains(&m.limits.memory_mib) {
-            return Err(ManifestError::Limit { id: m.id, what: format!("memory_mib must be 1..={MAX_MEMORY_MIB}") });
+            return Err(ManifestError::Limit {
+                id: m.id,
+                what: format!("memory_mib must be 1..={MAX_MEMORY_MIB}"),
+            });
         }
         if !(1..=MAX_TIMEOUT_MS).contains(&m.limits.timeout_ms) {
-            return Err(ManifestError::Limit { id: m.id, what: format!("timeout_ms must be 1..={MAX_TIMEOUT_MS}") });
+            return Err(ManifestError::Limit {
+                id: m.id,
+                what: format!("timeout_ms must be 1..={MAX_TIMEOUT_MS}"),
+            });
         }
         Ok(m)
     }
@@ -119,7 +137,10 @@ mod tests {
     #[test]
     fn a_good_manifest_parses_with_its_limits() {
         let m = Manifest::parse(OK).unwrap();
-        assert_eq!((m.id.as_str(), m.kind, m.limits.memory_mib, m.limits.timeout_ms), ("alertmanager", Kind::Source, 16, 150));
+        assert_eq!(
+            (m.id.as_str(), m.kind, m.limits.memory_mib, m.limits.timeout_ms),
+            ("alertmanager", Kind::Source, 16, 150)
+        );
         assert!(m.grants("log") && !m.grants("http-client"));
     }
 
@@ -130,7 +151,13 @@ mod tests {
             (OK.replace("\"0.1\"", "\"0.2\""), "API line"),
             (OK.replace("memory_mib = 16", "memory_mib = 4096"), "memory_mib"),
             (format!("{OK}\nextra = 1"), "not valid"),
-            (OK.replace("kind = \"source\"", "kind = \"source\"\ncapabilities = [\"filesystem\"]"), "unknown capability"),
+            (
+                OK.replace(
+                    "kind = \"source\"",
+                    "kind = \"source\"\ncapabilities = [\"filesystem\"]",
+                ),
+                "unknown capability",
+            ),
         ] {
             let err = Manifest::parse(&bad).unwrap_err().to_string();
             assert!(err.contains(expect), "{err}");

@@ -28,7 +28,10 @@ pub struct LoadedPlugin {
 
 impl std::fmt::Debug for LoadedPlugin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LoadedPlugin").field("id", &self.manifest.id).field("version", &self.manifest.version).finish()
+        f.debug_struct("LoadedPlugin")
+            .field("id", &self.manifest.id)
+            .field("version", &self.manifest.version)
+            .finish()
     }
 }
 
@@ -97,7 +100,11 @@ impl std::fmt::Debug for Registry {
 fn stamp(dir: &Path) -> Stamp {
     ["plugin.toml", "plugin.wasm"]
         .iter()
-        .map(|f| std::fs::metadata(dir.join(f)).map(|m| (m.len(), m.modified().ok())).unwrap_or((0, None)))
+        .map(|f| {
+            std::fs::metadata(dir.join(f))
+                .map(|m| (m.len(), m.modified().ok()))
+                .unwrap_or((0, None))
+        })
         .collect()
 }
 
@@ -109,23 +116,42 @@ pub fn load(runtime: &Runtime, dir: &Path) -> Result<LoadedPlugin, LoadError> {
     };
     let manifest_text = read("plugin.toml")?;
     let manifest = Manifest::parse(&String::from_utf8_lossy(&manifest_text))?;
-    let dir_name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let dir_name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     if dir_name != manifest.id {
-        return Err(LoadError::DirName { dir: dir_name, id: manifest.id });
+        return Err(LoadError::DirName {
+            dir: dir_name,
+            id: manifest.id,
+        });
     }
     let wasm = read("plugin.wasm")?;
-    let refused = |message: String| LoadError::Refused { id: manifest.id.clone(), message };
-    let component = Component::new(runtime.engine(), &wasm).map_err(|e| refused(format!("not a valid component: {e}")))?;
+    let refused = |message: String| LoadError::Refused {
+        id: manifest.id.clone(),
+        message,
+    };
+    let component = Component::new(runtime.engine(), &wasm)
+        .map_err(|e| refused(format!("not a valid component: {e}")))?;
     check_imports(runtime, &component, &manifest).map_err(refused)?;
     let source = match manifest.kind {
-        Kind::Source => Some(
-            runtime
-                .prepare_source(&component)
-                .map_err(|e| refused(format!("does not implement the nightowl:plugin@0.1.0 source world: {e:#}")))?,
-        ),
-        Kind::Channel => return Err(refused("channel plugins are not supported by this host version yet".into())),
+        Kind::Source => Some(runtime.prepare_source(&component).map_err(|e| {
+            refused(format!(
+                "does not implement the nightowl:plugin@0.1.0 source world: {e:#}"
+            ))
+        })?),
+        Kind::Channel => {
+            return Err(refused(
+                "channel plugins are not supported by this host version yet".into(),
+            ));
+        }
     };
-    Ok(LoadedPlugin { sha256: hex::encode(Sha256::digest(&wasm)), loaded_at: SystemTime::now(), source, manifest })
+    Ok(LoadedPlugin {
+        sha256: hex::encode(Sha256::digest(&wasm)),
+        loaded_at: SystemTime::now(),
+        source,
+        manifest,
+    })
 }
 
 /// Refuses a component that imports an interface its manifest does not grant, naming it.
@@ -136,7 +162,9 @@ fn check_imports(runtime: &Runtime, component: &Component, manifest: &Manifest) 
             continue;
         }
         let Some(rest) = name.strip_prefix("nightowl:plugin/") else {
-            return Err(format!("component imports {name}, which NightOwl does not provide"));
+            return Err(format!(
+                "component imports {name}, which NightOwl does not provide"
+            ));
         };
         let interface = rest.split('@').next().unwrap_or(rest);
         if !manifest.grants(interface) {
@@ -196,17 +224,23 @@ impl Registry {
     pub fn failures(&self) -> Vec<(String, String)> {
         let plugins = self.plugins.read().expect("plugin map lock");
         let errors = self.errors.read().expect("plugin error lock");
-        errors.iter().filter(|(dir, _)| !plugins.contains_key(*dir)).map(|(d, e)| (d.clone(), e.clone())).collect()
+        errors
+            .iter()
+            .filter(|(dir, _)| !plugins.contains_key(*dir))
+            .map(|(d, e)| (d.clone(), e.clone()))
+            .collect()
     }
 
     /// Loads new and changed plugins, drops removed ones.
     pub async fn scan(self: &Arc<Self>) -> ScanReport {
         let _one_scan_at_a_time = self.scan_lock.lock().await;
         let this = self.clone();
-        tokio::task::spawn_blocking(move || this.scan_blocking()).await.unwrap_or_else(|e| {
-            tracing::error!(error = %e, "plugin scan panicked");
-            ScanReport::default()
-        })
+        tokio::task::spawn_blocking(move || this.scan_blocking())
+            .await
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "plugin scan panicked");
+                ScanReport::default()
+            })
     }
 
     fn scan_blocking(&self) -> ScanReport {
@@ -223,10 +257,15 @@ impl Registry {
                 Vec::new()
             }
         };
-        let present: Vec<String> =
-            entries.iter().filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())).collect();
+        let present: Vec<String> = entries
+            .iter()
+            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect();
         for path in &entries {
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let now = stamp(path);
             if self.stamps.lock().expect("stamp lock").get(&name) == Some(&now) {
                 continue;
@@ -234,27 +273,43 @@ impl Registry {
             match load(&self.runtime, path) {
                 Ok(plugin) => {
                     tracing::info!(plugin = %plugin.manifest.id, version = %plugin.manifest.version, sha256 = %plugin.sha256, "plugin loaded");
-                    self.plugins.write().expect("plugin map lock").insert(name.clone(), Arc::new(plugin));
+                    self.plugins
+                        .write()
+                        .expect("plugin map lock")
+                        .insert(name.clone(), Arc::new(plugin));
                     self.errors.write().expect("plugin error lock").remove(&name);
                     report.loaded.push(name.clone());
                 }
                 Err(err) => {
                     tracing::error!(dir = %path.display(), error = %err, "plugin refused");
-                    self.errors.write().expect("plugin error lock").insert(name.clone(), err.to_string());
+                    self.errors
+                        .write()
+                        .expect("plugin error lock")
+                        .insert(name.clone(), err.to_string());
                     report.failed.push((name.clone(), err.to_string()));
                 }
             }
             self.stamps.lock().expect("stamp lock").insert(name, now);
         }
         let mut plugins = self.plugins.write().expect("plugin map lock");
-        let gone: Vec<String> = plugins.keys().filter(|id| !present.contains(id)).cloned().collect();
+        let gone: Vec<String> = plugins
+            .keys()
+            .filter(|id| !present.contains(id))
+            .cloned()
+            .collect();
         for id in gone {
             plugins.remove(&id);
             tracing::info!(plugin = %id, "plugin removed");
             report.removed.push(id);
         }
-        self.stamps.lock().expect("stamp lock").retain(|name, _| present.contains(name));
-        self.errors.write().expect("plugin error lock").retain(|name, _| present.contains(name));
+        self.stamps
+            .lock()
+            .expect("stamp lock")
+            .retain(|name, _| present.contains(name));
+        self.errors
+            .write()
+            .expect("plugin error lock")
+            .retain(|name, _| present.contains(name));
         report
     }
 

@@ -60,7 +60,20 @@ pub enum CallError {
     Plugin(#[from] PluginError),
     /// The sandbox stopped the call.
     #[error("plugin {plugin} {kind}: {message}", kind = .kind.as_str())]
-    Fault { plugin: String, kind: FaultKind, message: String },
+    Fault {
+        plugin: String,
+        kind: FaultKind,
+        message: String,
+    },
+}
+
+/// The trap code when there is one ("wasm `unreachable` instruction executed" for a guest panic),
+/// else the root cause.
+fn describe(err: &wasmtime::Error) -> String {
+    match err.downcast_ref::<wasmtime::Trap>() {
+        Some(trap) => trap.to_string(),
+        None => err.root_cause().to_string(),
+    }
 }
 
 /// Per-call memory cap that remembers whether it refused to grow.
@@ -71,17 +84,30 @@ pub struct MemoryCap {
 }
 
 impl wasmtime::ResourceLimiter for MemoryCap {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired <= self.max_bytes {
             return Ok(true);
         }
         // An error (not `Ok(false)`, which lets memory.grow return -1) traps at once, so a memory
         // bomb stops here instead of limping on.
         self.refused = true;
-        Err(wasmtime::Error::msg(format!("memory cap of {} bytes reached", self.max_bytes)))
+        Err(wasmtime::Error::msg(format!(
+            "memory cap of {} bytes reached",
+            self.max_bytes
+        )))
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         Ok(desired <= 100_000)
     }
 }
@@ -120,7 +146,10 @@ impl HostState {
 
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
@@ -180,19 +209,29 @@ impl Runtime {
         v0_1_0::add_source_to_linker(&mut source_linker)?;
 
         let weak = engine.weak();
-        let ticker = std::thread::Builder::new().name("wasm-epoch".into()).spawn(move || {
-            while let Some(engine) = weak.upgrade() {
-                engine.increment_epoch();
-                drop(engine);
-                std::thread::sleep(TICK);
-            }
-        })?;
+        let ticker = std::thread::Builder::new()
+            .name("wasm-epoch".into())
+            .spawn(move || {
+                while let Some(engine) = weak.upgrade() {
+                    engine.increment_epoch();
+                    drop(engine);
+                    std::thread::sleep(TICK);
+                }
+            })?;
         let faults = IntCounterVec::new(
-            prometheus::Opts::new("nightowl_plugin_faults_total", "Plugin calls stopped by the sandbox"),
+            prometheus::Opts::new(
+                "nightowl_plugin_faults_total",
+                "Plugin calls stopped by the sandbox",
+            ),
             &["plugin", "kind"],
         )?;
         registry.register(Box::new(faults.clone()))?;
-        Ok(Runtime { engine, source_linker, faults, _ticker: ticker })
+        Ok(Runtime {
+            engine,
+            source_linker,
+            faults,
+            _ticker: ticker,
+        })
     }
 
     /// The engine.
@@ -211,7 +250,10 @@ impl Runtime {
             // No preopens, no environment, no sockets: WASI is linked only so std guests instantiate.
             wasi: WasiCtx::builder().build(),
             table: ResourceTable::new(),
-            memory: MemoryCap { max_bytes: manifest.limits.memory_mib as usize * (1 << 20), refused: false },
+            memory: MemoryCap {
+                max_bytes: manifest.limits.memory_mib as usize * (1 << 20),
+                refused: false,
+            },
             timed_out: false,
             log_budget: LOG_BUDGET,
             plugin: manifest.id.clone(),
@@ -249,19 +291,39 @@ impl Runtime {
         // imports, which epochs cannot interrupt.
         let limit = Duration::from_millis(u64::from(manifest.limits.timeout_ms)) + Duration::from_millis(500);
         let outcome = tokio::time::timeout(limit, async {
-            let instance = pre.instantiate_async(&mut store).await.map_err(|e| (FaultKind::Instantiate, e))?;
-            instance.nightowl_plugin_source_api().call_parse(&mut store, &wit_req).await.map_err(|e| (FaultKind::Trap, e))
+            let instance = pre
+                .instantiate_async(&mut store)
+                .await
+                .map_err(|e| (FaultKind::Instantiate, e))?;
+            instance
+                .nightowl_plugin_source_api()
+                .call_parse(&mut store, &wit_req)
+                .await
+                .map_err(|e| (FaultKind::Trap, e))
         })
         .await;
         match outcome {
             Ok(Ok(Ok(alerts))) => Ok(alerts.into_iter().map(v0_1_0::alert).collect()),
             Ok(Ok(Err(plugin_error))) => Err(CallError::Plugin(v0_1_0::error(plugin_error))),
-            Ok(Err((kind, err))) => Err(self.fault(manifest, tenant, store.data(), kind, &err.to_string())),
-            Err(_) => Err(self.fault(manifest, tenant, store.data(), FaultKind::Timeout, "host deadline passed")),
+            Ok(Err((kind, err))) => Err(self.fault(manifest, tenant, store.data(), kind, &describe(&err))),
+            Err(_) => Err(self.fault(
+                manifest,
+                tenant,
+                store.data(),
+                FaultKind::Timeout,
+                "host deadline passed",
+            )),
         }
     }
 
-    fn fault(&self, manifest: &Manifest, tenant: &str, state: &HostState, kind: FaultKind, message: &str) -> CallError {
+    fn fault(
+        &self,
+        manifest: &Manifest,
+        tenant: &str,
+        state: &HostState,
+        kind: FaultKind,
+        message: &str,
+    ) -> CallError {
         let kind = if state.memory.refused {
             FaultKind::Memory
         } else if state.timed_out {
@@ -274,8 +336,14 @@ impl Runtime {
             FaultKind::Timeout => format!("ran past its {} ms deadline", manifest.limits.timeout_ms),
             _ => message.lines().next().unwrap_or(message).to_owned(),
         };
-        self.faults.with_label_values(&[manifest.id.as_str(), kind.as_str()]).inc();
+        self.faults
+            .with_label_values(&[manifest.id.as_str(), kind.as_str()])
+            .inc();
         tracing::warn!(plugin = %manifest.id, version = %manifest.version, tenant, kind = kind.as_str(), %message, "plugin fault");
-        CallError::Fault { plugin: manifest.id.clone(), kind, message }
+        CallError::Fault {
+            plugin: manifest.id.clone(),
+            kind,
+            message,
+        }
     }
 }

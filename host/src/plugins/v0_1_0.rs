@@ -13,8 +13,8 @@ mod bindings {
     });
 }
 
-pub use bindings::{Source, SourcePre};
 use bindings::nightowl::plugin::{config, log, types};
+pub use bindings::{Source, SourcePre};
 
 impl types::Host for HostState {}
 
@@ -53,7 +53,14 @@ pub fn request(req: &super::InboundRequest) -> types::InboundRequest {
         method: req.method.clone(),
         path: req.path.clone(),
         query: req.query.clone(),
-        headers: req.headers.iter().map(|(k, v)| types::Kv { key: k.clone(), value: v.clone() }).collect(),
+        headers: req
+            .headers
+            .iter()
+            .map(|(k, v)| types::Kv {
+                key: k.clone(),
+                value: v.clone(),
+            })
+            .collect(),
         body: req.body.clone(),
         public_url: req.public_url.clone(),
     }

@@ -1,0 +1,301 @@
+//! Queries on `alerts`. Dedup is decided here: one open alert per fingerprint, guaranteed by the
+//! partial unique index `alerts_open_fingerprint_key` and `INSERT ... ON CONFLICT`.
+
+use chrono::{DateTime, Utc};
+use nightowl_api::alerts::Alert;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::ingest::normalize::NormalizedAlert;
+
+const COLUMNS: &str = "id, fingerprint, status, severity, priority, title, description, source, service, labels, \
+     annotations, links, occurrence_count, starts_at, ends_at, first_fired_at, last_fired_at, acknowledged_at, \
+     acknowledged_by, resolved_at, resolved_by, matched_incident_id, suggested_solution, agent_metadata, created_at";
+
+#[derive(sqlx::FromRow)]
+struct AlertRow {
+    id: Uuid,
+    fingerprint: String,
+    status: String,
+    severity: String,
+    priority: Option<String>,
+    title: String,
+    description: Option<String>,
+    source: String,
+    service: Option<String>,
+    labels: serde_json::Value,
+    annotations: serde_json::Value,
+    links: Vec<String>,
+    occurrence_count: i32,
+    starts_at: Option<DateTime<Utc>>,
+    ends_at: Option<DateTime<Utc>>,
+    first_fired_at: DateTime<Utc>,
+    last_fired_at: DateTime<Utc>,
+    acknowledged_at: Option<DateTime<Utc>>,
+    acknowledged_by: Option<String>,
+    resolved_at: Option<DateTime<Utc>>,
+    resolved_by: Option<String>,
+    matched_incident_id: Option<Uuid>,
+    suggested_solution: Option<String>,
+    agent_metadata: Option<serde_json::Value>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<AlertRow> for Alert {
+    fn from(r: AlertRow) -> Alert {
+        Alert {
+            id: r.id,
+            fingerprint: r.fingerprint,
+            status: r.status,
+            severity: r.severity,
+            priority: r.priority,
+            title: r.title,
+            description: r.description,
+            source: r.source,
+            service: r.service,
+            labels: r.labels,
+            annotations: r.annotations,
+            links: r.links,
+            occurrence_count: r.occurrence_count,
+            starts_at: r.starts_at,
+            ends_at: r.ends_at,
+            first_fired_at: r.first_fired_at,
+            last_fired_at: r.last_fired_at,
+            acknowledged_at: r.acknowledged_at,
+            acknowledged_by: r.acknowledged_by,
+            resolved_at: r.resolved_at,
+            resolved_by: r.resolved_by,
+            matched_incident_id: r.matched_incident_id,
+            suggested_solution: r.suggested_solution,
+            agent_metadata: r.agent_metadata,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// Inserts a firing alert or counts it on the open one with the same fingerprint.
+/// Returns the alert id and whether it was newly created.
+pub async fn upsert_firing(
+    conn: &mut PgConnection,
+    source: &str,
+    a: &NormalizedAlert,
+    now: DateTime<Utc>,
+) -> Result<(Uuid, bool), sqlx::Error> {
+    sqlx::query_as(
+        "insert into alerts (fingerprint, status, severity, priority, title, description, source, service, labels,
+                             annotations, links, starts_at, ends_at, first_fired_at, last_fired_at, created_at,
+                             updated_at, agent_metadata)
+         values ($1, 'firing', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $13, $13, $14)
+         on conflict (fingerprint) where status <> 'resolved'
+         do update set occurrence_count = alerts.occurrence_count + 1,
+                       last_fired_at = greatest(alerts.last_fired_at, excluded.last_fired_at),
+                       updated_at = excluded.updated_at
+         returning id, (xmax = 0) as inserted",
+    )
+    .bind(&a.fingerprint)
+    .bind(a.severity.as_str())
+    .bind(a.priority)
+    .bind(&a.title)
+    .bind(&a.description)
+    .bind(source)
+    .bind(&a.service)
+    .bind(sqlx::types::Json(&a.labels))
+    .bind(sqlx::types::Json(&a.annotations))
+    .bind(&a.links)
+    .bind(a.starts_at)
+    .bind(a.ends_at)
+    .bind(now)
+    .bind(a.agent.as_ref().map(|r| sqlx::types::Json(&r.raw)))
+    .fetch_one(conn)
+    .await
+}
+
+/// Counts a repeat on an open alert known by id (the Redis fast path); `false` when it is no longer open.
+pub async fn bump_open(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
+    let n = sqlx::query(
+        "update alerts set occurrence_count = occurrence_count + 1, last_fired_at = greatest(last_fired_at, $2),
+                updated_at = $2
+         where id = $1 and status <> 'resolved'",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+/// Stores an alert that arrives already resolved (an agent fixed it).
+pub async fn insert_resolved(
+    conn: &mut PgConnection,
+    source: &str,
+    a: &NormalizedAlert,
+    resolved_by: &str,
+    now: DateTime<Utc>,
+) -> Result<Uuid, sqlx::Error> {
+    sqlx::query_scalar(
+        "insert into alerts (fingerprint, status, severity, priority, title, description, source, service, labels,
+                             annotations, links, starts_at, ends_at, first_fired_at, last_fired_at, resolved_at,
+                             resolved_by, created_at, updated_at, agent_metadata)
+         values ($1, 'resolved', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $13, $14, $13, $13, $15)
+         returning id",
+    )
+    .bind(&a.fingerprint)
+    .bind(a.severity.as_str())
+    .bind(a.priority)
+    .bind(&a.title)
+    .bind(&a.description)
+    .bind(source)
+    .bind(&a.service)
+    .bind(sqlx::types::Json(&a.labels))
+    .bind(sqlx::types::Json(&a.annotations))
+    .bind(&a.links)
+    .bind(a.starts_at)
+    .bind(a.ends_at)
+    .bind(now)
+    .bind(resolved_by)
+    .bind(a.agent.as_ref().map(|r| sqlx::types::Json(&r.raw)))
+    .fetch_one(conn)
+    .await
+}
+
+/// Resolves the open alert with this fingerprint; its id when there was one.
+pub async fn resolve_by_fingerprint(
+    conn: &mut PgConnection,
+    fingerprint: &str,
+    ends_at: Option<DateTime<Utc>>,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "update alerts set status = 'resolved', resolved_at = $3, resolved_by = $4,
+                ends_at = coalesce($2, ends_at), updated_at = $3
+         where fingerprint = $1 and status <> 'resolved' returning id",
+    )
+    .bind(fingerprint)
+    .bind(ends_at)
+    .bind(now)
+    .bind(by)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Links an alert to a knowledge-base incident and copies its solution.
+pub async fn set_match(
+    conn: &mut PgConnection,
+    id: Uuid,
+    incident_id: Uuid,
+    solution: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update alerts set matched_incident_id = $2, suggested_solution = $3 where id = $1")
+        .bind(id)
+        .bind(incident_id)
+        .bind(solution)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// One alert.
+pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<Alert>, sqlx::Error> {
+    let row: Option<AlertRow> = sqlx::query_as(&format!("select {COLUMNS} from alerts where id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(Alert::from))
+}
+
+/// Filters of the alert list.
+#[derive(Debug, Default)]
+pub struct AlertFilter<'a> {
+    /// `open` (firing or acknowledged), `firing`, `acknowledged` or `resolved`.
+    pub status: Option<&'a str>,
+    pub severity: Option<&'a str>,
+    pub service: Option<&'a str>,
+    pub source: Option<&'a str>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// Alerts newest first, after the `(created_at, id)` position when given.
+pub async fn list(
+    conn: &mut PgConnection,
+    f: &AlertFilter<'_>,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> Result<Vec<Alert>, sqlx::Error> {
+    let rows: Vec<AlertRow> = sqlx::query_as(&format!(
+        "select {COLUMNS} from alerts
+         where ($1::text is null or ($1 = 'open' and status <> 'resolved') or status = $1)
+           and ($2::text is null or severity = $2)
+           and ($3::text is null or service = $3)
+           and ($4::text is null or source = $4)
+           and ($5::timestamptz is null or created_at >= $5)
+           and ($6::timestamptz is null or created_at < $6)
+           and ($7::timestamptz is null or (created_at, id) < ($7, $8))
+         order by created_at desc, id desc
+         limit $9"
+    ))
+    .bind(f.status)
+    .bind(f.severity)
+    .bind(f.service)
+    .bind(f.source)
+    .bind(f.since)
+    .bind(f.until)
+    .bind(after.map(|a| a.0))
+    .bind(after.map(|a| a.1))
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(Alert::from).collect())
+}
+
+/// Acknowledges an open alert; `None` when there is no such alert, `Some(false)` when it is resolved.
+pub async fn acknowledge(
+    conn: &mut PgConnection,
+    id: Uuid,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<bool>, sqlx::Error> {
+    let status: Option<String> = sqlx::query_scalar("select status from alerts where id = $1 for update")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match status.as_deref() {
+        None => Ok(None),
+        Some("resolved") => Ok(Some(false)),
+        Some("acknowledged") => Ok(Some(true)),
+        Some(_) => {
+            sqlx::query(
+                "update alerts set status = 'acknowledged', acknowledged_at = $2, acknowledged_by = $3, updated_at = $2
+                 where id = $1",
+            )
+            .bind(id)
+            .bind(now)
+            .bind(by)
+            .execute(conn)
+            .await?;
+            Ok(Some(true))
+        }
+    }
+}
+
+/// Resolves an alert by id (idempotent); `None` when there is no such alert.
+pub async fn resolve(
+    conn: &mut PgConnection,
+    id: Uuid,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<()>, sqlx::Error> {
+    let exists: Option<Uuid> = sqlx::query_scalar(
+        "update alerts set status = 'resolved', resolved_at = coalesce(resolved_at, $2),
+                resolved_by = coalesce(resolved_by, $3), updated_at = $2
+         where id = $1 returning id",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(by)
+    .fetch_optional(conn)
+    .await?;
+    Ok(exists.map(|_| ()))
+}

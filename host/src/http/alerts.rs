@@ -1,0 +1,139 @@
+//! `/api/v1/alerts`: list, detail, acknowledge, resolve.
+
+use axum::extract::{Path, Query, State};
+use chrono::{DateTime, Utc};
+use nightowl_api::alerts::{Alert, ResolveResponse};
+use nightowl_api::{CursorPage, ErrorBody};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use super::error::ApiError;
+use super::extract::{Json, TenantTx};
+use super::pagination::{CursorParams, next_cursor};
+use crate::db;
+use crate::db::alerts::AlertFilter;
+use crate::state::AppState;
+
+/// Filters of the alert list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AlertQuery {
+    /// `open` (firing or acknowledged), `firing`, `acknowledged` or `resolved`.
+    pub status: Option<String>,
+    /// critical, major, warning or info.
+    pub severity: Option<String>,
+    pub service: Option<String>,
+    /// Source plugin id.
+    pub source: Option<String>,
+    /// Created at or after (RFC 3339).
+    pub since: Option<DateTime<Utc>>,
+    /// Created before (RFC 3339).
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// Alerts newest first.
+#[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts", params(AlertQuery, CursorParams),
+    responses((status = 200, body = CursorPage<Alert>), (status = 400, body = ErrorBody)))]
+pub async fn list_alerts(
+    mut t: TenantTx,
+    Query(q): Query<AlertQuery>,
+    Query(page): Query<CursorParams>,
+) -> Result<Json<CursorPage<Alert>>, ApiError> {
+    if let Some(s) = q.status.as_deref()
+        && !["open", "firing", "acknowledged", "resolved"].contains(&s)
+    {
+        return Err(ApiError::bad_request(
+            "invalid_filter",
+            "status must be open, firing, acknowledged or resolved",
+        ));
+    }
+    if let Some(s) = q.severity.as_deref()
+        && !["critical", "major", "warning", "info"].contains(&s)
+    {
+        return Err(ApiError::bad_request(
+            "invalid_filter",
+            "severity must be critical, major, warning or info",
+        ));
+    }
+    let (limit, after) = page.resolve()?;
+    let filter = AlertFilter {
+        status: q.status.as_deref(),
+        severity: q.severity.as_deref(),
+        service: q.service.as_deref(),
+        source: q.source.as_deref(),
+        since: q.since,
+        until: q.until,
+    };
+    let items = db::alerts::list(&mut t, &filter, after, limit).await?;
+    let next_cursor = next_cursor(&items, limit, |a| (a.created_at, a.id));
+    Ok(Json(CursorPage { items, next_cursor }))
+}
+
+/// One alert.
+#[utoipa::path(get, path = "/api/v1/alerts/{id}", tag = "alerts", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Alert), (status = 404, body = ErrorBody)))]
+pub async fn get_alert(mut t: TenantTx, Path(id): Path<Uuid>) -> Result<Json<Alert>, ApiError> {
+    Ok(Json(
+        db::alerts::get(&mut t, id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("alert"))?,
+    ))
+}
+
+/// Acknowledges an open alert (idempotent); a resolved alert cannot be acknowledged.
+#[utoipa::path(patch, path = "/api/v1/alerts/{id}/acknowledge", tag = "alerts", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Alert), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn acknowledge_alert(
+    State(state): State<AppState>,
+    mut t: TenantTx,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Alert>, ApiError> {
+    let by = t.principal.label();
+    match db::alerts::acknowledge(&mut t, id, &by, state.clock.now()).await? {
+        None => return Err(ApiError::not_found("alert")),
+        Some(false) => {
+            return Err(ApiError::conflict(
+                "alert_resolved",
+                "a resolved alert cannot be acknowledged",
+            ));
+        }
+        Some(true) => {}
+    }
+    let alert = db::alerts::get(&mut t, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("alert"))?;
+    t.commit().await?;
+    Ok(Json(alert))
+}
+
+/// Resolves an alert (idempotent) and says whether the knowledge base already covers it.
+#[utoipa::path(patch, path = "/api/v1/alerts/{id}/resolve", tag = "alerts", params(("id" = Uuid, Path)),
+    responses((status = 200, body = ResolveResponse), (status = 404, body = ErrorBody)))]
+pub async fn resolve_alert(
+    State(state): State<AppState>,
+    mut t: TenantTx,
+    Path(id): Path<Uuid>,
+) -> Result<Json<ResolveResponse>, ApiError> {
+    let by = t.principal.label();
+    db::alerts::resolve(&mut t, id, &by, state.clock.now())
+        .await?
+        .ok_or_else(|| ApiError::not_found("alert"))?;
+    let alert = db::alerts::get(&mut t, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("alert"))?;
+    let kb_entry_exists = match alert.matched_incident_id {
+        Some(_) => true,
+        None => db::incidents::by_fingerprint(&mut t, &alert.fingerprint)
+            .await?
+            .is_some(),
+    };
+    let tenant = t.principal.tenant.slug.to_string();
+    t.commit().await?;
+    state.redis.forget_open_alert(&tenant, &alert.fingerprint).await;
+    Ok(Json(ResolveResponse {
+        alert,
+        kb_entry_exists,
+        add_to_kb_prompt: !kb_entry_exists,
+    }))
+}

@@ -1,0 +1,35 @@
+//! `/api/v1/admin/plugins`: what is installed, and a rescan without waiting for the watcher.
+
+use axum::extract::State;
+use nightowl_api::ErrorBody;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::extract::Json;
+use crate::plugins::registry::{PluginInfo, ScanReport};
+use crate::state::AppState;
+
+/// Installed plugins and directories that failed to load.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PluginList {
+    pub plugins: Vec<PluginInfo>,
+    /// Directory name and load error, for plugins with no working version.
+    pub failed: Vec<(String, String)>,
+}
+
+/// Installed plugins.
+#[utoipa::path(get, path = "/api/v1/admin/plugins", tag = "admin",
+    responses((status = 200, body = PluginList), (status = 403, body = ErrorBody)))]
+pub async fn list_plugins(State(state): State<AppState>) -> Json<PluginList> {
+    Json(PluginList {
+        plugins: state.plugins.list(),
+        failed: state.plugins.failures(),
+    })
+}
+
+/// Rescans the plugin directory now: loads new and changed plugins, drops removed ones.
+#[utoipa::path(post, path = "/api/v1/admin/plugins/reload", tag = "admin",
+    responses((status = 200, body = ScanReport), (status = 403, body = ErrorBody)))]
+pub async fn reload_plugins(State(state): State<AppState>) -> Json<ScanReport> {
+    Json(state.plugins.scan().await)
+}

@@ -1,0 +1,114 @@
+//! `POST /api/v1/webhooks/{source}`: alert deliveries, parsed by the source plugin of that id.
+
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use nightowl_api::ErrorBody;
+use nightowl_api::alerts::IngestResponse;
+
+use super::error::ApiError;
+use super::extract::Json;
+use crate::auth::Principal;
+use crate::db;
+use crate::ingest::{self, IngestError};
+use crate::plugins::{CallError, FaultKind, InboundRequest, Kind, PluginError};
+use crate::state::AppState;
+
+/// Headers that carry NightOwl credentials: never handed to a plugin.
+const PRIVATE_HEADERS: [&str; 3] = ["authorization", "x-api-key", "cookie"];
+
+fn ingest_error(err: IngestError) -> ApiError {
+    match err {
+        IngestError::UnknownSource(id) => ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_source",
+            format!("no source plugin {id:?} is installed"),
+        ),
+        IngestError::Invalid(e) => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_alert", e.to_string())
+                .with_details(serde_json::json!({ "index": e.index }))
+        }
+        IngestError::Plugin(CallError::Plugin(PluginError::InvalidPayload(m))) => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_payload", m)
+        }
+        IngestError::Plugin(CallError::Plugin(PluginError::Unauthorized(m))) => {
+            ApiError::new(StatusCode::UNAUTHORIZED, "plugin_unauthorized", m)
+        }
+        IngestError::Plugin(CallError::Plugin(other)) => {
+            ApiError::new(StatusCode::BAD_GATEWAY, "plugin_error", other.to_string())
+        }
+        IngestError::Plugin(CallError::Fault {
+            plugin,
+            kind,
+            message,
+        }) => {
+            let status = if kind == FaultKind::Timeout {
+                StatusCode::GATEWAY_TIMEOUT
+            } else {
+                StatusCode::BAD_GATEWAY
+            };
+            ApiError::new(
+                status,
+                "plugin_fault",
+                format!("plugin {plugin} failed: {message}"),
+            )
+            .with_details(serde_json::json!({ "plugin": plugin, "kind": kind.as_str() }))
+        }
+    }
+}
+
+/// Receives one delivery. Answered only after every alert of it is committed; an invalid delivery
+/// writes nothing.
+#[utoipa::path(post, path = "/api/v1/webhooks/{source}", tag = "alerts",
+    params(("source" = String, Path, description = "Source plugin id, e.g. alertmanager, keep, generic")),
+    request_body(content = String, description = "The source's native payload", content_type = "application/json"),
+    responses((status = 200, body = IngestResponse), (status = 404, body = ErrorBody),
+              (status = 422, body = ErrorBody), (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
+pub async fn receive_webhook(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(source): Path<String>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<IngestResponse>, ApiError> {
+    let started = Instant::now();
+    let plugin = state
+        .plugins
+        .get(&source)
+        .filter(|p| p.manifest.kind == Kind::Source)
+        .ok_or_else(|| ingest_error(IngestError::UnknownSource(source.clone())))?;
+    let req = InboundRequest {
+        method: "POST".into(),
+        path: "/".into(),
+        query: uri.query().map(str::to_owned),
+        headers: headers
+            .iter()
+            .filter(|(name, _)| !PRIVATE_HEADERS.contains(&name.as_str()))
+            .filter_map(|(name, value)| Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned())))
+            .collect(),
+        body: body.to_vec(),
+        public_url: uri.path().to_owned(),
+    };
+    let tenant = principal.tenant.slug.to_string();
+    let alerts = ingest::parse(&state, &plugin, &tenant, &req)
+        .await
+        .map_err(ingest_error)?;
+
+    let mut tx = db::begin_tenant(&state.db, &principal.tenant.slug, &principal.label()).await?;
+    let (results, cache) = ingest::store(&state, &mut tx, &tenant, &plugin.manifest.id, &alerts).await?;
+    tx.commit().await?;
+    cache.apply(&state, &tenant).await;
+
+    state
+        .metrics
+        .alert_processing_duration
+        .with_label_values(&[plugin.manifest.id.as_str()])
+        .observe(started.elapsed().as_secs_f64());
+    Ok(Json(IngestResponse {
+        source: plugin.manifest.id.clone(),
+        alerts: results,
+    }))
+}
