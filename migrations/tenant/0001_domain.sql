@@ -124,8 +124,10 @@ create index incidents_live_idx on incidents (updated_at desc)
 -- Weights: A = what names the failure (title, category, error patterns), B = how it shows and why
 -- (symptoms, root cause, services), C = what fixed it (solution, tags). Title matches therefore outrank
 -- matches that appear only in a solution.
+-- Trigger functions pin their search path to the schema they were created in (the tenant's), so they
+-- resolve the tenant's tables whatever the calling session's path is.
 create function incidents_search_vector_update() returns trigger
-language plpgsql as $$
+language plpgsql set search_path from current as $$
 begin
     new.search_vector :=
         setweight(to_tsvector('english', coalesce(new.title, '')), 'A') ||
@@ -163,7 +165,7 @@ create index incident_history_incident_idx on incident_history (incident_id, cha
 
 -- Records old and new value of every changed column, skipping the derived and bookkeeping ones.
 create function incidents_record_history() returns trigger
-language plpgsql as $$
+language plpgsql set search_path from current as $$
 declare
     old_row jsonb := to_jsonb(old);
     new_row jsonb := to_jsonb(new);

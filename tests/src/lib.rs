@@ -100,8 +100,18 @@ impl TestApp {
 
     /// Starts the app with a pool of `max_connections`.
     pub async fn spawn_with_pool(max_connections: u32, configure: impl FnOnce(&mut Config)) -> TestApp {
+        TestApp::start(max_connections, &[], configure).await
+    }
+
+    /// Starts the app with these plugins (ids from `plugins/dist` or `plugins/dist-test`) installed.
+    pub async fn spawn_with_plugins(plugins: &[&str], configure: impl FnOnce(&mut Config)) -> TestApp {
+        TestApp::start(5, plugins, configure).await
+    }
+
+    async fn start(max_connections: u32, plugins: &[&str], configure: impl FnOnce(&mut Config)) -> TestApp {
         prepare_database().await;
         let mut config = Config::for_database(&database_url());
+        config.plugin_dir = plugin_dir(plugins);
         config.secret_key = Some(TEST_SECRET_KEY.to_owned());
         config.dev_mode = false;
         config.redis_url = None;
@@ -116,6 +126,12 @@ impl TestApp {
             .expect("test pool");
         let clock = ManualClock::new(Utc::now());
         let state = AppState::new(config, pool, Arc::new(clock.clone())).expect("app state");
+        let report = state.plugins.scan().await;
+        assert_eq!(
+            report.loaded.len() + report.failed.len(),
+            plugins.len(),
+            "{report:?}"
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let app = nightowl::app(state.clone());
@@ -168,6 +184,38 @@ impl TestApp {
     /// A request authenticated with `key`.
     pub fn as_key(&self, key: &str, method: Method, path: &str) -> RequestBuilder {
         self.request(method, path).header("x-api-key", key)
+    }
+}
+
+/// The workspace root.
+pub fn workspace_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
+}
+
+/// A fresh plugin directory holding copies of the named built plugins.
+pub fn plugin_dir(plugins: &[&str]) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("nightowl-test-plugins-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for id in plugins {
+        install_plugin(&dir, id);
+    }
+    dir
+}
+
+/// Copies the built plugin `id` into `dir/<id>`.
+pub fn install_plugin(dir: &std::path::Path, id: &str) {
+    let root = workspace_root().join("plugins");
+    let source = [root.join("dist").join(id), root.join("dist-test").join(id)]
+        .into_iter()
+        .find(|p| p.join("plugin.wasm").exists())
+        .unwrap_or_else(|| panic!("plugin {id} is not built: run `bash scripts/build-plugins.sh` first"));
+    let target = dir.join(id);
+    std::fs::create_dir_all(&target).unwrap();
+    for file in ["plugin.toml", "plugin.wasm"] {
+        std::fs::copy(source.join(file), target.join(file)).unwrap();
     }
 }
 

@@ -190,7 +190,7 @@ impl Registry {
     }
 
     /// The runtime plugins run in.
-    pub fn runtime(&self) -> &Runtime {
+    pub fn runtime(&self) -> &Arc<Runtime> {
         &self.runtime
     }
 

@@ -1,13 +1,15 @@
 //! One wasmtime `Engine` for the process; a fresh `Store` and instance for every call, so no state
 //! survives between calls or crosses tenants. Each call runs under a memory cap (a limiter that records
 //! when it refused growth, because running out of memory does not surface as a `Trap`) and a wall-clock
-//! deadline enforced by epoch interruption (a 10 ms ticker; the guest yields to tokio at every tick and
-//! is interrupted once the deadline has passed). A trap, timeout or memory exhaustion fails that call
+//! deadline enforced by epoch interruption (a 10 ms ticker; at each tick the store checks the wall
+//! clock and interrupts the guest once the deadline has passed). Calls are synchronous, on tokio's
+//! blocking pool. A trap, timeout or memory exhaustion fails that call
 //! only: it is logged with plugin id, version and tenant and counted in
 //! `nightowl_plugin_faults_total{plugin,kind}`.
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use prometheus::IntCounterVec;
@@ -205,7 +207,7 @@ impl Runtime {
             }
         };
         let mut source_linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut source_linker)?;
+        wasmtime_wasi::p2::add_to_linker_sync(&mut source_linker)?;
         v0_1_0::add_source_to_linker(&mut source_linker)?;
 
         let weak = engine.weak();
@@ -270,49 +272,62 @@ impl Runtime {
                 ctx.data_mut().timed_out = true;
                 Ok(UpdateDeadline::Interrupt)
             } else {
-                Ok(UpdateDeadline::Yield(1))
+                Ok(UpdateDeadline::Continue(1))
             }
         });
         store
     }
 
     /// Runs `parse` of a source plugin in a fresh instance.
+    ///
+    /// Guest code runs on tokio's blocking pool, never on a runtime worker: a guest spinning until its
+    /// deadline then holds one pool thread, not a worker every other request needs. (Async calls that
+    /// yield at each epoch tick were tried first: the workers stayed so busy that timers and sockets
+    /// starved for the whole deadline.)
     pub async fn parse(
-        &self,
+        self: &Arc<Self>,
         manifest: &Manifest,
         pre: &v0_1_0::SourcePre<HostState>,
         tenant: &str,
         config: HashMap<String, String>,
         req: &InboundRequest,
     ) -> Result<Vec<ParsedAlert>, CallError> {
-        let mut store = self.store(manifest, tenant, config);
+        let this = self.clone();
+        let (owned_manifest, pre, owned_tenant) = (manifest.clone(), pre.clone(), tenant.to_owned());
         let wit_req = v0_1_0::request(req);
-        // Belt and braces: the epoch deadline stops guest code; this also bounds time spent in host
-        // imports, which epochs cannot interrupt.
-        let limit = Duration::from_millis(u64::from(manifest.limits.timeout_ms)) + Duration::from_millis(500);
-        let outcome = tokio::time::timeout(limit, async {
-            let instance = pre
-                .instantiate_async(&mut store)
-                .await
-                .map_err(|e| (FaultKind::Instantiate, e))?;
-            instance
-                .nightowl_plugin_source_api()
-                .call_parse(&mut store, &wit_req)
-                .await
-                .map_err(|e| (FaultKind::Trap, e))
-        })
-        .await;
-        match outcome {
-            Ok(Ok(Ok(alerts))) => Ok(alerts.into_iter().map(v0_1_0::alert).collect()),
-            Ok(Ok(Err(plugin_error))) => Err(CallError::Plugin(v0_1_0::error(plugin_error))),
-            Ok(Err((kind, err))) => Err(self.fault(manifest, tenant, store.data(), kind, &describe(&err))),
-            Err(_) => Err(self.fault(
-                manifest,
-                tenant,
-                store.data(),
-                FaultKind::Timeout,
-                "host deadline passed",
-            )),
+        let call = tokio::task::spawn_blocking(move || {
+            let (manifest, tenant) = (&owned_manifest, owned_tenant.as_str());
+            let mut store = this.store(manifest, tenant, config);
+            let outcome = pre
+                .instantiate(&mut store)
+                .map_err(|e| (FaultKind::Instantiate, e))
+                .and_then(|instance| {
+                    instance
+                        .nightowl_plugin_source_api()
+                        .call_parse(&mut store, &wit_req)
+                        .map_err(|e| (FaultKind::Trap, e))
+                });
+            match outcome {
+                Ok(Ok(alerts)) => Ok(alerts.into_iter().map(v0_1_0::alert).collect()),
+                Ok(Err(plugin_error)) => Err(CallError::Plugin(v0_1_0::error(plugin_error))),
+                Err((kind, err)) => Err(this.fault(manifest, tenant, store.data(), kind, &describe(&err))),
+            }
+        });
+        // The epoch deadline stops guest code; this also bounds the wait when the blocking pool is
+        // saturated or a host import hangs.
+        let limit = Duration::from_millis(u64::from(manifest.limits.timeout_ms)) + Duration::from_secs(1);
+        match tokio::time::timeout(limit, call).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(join)) => Err(CallError::Fault {
+                plugin: manifest.id.clone(),
+                kind: FaultKind::Trap,
+                message: format!("plugin call thread failed: {join}"),
+            }),
+            Err(_) => Err(CallError::Fault {
+                plugin: manifest.id.clone(),
+                kind: FaultKind::Timeout,
+                message: format!("no answer within {} ms", limit.as_millis()),
+            }),
         }
     }
 

@@ -9,7 +9,6 @@ mod bindings {
         world: "source",
         path: "../wit/nightowl-plugin-0.1.0",
         imports: { default: trappable },
-        exports: { default: async },
     });
 }
 

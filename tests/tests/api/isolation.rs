@@ -13,6 +13,7 @@ struct Seeded {
     service_id: String,
     key_id: String,
     key: String,
+    alert_id: String,
 }
 
 async fn seed(app: &TestApp, t: &TestTenant, tag: &str) -> Seeded {
@@ -33,7 +34,14 @@ async fn seed(app: &TestApp, t: &TestTenant, tag: &str) -> Seeded {
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{key}");
+    let (s, alert) = send(
+        app.as_key(&t.admin_key, Method::POST, "/api/v1/webhooks/generic")
+            .json(&json!({ "title": format!("{tag} alert"), "fingerprint": "shared-fingerprint" })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{alert}");
     Seeded {
+        alert_id: alert["alerts"][0]["id"].as_str().unwrap().into(),
         user_id: user["id"].as_str().unwrap().into(),
         service_id: service["id"].as_str().unwrap().into(),
         key_id: key["id"].as_str().unwrap().into(),
@@ -52,7 +60,7 @@ fn ids(list: &Value) -> BTreeSet<String> {
 
 #[tokio::test]
 async fn tenant_a_cannot_see_or_change_tenant_b_on_any_endpoint() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with_plugins(&["generic"], |_| {}).await;
     let a = app.tenant().await;
     let b = app.tenant().await;
     let b_rows = seed(&app, &b, "bravo").await;
@@ -66,10 +74,12 @@ async fn tenant_a_cannot_see_or_change_tenant_b_on_any_endpoint() {
             &b_rows.user_id
         } else if path.starts_with("/api/v1/services") {
             &b_rows.service_id
+        } else if path.starts_with("/api/v1/alerts") {
+            &b_rows.alert_id
         } else {
             &b_rows.key_id
         };
-        let concrete = path.replace("{id}", b_id);
+        let concrete = path.replace("{id}", b_id).replace("{source}", "generic");
         let body = match *path {
             "/api/v1/users" | "/api/v1/users/{id}" => {
                 Some(json!({ "email": "alpha@alpha.example", "display_name": "hijack", "role": "admin" }))
@@ -78,6 +88,10 @@ async fn tenant_a_cannot_see_or_change_tenant_b_on_any_endpoint() {
             "/api/v1/admin/api-keys" => Some(json!({ "name": "alpha-key", "role": "readonly" })),
             "/api/v1/admin/config" => {
                 Some(json!({ "slack_channel": "#alpha", "slack_bot_token": "xoxb-alpha-token-0000" }))
+            }
+            // Same fingerprint as B's open alert: dedup must not cross tenants.
+            "/api/v1/webhooks/{source}" => {
+                Some(json!({ "title": "alpha alert", "fingerprint": "shared-fingerprint" }))
             }
             _ => None,
         };
@@ -100,6 +114,9 @@ async fn tenant_a_cannot_see_or_change_tenant_b_on_any_endpoint() {
             }
             if *path == "/api/v1/ping" {
                 assert_eq!(body["tenant"], a.tenant.slug.as_str());
+            }
+            if *path == "/api/v1/alerts" {
+                assert!(!text.contains("bravo"), "A's alert list shows B's alert");
             }
         } else {
             assert!(status.is_success(), "A {method} {path}: {status} {body}");
@@ -135,6 +152,22 @@ async fn tenant_a_cannot_see_or_change_tenant_b_on_any_endpoint() {
     assert_eq!(config["slack_bot_token"]["configured"], false);
     let (_, users) = send(app.as_key(&b.admin_key, Method::GET, "/api/v1/users")).await;
     assert_eq!(ids(&users), BTreeSet::from([b_rows.user_id.clone()]));
+    let (_, alert) = send(app.as_key(
+        &b.admin_key,
+        Method::GET,
+        &format!("/api/v1/alerts/{}", b_rows.alert_id),
+    ))
+    .await;
+    assert_eq!(
+        (alert["status"].as_str(), alert["occurrence_count"].as_i64()),
+        (Some("firing"), Some(1))
+    );
+    let (_, alerts) = send(app.as_key(&a.admin_key, Method::GET, "/api/v1/alerts")).await;
+    assert_eq!(
+        alerts["items"].as_array().unwrap().len(),
+        1,
+        "A's own alert, not deduplicated into B's"
+    );
 }
 
 #[tokio::test]

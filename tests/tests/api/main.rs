@@ -5,5 +5,7 @@ mod auth;
 mod errors;
 mod health;
 mod isolation;
+mod pipeline;
 mod rbac;
+mod sandbox;
 mod tenancy;

@@ -1,0 +1,510 @@
+//! The alert pipeline through the real compiled source plugins: parse, dedup, auto-resolve,
+//! enrichment, agent fixes, the alerts API.
+
+use std::process::{Child, Command, Stdio};
+
+use nightowl_tests::{TestApp, TestTenant, error_code, send};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+fn sample(path: &str) -> String {
+    let root = nightowl_tests::workspace_root();
+    std::fs::read_to_string(root.join("../shared/testdata").join(path)).expect("shared testdata")
+}
+
+async fn post(app: &TestApp, t: &TestTenant, source: &str, body: String) -> (StatusCode, Value) {
+    send(
+        app.as_key(&t.admin_key, Method::POST, &format!("/api/v1/webhooks/{source}"))
+            .header("content-type", "application/json")
+            .body(body),
+    )
+    .await
+}
+
+async fn count(app: &TestApp, t: &TestTenant, sql_where: &str) -> i64 {
+    sqlx::query_scalar(&format!(
+        "select count(*) from {}.alerts where {sql_where}",
+        t.tenant.slug.schema()
+    ))
+    .fetch_one(app.db())
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn alertmanager_group_creates_alerts_with_its_fingerprints_and_a_repeat_deduplicates() {
+    let app = TestApp::spawn_with_plugins(&["alertmanager"], |_| {}).await;
+    let t = app.tenant().await;
+    let body = sample("alertmanager/grafana-oncall_test_legacy_alertmanager_firing_3.json");
+    let (status, answer) = post(&app, &t, "alertmanager", body.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let outcomes: Vec<_> = answer["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["outcome"].clone())
+        .collect();
+    assert_eq!(outcomes, [json!("created"), json!("created"), json!("created")]);
+    let fps: Vec<_> = answer["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["fingerprint"].as_str().unwrap())
+        .collect();
+    assert_eq!(fps, ["f404ecabc8dd5cd7", "f8f08d4e32c61a9d", "39f38c0611ee7abd"]);
+
+    let (_, again) = post(&app, &t, "alertmanager", body).await;
+    assert!(
+        again["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["outcome"] == "deduplicated")
+    );
+    assert_eq!(count(&app, &t, "true").await, 3);
+    assert_eq!(
+        count(
+            &app,
+            &t,
+            "occurrence_count = 2 and severity = 'critical' and priority = 'P1'"
+        )
+        .await,
+        3
+    );
+
+    let (_, list) = send(app.as_key(
+        &t.admin_key,
+        Method::GET,
+        "/api/v1/alerts?status=firing&source=alertmanager",
+    ))
+    .await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 3);
+    let metrics = app
+        .request(Method::GET, "/metrics")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"nightowl_alerts_received_total{severity="critical",source="alertmanager"} 6"#),
+        "{metrics}"
+    );
+    assert!(metrics.contains("nightowl_alerts_deduplicated_total 3"));
+    assert!(metrics.contains(r#"nightowl_alert_processing_duration_seconds_count{source="alertmanager"} 2"#));
+}
+
+#[tokio::test]
+async fn a_resolved_notification_closes_the_open_alert_and_unknown_resolutions_are_ignored() {
+    let app = TestApp::spawn_with_plugins(&["alertmanager"], |_| {}).await;
+    let t = app.tenant().await;
+    let firing =
+        sample("alertmanager/pythonwebhook_testcurl7_resolved_1.json").replace("\"resolved\"", "\"firing\"");
+    let (_, created) = post(&app, &t, "alertmanager", firing).await;
+    assert_eq!(created["alerts"][0]["outcome"], "created");
+    let (_, resolved) = post(
+        &app,
+        &t,
+        "alertmanager",
+        sample("alertmanager/pythonwebhook_testcurl7_resolved_1.json"),
+    )
+    .await;
+    assert_eq!(resolved["alerts"][0]["outcome"], "resolved");
+    assert_eq!(resolved["alerts"][0]["id"], created["alerts"][0]["id"]);
+    assert_eq!(
+        count(
+            &app,
+            &t,
+            "status = 'resolved' and resolved_by = 'source:alertmanager' and ends_at is not null"
+        )
+        .await,
+        1
+    );
+    let (_, again) = post(
+        &app,
+        &t,
+        "alertmanager",
+        sample("alertmanager/pythonwebhook_testcurl7_resolved_1.json"),
+    )
+    .await;
+    assert_eq!(again["alerts"][0]["outcome"], "ignored");
+    assert_eq!(count(&app, &t, "true").await, 1);
+}
+
+#[tokio::test]
+async fn keep_and_generic_payloads_are_stored_and_bad_payloads_write_nothing() {
+    let app = TestApp::spawn_with_plugins(&["keep", "generic"], |_| {}).await;
+    let t = app.tenant().await;
+    let (status, keep) = post(&app, &t, "keep", sample("keep/alertdto_schema_example.json")).await;
+    assert_eq!(status, StatusCode::OK, "{keep}");
+    let id = keep["alerts"][0]["id"].as_str().unwrap();
+    let (_, alert) = send(app.as_key(&t.admin_key, Method::GET, &format!("/api/v1/alerts/{id}"))).await;
+    assert_eq!(
+        (alert["severity"].as_str(), alert["service"].as_str()),
+        (Some("critical"), Some("backend"))
+    );
+    assert_eq!(alert["labels"]["keep_source"], "prometheus");
+
+    let body = json!({"title": "Queue backlog", "severity": "P2", "labels": {"queue": "orders"}}).to_string();
+    let (_, generic) = post(&app, &t, "generic", body).await;
+    let fp = generic["alerts"][0]["fingerprint"].as_str().unwrap();
+    assert_eq!(fp.len(), 64, "derived SHA-256 fingerprint");
+
+    for (source, bad, code) in [
+        ("generic", "{\"severity\": \"critical\"}", "invalid_payload"),
+        ("generic", "not json", "invalid_payload"),
+        ("keep", "{\"status\": \"firing\"}", "invalid_payload"),
+        (
+            "generic",
+            "[{\"title\": \"ok\"}, {\"title\": \"   \"}]",
+            "invalid_payload",
+        ),
+    ] {
+        let (status, err) = post(&app, &t, source, bad.into()).await;
+        assert_eq!(
+            (status, error_code(&err)),
+            (StatusCode::UNPROCESSABLE_ENTITY, code),
+            "{bad}: {err}"
+        );
+    }
+    let (status, err) = post(&app, &t, "nosuchsource", "{}".into()).await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::NOT_FOUND, "unknown_source")
+    );
+    assert_eq!(
+        count(&app, &t, "true").await,
+        2,
+        "nothing from the refused deliveries"
+    );
+}
+
+async fn concurrent_identical(app: &TestApp, t: &TestTenant, n: usize) -> Vec<String> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..n {
+        let req = app
+            .as_key(&t.admin_key, Method::POST, "/api/v1/webhooks/generic")
+            .json(&json!({"title": "Same problem", "fingerprint": "same-fp", "severity": "critical"}));
+        tasks.spawn(async move { send(req).await });
+    }
+    let mut outcomes = Vec::new();
+    while let Some(r) = tasks.join_next().await {
+        let (status, body) = r.unwrap();
+        assert_eq!(status, StatusCode::OK, "{body}");
+        outcomes.push(body["alerts"][0]["outcome"].as_str().unwrap().to_owned());
+    }
+    outcomes
+}
+
+fn start_redis(port: u16) -> Child {
+    Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("redis-server")
+}
+
+#[tokio::test]
+async fn two_hundred_concurrent_identical_alerts_make_one_row_with_redis_up_and_down() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut redis = start_redis(port);
+    let app = TestApp::spawn_with_plugins(&["generic"], |c| {
+        c.redis_url = Some(format!("redis://127.0.0.1:{port}"))
+    })
+    .await;
+    for _ in 0..50 {
+        if send(app.request(Method::GET, "/readyz")).await.1["redis"] == "ok" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let t = app.tenant().await;
+    let outcomes = concurrent_identical(&app, &t, 200).await;
+    assert_eq!(outcomes.iter().filter(|o| *o == "created").count(), 1);
+    assert_eq!(count(&app, &t, "true").await, 1);
+    assert_eq!(count(&app, &t, "occurrence_count = 200").await, 1);
+    let key = format!("nightowl:{}:fp:same-fp", t.tenant.slug);
+    let cached = Command::new("redis-cli")
+        .args(["-p", &port.to_string(), "get", &key])
+        .output()
+        .unwrap();
+    assert!(
+        !String::from_utf8_lossy(&cached.stdout).trim().is_empty(),
+        "fast path entry written"
+    );
+
+    redis.kill().unwrap();
+    redis.wait().unwrap();
+    let down = app.tenant().await;
+    let outcomes = concurrent_identical(&app, &down, 200).await;
+    assert_eq!(outcomes.iter().filter(|o| *o == "created").count(), 1);
+    assert_eq!(count(&app, &down, "occurrence_count = 200").await, 1);
+    assert_eq!(count(&app, &down, "true").await, 1);
+}
+
+async fn insert_incident(
+    app: &TestApp,
+    t: &TestTenant,
+    title: &str,
+    fingerprints: &[&str],
+    symptoms: &str,
+    solution: &str,
+) -> String {
+    let id: uuid::Uuid = sqlx::query_scalar(&format!(
+        "insert into {}.incidents (title, fingerprints, symptoms, solution, severity) values ($1, $2, $3, $4, 'major') returning id",
+        t.tenant.slug.schema()
+    ))
+    .bind(title)
+    .bind(fingerprints)
+    .bind(symptoms)
+    .bind(solution)
+    .fetch_one(app.db())
+    .await
+    .unwrap();
+    id.to_string()
+}
+
+#[tokio::test]
+async fn new_alerts_are_enriched_by_fingerprint_first_then_by_best_text_match() {
+    let app = TestApp::spawn_with_plugins(&["generic"], |_| {}).await;
+    let t = app.tenant().await;
+    let by_fp = insert_incident(
+        &app,
+        &t,
+        "Payments DB failover",
+        &["fp-payments"],
+        "replica lag",
+        "Promote the standby",
+    )
+    .await;
+    let disk = insert_incident(
+        &app,
+        &t,
+        "Disk full on database host",
+        &[],
+        "no space left on device, writes fail",
+        "Rotate logs and grow the volume",
+    )
+    .await;
+    let _cert = insert_incident(
+        &app,
+        &t,
+        "Certificate expired",
+        &[],
+        "TLS handshake fails",
+        "Renew with cert-manager",
+    )
+    .await;
+
+    let (_, a) = post(
+        &app,
+        &t,
+        "generic",
+        json!({"title": "Something odd", "fingerprint": "fp-payments"}).to_string(),
+    )
+    .await;
+    assert_eq!(a["alerts"][0]["matched_incident_id"], by_fp.as_str());
+    let id = a["alerts"][0]["id"].as_str().unwrap();
+    let (_, alert) = send(app.as_key(&t.admin_key, Method::GET, &format!("/api/v1/alerts/{id}"))).await;
+    assert_eq!(alert["suggested_solution"], "Promote the standby");
+
+    let body = json!({"title": "Disk full on db-7", "description": "No space left on device"}).to_string();
+    let (_, b) = post(&app, &t, "generic", body).await;
+    assert_eq!(b["alerts"][0]["matched_incident_id"], disk.as_str(), "{b}");
+
+    let (_, c) = post(
+        &app,
+        &t,
+        "generic",
+        json!({"title": "Kafka consumer lag"}).to_string(),
+    )
+    .await;
+    assert_eq!(
+        c["alerts"][0]["matched_incident_id"],
+        Value::Null,
+        "no match is better than a wrong one"
+    );
+    let metrics = app
+        .request(Method::GET, "/metrics")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("nightowl_kb_hits_total 2"), "{metrics}");
+}
+
+#[tokio::test]
+async fn an_agent_fix_stores_the_alert_resolved_and_records_the_fix_in_the_knowledge_base() {
+    let app = TestApp::spawn_with_plugins(&["generic"], |_| {}).await;
+    let t = app.tenant().await;
+    let body = json!({"title": "Pod api-7 CrashLoopBackOff", "service": "api", "severity": "major",
+        "agent_metadata": {"auto_resolved": true, "action": "kubectl rollout restart deploy/api", "agent": "k8s-healer",
+                           "root_cause": "stale config map"}});
+    let (status, answer) = post(&app, &t, "generic", body.to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["alerts"][0]["outcome"], "agent_resolved");
+    let incident = answer["alerts"][0]["matched_incident_id"].as_str().unwrap();
+    assert_eq!(
+        count(
+            &app,
+            &t,
+            "status = 'resolved' and resolved_by = 'agent:k8s-healer'"
+        )
+        .await,
+        1
+    );
+    let (solution, count_, tags): (Option<String>, i32, Vec<String>) = sqlx::query_as(&format!(
+        "select solution, resolution_count, tags from {}.incidents where id = $1::uuid",
+        t.tenant.slug.schema()
+    ))
+    .bind(incident)
+    .fetch_one(app.db())
+    .await
+    .unwrap();
+    assert_eq!(
+        (solution.as_deref(), count_),
+        (Some("kubectl rollout restart deploy/api"), 1)
+    );
+    assert_eq!(tags, ["agent-resolved"]);
+    // The same fix again counts on the same incident.
+    let (_, again) = post(&app, &t, "generic", body.to_string()).await;
+    assert_eq!(again["alerts"][0]["matched_incident_id"], incident);
+    let metrics = app
+        .request(Method::GET, "/metrics")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("nightowl_alerts_agent_resolved_total 2"));
+}
+
+#[tokio::test]
+async fn alerts_can_be_listed_acknowledged_and_resolved_with_a_kb_prompt() {
+    let app = TestApp::spawn_with_plugins(&["generic"], |_| {}).await;
+    let t = app.tenant().await;
+    for i in 0..5 {
+        app.clock.advance(chrono::Duration::seconds(1));
+        let sev = if i % 2 == 0 { "critical" } else { "info" };
+        post(
+            &app,
+            &t,
+            "generic",
+            json!({"title": format!("alert {i}"), "severity": sev, "service": "shop"}).to_string(),
+        )
+        .await;
+    }
+    let (_, crit) = send(app.as_key(&t.admin_key, Method::GET, "/api/v1/alerts?severity=critical")).await;
+    assert_eq!(crit["items"].as_array().unwrap().len(), 3);
+    let mut titles = Vec::new();
+    let mut path = "/api/v1/alerts?limit=2&service=shop".to_owned();
+    loop {
+        let (_, page) = send(app.as_key(&t.admin_key, Method::GET, &path)).await;
+        titles.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["title"].as_str().unwrap().to_owned()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(c) => path = format!("/api/v1/alerts?limit=2&service=shop&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(titles, ["alert 4", "alert 3", "alert 2", "alert 1", "alert 0"]);
+    let (status, err) = send(app.as_key(&t.admin_key, Method::GET, "/api/v1/alerts?status=weird")).await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::BAD_REQUEST, "invalid_filter")
+    );
+
+    let id = crit["items"][0]["id"].as_str().unwrap();
+    let engineer = app.key(&t, nightowl_api::Role::Engineer).await;
+    let (status, acked) = send(app.as_key(
+        &engineer,
+        Method::PATCH,
+        &format!("/api/v1/alerts/{id}/acknowledge"),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(acked["status"], "acknowledged");
+    assert!(acked["acknowledged_by"].as_str().unwrap().starts_with("key:"));
+    let (_, open) = send(app.as_key(&t.admin_key, Method::GET, "/api/v1/alerts?status=open")).await;
+    assert_eq!(
+        open["items"].as_array().unwrap().len(),
+        5,
+        "acknowledged alerts are still open"
+    );
+
+    let (status, resolved) =
+        send(app.as_key(&engineer, Method::PATCH, &format!("/api/v1/alerts/{id}/resolve"))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(resolved["alert"]["status"], "resolved");
+    assert_eq!(
+        (
+            resolved["kb_entry_exists"].as_bool(),
+            resolved["add_to_kb_prompt"].as_bool()
+        ),
+        (Some(false), Some(true))
+    );
+    let (status, err) = send(app.as_key(
+        &engineer,
+        Method::PATCH,
+        &format!("/api/v1/alerts/{id}/acknowledge"),
+    ))
+    .await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::CONFLICT, "alert_resolved")
+    );
+
+    // A repeat after resolution opens a new alert.
+    let (_, reopened) = post(
+        &app,
+        &t,
+        "generic",
+        json!({"title": "alert 4", "severity": "critical", "service": "shop"}).to_string(),
+    )
+    .await;
+    assert_eq!(reopened["alerts"][0]["outcome"], "created");
+}
+
+#[tokio::test]
+async fn an_ingest_scoped_key_can_post_alerts_and_nothing_else() {
+    let app = TestApp::spawn_with_plugins(&["generic"], |_| {}).await;
+    let t = app.tenant().await;
+    let (_, key) = send(
+        app.as_key(&t.admin_key, Method::POST, "/api/v1/admin/api-keys")
+            .json(&json!({"name": "alertmanager", "role": "engineer", "scopes": ["ingest"]})),
+    )
+    .await;
+    let key = key["key"].as_str().unwrap();
+    // As Alertmanager sends it: Authorization: Bearer <key>.
+    let (status, _) = send(
+        app.request(Method::POST, "/api/v1/webhooks/generic")
+            .bearer_auth(key)
+            .json(&json!({"title": "from AM"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = send(app.as_key(key, Method::GET, "/api/v1/alerts")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
