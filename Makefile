@@ -4,7 +4,7 @@
 CARGO_TARGET_DIR ?= target
 export CARGO_TARGET_DIR
 
-.PHONY: run test build lint fmt migrate ui clean-test-db
+.PHONY: run test build plugins lint fmt migrate ui
 
 ## Start PostgreSQL/Redis, build, load demo data and serve on http://127.0.0.1:8080
 run:
@@ -18,10 +18,15 @@ test:
 build:
 	cargo build --locked --bin nightowl
 
+## Build every plugin for wasm32-wasip2 into plugins/dist (loaded by `serve`) and plugins/dist-test
+plugins:
+	bash scripts/build-plugins.sh
+
 ## rustfmt check and clippy with warnings as errors
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
+	cd plugins && cargo fmt --all -- --check && cargo clippy --locked -- -D warnings
 
 fmt:
 	cargo fmt --all

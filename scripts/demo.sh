@@ -15,6 +15,7 @@ fi
 set -a; . ./.env; set +a
 export NIGHTOWL_SEED_ADMIN_PASSWORD=${NIGHTOWL_SEED_ADMIN_PASSWORD:-nightowl-demo}
 
+bash scripts/build-plugins.sh
 cargo build --locked --bin nightowl
 bin=${CARGO_TARGET_DIR:-target}/debug/nightowl
 "$bin" migrate

@@ -6,6 +6,13 @@ cd "$(dirname "$0")/.."
 bash scripts/services.sh
 [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
 
+# Test-only peers: a real Alertmanager sends webhooks in the pipeline tests.
+if ! command -v prometheus-alertmanager >/dev/null && ! command -v alertmanager >/dev/null; then
+  as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus-alertmanager >/dev/null
+fi
+
 export NIGHTOWL_TEST_DATABASE_URL=${NIGHTOWL_TEST_DATABASE_URL:-postgres://nightowl:nightowl@127.0.0.1:5432/nightowl_test}
 db_name=${NIGHTOWL_TEST_DATABASE_URL##*/}
 server=${NIGHTOWL_TEST_DATABASE_URL%/*}
@@ -17,8 +24,10 @@ step "format"
 cargo fmt --all -- --check
 step "clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
-step "plugins (wasm32-wasip2)"
-(cd plugins && cargo fmt --all -- --check && cargo clippy --locked -- -D warnings && cargo build --locked --release)
+step "plugins (wasm32-wasip2): lint, native unit tests, build into plugins/dist"
+(cd plugins && cargo fmt --all -- --check && cargo clippy --locked -- -D warnings \
+  && cargo test --locked --target "$(rustc -vV | sed -n 's/^host: //p')")
+bash scripts/build-plugins.sh
 step "web UI builds for wasm32"
 cargo build --locked -p nightowl-ui --target wasm32-unknown-unknown
 step "tests"

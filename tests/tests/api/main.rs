@@ -1,6 +1,7 @@
 //! The HTTP API end to end: real router on a loopback port, real PostgreSQL, real Redis.
 
 mod admin;
+mod alertmanager;
 mod auth;
 mod errors;
 mod health;
