@@ -12,6 +12,7 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod identity;
+pub mod incidents;
 pub mod pagination;
 pub mod permissions;
 pub mod plugins;
@@ -100,6 +101,7 @@ pub fn app(state: AppState) -> Router {
             Duration::from_secs(config.request_timeout_secs),
         ))
         .layer(tower::util::option_layer(cors))
+        .layer(middleware::from_fn(refuse_nul))
         .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn_with_state(state.clone(), record_metrics))
         .layer(CatchPanicLayer::custom(|_panic| {
@@ -143,6 +145,16 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(alerts::get_alert))
         .routes(routes!(alerts::acknowledge_alert))
         .routes(routes!(alerts::resolve_alert))
+        .routes(routes!(incidents::list_incidents, incidents::create_incident))
+        .routes(routes!(
+            incidents::get_incident,
+            incidents::update_incident,
+            incidents::delete_incident
+        ))
+        .routes(routes!(incidents::incident_history))
+        .routes(routes!(incidents::search_incidents))
+        .routes(routes!(incidents::incidents_by_fingerprint))
+        .routes(routes!(incidents::merge_incident))
 }
 
 async fn not_found(req: Request) -> ApiError {
@@ -176,6 +188,17 @@ async fn record_metrics(State(state): State<AppState>, req: Request, next: Next)
         .with_label_values(&[method.as_str(), path, response.status().as_str()])
         .observe(started.elapsed().as_secs_f64());
     response
+}
+
+/// Refuses `%00` in the path or query: PostgreSQL text cannot hold NUL, and no identifier or filter of
+/// ours contains one.
+async fn refuse_nul(req: Request, next: Next) -> Response {
+    let uri = req.uri();
+    let raw = format!("{}?{}", uri.path(), uri.query().unwrap_or(""));
+    if raw.to_ascii_lowercase().contains("%00") {
+        return ApiError::bad_request("invalid_query", "the URL must not contain NUL (%00)").into_response();
+    }
+    next.run(req).await
 }
 
 /// Gives error answers produced outside our handlers (405, 408, 413, extractor rejections) the same

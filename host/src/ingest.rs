@@ -97,7 +97,8 @@ pub async fn store(
                 )
                 .await?
                 {
-                    Some(id) => id,
+                    // The agent's fix is counted on the incident by `record_agent_fix` below.
+                    Some(resolved) => resolved.id,
                     None => db::alerts::insert_resolved(conn, source, alert, &by, now).await?,
                 };
                 let fix = db::incidents::AgentFix {
@@ -118,16 +119,17 @@ pub async fn store(
             }
             _ if alert.resolved => {
                 let by = format!("source:{source}");
-                let id =
+                let resolved =
                     db::alerts::resolve_by_fingerprint(conn, &alert.fingerprint, alert.ends_at, &by, now)
                         .await?;
                 cache.forget.push(alert.fingerprint.clone());
-                let outcome = if id.is_some() {
-                    IngestOutcome::Resolved
-                } else {
-                    IngestOutcome::Ignored
-                };
-                ingested(id, alert, outcome, None)
+                match resolved {
+                    Some(r) => {
+                        r.record_on_incident(conn, &by, now).await?;
+                        ingested(Some(r.id), alert, IngestOutcome::Resolved, r.matched_incident_id)
+                    }
+                    None => ingested(None, alert, IngestOutcome::Ignored, None),
+                }
             }
             _ => store_firing(state, conn, tenant, source, alert, now, &mut cache).await?,
         };

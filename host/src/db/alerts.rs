@@ -159,18 +159,43 @@ pub async fn insert_resolved(
     .await
 }
 
-/// Resolves the open alert with this fingerprint; its id when there was one.
+/// An alert that was open and is now resolved.
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub struct Resolved {
+    pub id: Uuid,
+    pub matched_incident_id: Option<Uuid>,
+    pub first_fired_at: DateTime<Utc>,
+}
+
+impl Resolved {
+    /// Counts the resolution on the linked knowledge-base incident, if any.
+    pub async fn record_on_incident(
+        &self,
+        conn: &mut PgConnection,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), sqlx::Error> {
+        if let Some(incident) = self.matched_incident_id {
+            let minutes = (now - self.first_fired_at).num_seconds().max(0) as f64 / 60.0;
+            crate::db::incidents::record_resolution(conn, incident, minutes, by, now).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Resolves the open alert with this fingerprint, when there is one.
 pub async fn resolve_by_fingerprint(
     conn: &mut PgConnection,
     fingerprint: &str,
     ends_at: Option<DateTime<Utc>>,
     by: &str,
     now: DateTime<Utc>,
-) -> Result<Option<Uuid>, sqlx::Error> {
-    sqlx::query_scalar(
+) -> Result<Option<Resolved>, sqlx::Error> {
+    sqlx::query_as(
         "update alerts set status = 'resolved', resolved_at = $3, resolved_by = $4,
                 ends_at = coalesce($2, ends_at), updated_at = $3
-         where fingerprint = $1 and status <> 'resolved' returning id",
+         where fingerprint = $1 and status <> 'resolved'
+         returning id, matched_incident_id, first_fired_at",
     )
     .bind(fingerprint)
     .bind(ends_at)
@@ -280,22 +305,29 @@ pub async fn acknowledge(
     }
 }
 
-/// Resolves an alert by id (idempotent); `None` when there is no such alert.
+/// Resolves an alert by id. `None`: no such alert; `Some(None)`: it was already resolved.
 pub async fn resolve(
     conn: &mut PgConnection,
     id: Uuid,
     by: &str,
     now: DateTime<Utc>,
-) -> Result<Option<()>, sqlx::Error> {
-    let exists: Option<Uuid> = sqlx::query_scalar(
-        "update alerts set status = 'resolved', resolved_at = coalesce(resolved_at, $2),
-                resolved_by = coalesce(resolved_by, $3), updated_at = $2
-         where id = $1 returning id",
+) -> Result<Option<Option<Resolved>>, sqlx::Error> {
+    let resolved: Option<Resolved> = sqlx::query_as(
+        "update alerts set status = 'resolved', resolved_at = $2, resolved_by = $3, updated_at = $2
+         where id = $1 and status <> 'resolved'
+         returning id, matched_incident_id, first_fired_at",
     )
     .bind(id)
     .bind(now)
     .bind(by)
-    .fetch_optional(conn)
+    .fetch_optional(&mut *conn)
     .await?;
-    Ok(exists.map(|_| ()))
+    if resolved.is_some() {
+        return Ok(Some(resolved));
+    }
+    let exists: Option<Uuid> = sqlx::query_scalar("select id from alerts where id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(exists.map(|_| None))
 }

@@ -107,3 +107,544 @@ pub async fn record_agent_fix(
     .fetch_one(conn)
     .await
 }
+
+// --- The knowledge-base API ---------------------------------------------------------------------------
+
+use nightowl_api::incidents::{Fragment, HistoryEntry, Incident, IncidentInput, LinkedAlert};
+
+const COLUMNS: &str = "id, title, fingerprints, severity, category, tags, services, clusters, namespaces, symptoms, \
+     error_patterns, root_cause, solution, runbook_id, resolution_count, last_resolved_at, last_resolved_by, \
+     avg_resolution_mins, merged_into_id, archived_at, created_by, created_at, updated_at";
+
+#[derive(sqlx::FromRow)]
+struct IncidentRow {
+    id: Uuid,
+    title: String,
+    fingerprints: Vec<String>,
+    severity: String,
+    category: Option<String>,
+    tags: Vec<String>,
+    services: Vec<String>,
+    clusters: Vec<String>,
+    namespaces: Vec<String>,
+    symptoms: Option<String>,
+    error_patterns: Vec<String>,
+    root_cause: Option<String>,
+    solution: Option<String>,
+    runbook_id: Option<Uuid>,
+    resolution_count: i32,
+    last_resolved_at: Option<DateTime<Utc>>,
+    last_resolved_by: Option<String>,
+    avg_resolution_mins: Option<f64>,
+    merged_into_id: Option<Uuid>,
+    archived_at: Option<DateTime<Utc>>,
+    created_by: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<IncidentRow> for Incident {
+    fn from(r: IncidentRow) -> Incident {
+        Incident {
+            id: r.id,
+            title: r.title,
+            fingerprints: r.fingerprints,
+            severity: r.severity,
+            category: r.category,
+            tags: r.tags,
+            services: r.services,
+            clusters: r.clusters,
+            namespaces: r.namespaces,
+            symptoms: r.symptoms,
+            error_patterns: r.error_patterns,
+            root_cause: r.root_cause,
+            solution: r.solution,
+            runbook_id: r.runbook_id,
+            resolution_count: r.resolution_count,
+            last_resolved_at: r.last_resolved_at,
+            last_resolved_by: r.last_resolved_by,
+            avg_resolution_mins: r.avg_resolution_mins,
+            merged_into_id: r.merged_into_id,
+            archived_at: r.archived_at,
+            created_by: r.created_by,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// One incident, live or not.
+pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<Incident>, sqlx::Error> {
+    let row: Option<IncidentRow> = sqlx::query_as(&format!("select {COLUMNS} from incidents where id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(Incident::from))
+}
+
+/// Live incidents listing this fingerprint, most resolved first.
+pub async fn list_by_fingerprint(
+    conn: &mut PgConnection,
+    fingerprint: &str,
+) -> Result<Vec<Incident>, sqlx::Error> {
+    let rows: Vec<IncidentRow> = sqlx::query_as(&format!(
+        "select {COLUMNS} from incidents
+         where fingerprints @> array[$1] and merged_into_id is null and archived_at is null
+         order by resolution_count desc, updated_at desc"
+    ))
+    .bind(fingerprint)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(Incident::from).collect())
+}
+
+/// Filters of the incident list.
+#[derive(Debug, Default)]
+pub struct IncidentFilter<'a> {
+    pub severity: Option<&'a str>,
+    pub category: Option<&'a str>,
+    pub service: Option<&'a str>,
+    /// Every one of these tags.
+    pub tags: &'a [String],
+}
+
+/// A page of live incidents, most recently updated first, with the total.
+pub async fn list(
+    conn: &mut PgConnection,
+    f: &IncidentFilter<'_>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Incident>, i64), sqlx::Error> {
+    let filter = "merged_into_id is null and archived_at is null
+         and ($1::text is null or severity = $1)
+         and ($2::text is null or category = $2)
+         and ($3::text is null or services @> array[$3])
+         and (cardinality($4::text[]) = 0 or tags @> $4)";
+    let total: i64 = sqlx::query_scalar(&format!("select count(*) from incidents where {filter}"))
+        .bind(f.severity)
+        .bind(f.category)
+        .bind(f.service)
+        .bind(f.tags)
+        .fetch_one(&mut *conn)
+        .await?;
+    let rows: Vec<IncidentRow> = sqlx::query_as(&format!(
+        "select {COLUMNS} from incidents where {filter} order by updated_at desc, id desc limit $5 offset $6"
+    ))
+    .bind(f.severity)
+    .bind(f.category)
+    .bind(f.service)
+    .bind(f.tags)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(conn)
+    .await?;
+    Ok((rows.into_iter().map(Incident::from).collect(), total))
+}
+
+/// Inserts an incident.
+pub async fn create(
+    conn: &mut PgConnection,
+    i: &IncidentInput,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<Incident, sqlx::Error> {
+    let row: IncidentRow = sqlx::query_as(&format!(
+        "insert into incidents (title, fingerprints, severity, category, tags, services, clusters, namespaces, symptoms,
+                                error_patterns, root_cause, solution, runbook_id, created_by, created_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)
+         returning {COLUMNS}"
+    ))
+    .bind(&i.title)
+    .bind(&i.fingerprints)
+    .bind(&i.severity)
+    .bind(&i.category)
+    .bind(&i.tags)
+    .bind(&i.services)
+    .bind(&i.clusters)
+    .bind(&i.namespaces)
+    .bind(&i.symptoms)
+    .bind(&i.error_patterns)
+    .bind(&i.root_cause)
+    .bind(&i.solution)
+    .bind(i.runbook_id)
+    .bind(by)
+    .bind(now)
+    .fetch_one(conn)
+    .await?;
+    Ok(row.into())
+}
+
+/// Replaces the editable fields of a live incident; `None` when there is none with this id.
+pub async fn update(
+    conn: &mut PgConnection,
+    id: Uuid,
+    i: &IncidentInput,
+    now: DateTime<Utc>,
+) -> Result<Option<Incident>, sqlx::Error> {
+    let row: Option<IncidentRow> = sqlx::query_as(&format!(
+        "update incidents set title = $2, fingerprints = $3, severity = $4, category = $5, tags = $6, services = $7,
+                clusters = $8, namespaces = $9, symptoms = $10, error_patterns = $11, root_cause = $12,
+                solution = $13, runbook_id = $14, updated_at = $15
+         where id = $1 and merged_into_id is null and archived_at is null
+         returning {COLUMNS}"
+    ))
+    .bind(id)
+    .bind(&i.title)
+    .bind(&i.fingerprints)
+    .bind(&i.severity)
+    .bind(&i.category)
+    .bind(&i.tags)
+    .bind(&i.services)
+    .bind(&i.clusters)
+    .bind(&i.namespaces)
+    .bind(&i.symptoms)
+    .bind(&i.error_patterns)
+    .bind(&i.root_cause)
+    .bind(&i.solution)
+    .bind(i.runbook_id)
+    .bind(now)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(Incident::from))
+}
+
+/// Records an event (create/merge/delete) that is not a field change.
+pub async fn record_event(
+    conn: &mut PgConnection,
+    id: Uuid,
+    change_type: &str,
+    field: Option<&str>,
+    new_value: Option<serde_json::Value>,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into incident_history (incident_id, change_type, field, new_value, changed_by, changed_at)
+         values ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id)
+    .bind(change_type)
+    .bind(field)
+    .bind(new_value)
+    .bind(by)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Soft-deletes a live incident; `false` when there is no live incident with this id.
+pub async fn archive(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
+    let n = sqlx::query(
+        "update incidents set archived_at = $2, updated_at = $2
+         where id = $1 and archived_at is null and merged_into_id is null",
+    )
+    .bind(id)
+    .bind(now)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+/// The incident's history, oldest first.
+pub async fn history(conn: &mut PgConnection, id: Uuid) -> Result<Vec<HistoryEntry>, sqlx::Error> {
+    let rows: Vec<(
+        i64,
+        String,
+        Option<String>,
+        Option<serde_json::Value>,
+        Option<serde_json::Value>,
+        Option<String>,
+        DateTime<Utc>,
+    )> = sqlx::query_as(
+        "select id, change_type, field, old_value, new_value, changed_by, changed_at from incident_history
+             where incident_id = $1 order by changed_at, id",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, change_type, field, old_value, new_value, changed_by, changed_at)| HistoryEntry {
+                id,
+                change_type,
+                field,
+                old_value,
+                new_value,
+                changed_by,
+                changed_at,
+            },
+        )
+        .collect())
+}
+
+/// The most recent alerts linked to the incident.
+pub async fn linked_alerts(conn: &mut PgConnection, id: Uuid) -> Result<Vec<LinkedAlert>, sqlx::Error> {
+    let rows: Vec<(Uuid, String, String, String, DateTime<Utc>, Option<DateTime<Utc>>)> = sqlx::query_as(
+        "select id, title, status, severity, first_fired_at, resolved_at from alerts
+         where matched_incident_id = $1 order by created_at desc, id desc limit 50",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, title, status, severity, first_fired_at, resolved_at)| LinkedAlert {
+                id,
+                title,
+                status,
+                severity,
+                first_fired_at,
+                resolved_at,
+            },
+        )
+        .collect())
+}
+
+/// A search result row: the incident, its rank and the three highlighted texts.
+pub struct SearchRow {
+    pub incident: Incident,
+    pub rank: f32,
+    pub title: Vec<Fragment>,
+    pub symptoms: Vec<Fragment>,
+    pub solution: Vec<Fragment>,
+}
+
+/// Marks around matches in `ts_headline` output: control characters stripped from the text first, so
+/// they cannot occur in it, and never HTML.
+const START: char = '\u{1}';
+const STOP: char = '\u{2}';
+
+/// Splits `ts_headline` output into plain and highlighted fragments.
+pub fn fragments(marked: &str) -> Vec<Fragment> {
+    let mut out = Vec::new();
+    let mut rest = marked;
+    while let Some(start) = rest.find(START) {
+        if start > 0 {
+            out.push(Fragment {
+                text: rest[..start].to_owned(),
+                highlighted: false,
+            });
+        }
+        let after = &rest[start + START.len_utf8()..];
+        let end = after.find(STOP).unwrap_or(after.len());
+        out.push(Fragment {
+            text: after[..end].to_owned(),
+            highlighted: true,
+        });
+        rest = after.get(end + STOP.len_utf8()..).unwrap_or("");
+    }
+    if !rest.is_empty() {
+        out.push(Fragment {
+            text: rest.to_owned(),
+            highlighted: false,
+        });
+    }
+    out
+}
+
+/// Weighted full-text search over live incidents (`websearch_to_tsquery`: quotes, `or`, `-word`; any
+/// other input is taken as words, never as syntax), ranked, with highlights computed for the page only.
+pub async fn search(
+    conn: &mut PgConnection,
+    q: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<SearchRow>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        incident: IncidentRow,
+        rank: f32,
+        h_title: String,
+        h_symptoms: String,
+        h_solution: String,
+    }
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "with q as (select websearch_to_tsquery('english', $1) as query),
+              opts as (select 'StartSel=' || chr(1) || ', StopSel=' || chr(2) as sel),
+              hits as (
+                  select i.id, ts_rank(i.search_vector, q.query) as rank
+                  from incidents i, q
+                  where i.search_vector @@ q.query and i.merged_into_id is null and i.archived_at is null
+                  order by rank desc, i.updated_at desc, i.id
+                  limit $2 offset $3
+              )
+         select {cols}, hits.rank,
+                ts_headline('english', translate(i.title, chr(1) || chr(2), ''), q.query,
+                            opts.sel || ', HighlightAll=true') as h_title,
+                ts_headline('english', translate(coalesce(i.symptoms, ''), chr(1) || chr(2), ''), q.query,
+                            opts.sel || ', MaxFragments=2, MaxWords=30, MinWords=8') as h_symptoms,
+                ts_headline('english', translate(coalesce(i.solution, ''), chr(1) || chr(2), ''), q.query,
+                            opts.sel || ', MaxFragments=2, MaxWords=30, MinWords=8') as h_solution
+         from hits join incidents i on i.id = hits.id, q, opts
+         order by hits.rank desc, i.updated_at desc, i.id",
+        cols = COLUMNS
+            .split(", ")
+            .map(|c| format!("i.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+    .bind(q)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| SearchRow {
+            incident: r.incident.into(),
+            rank: r.rank,
+            title: fragments(&r.h_title),
+            symptoms: fragments(&r.h_symptoms),
+            solution: fragments(&r.h_solution),
+        })
+        .collect())
+}
+
+/// Why a merge was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum MergeRefusal {
+    IntoItself,
+    NotFound,
+    /// Source or target is already merged or deleted.
+    NotLive(Uuid),
+}
+
+/// Folds `source` into `target` (see `http::incidents::merge_incident` for the rules). Both rows are
+/// locked first, so two concurrent merges cannot interleave.
+pub async fn merge(
+    conn: &mut PgConnection,
+    source: Uuid,
+    target: Uuid,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<Result<Incident, MergeRefusal>, sqlx::Error> {
+    if source == target {
+        return Ok(Err(MergeRefusal::IntoItself));
+    }
+    let rows: Vec<(Uuid, bool)> = sqlx::query_as(
+        "select id, merged_into_id is null and archived_at is null from incidents
+         where id in ($1, $2) order by id for update",
+    )
+    .bind(source)
+    .bind(target)
+    .fetch_all(&mut *conn)
+    .await?;
+    if rows.len() != 2 {
+        return Ok(Err(MergeRefusal::NotFound));
+    }
+    if let Some((id, _)) = rows.iter().find(|(_, live)| !live) {
+        return Ok(Err(MergeRefusal::NotLive(*id)));
+    }
+    let union = |col: &str| {
+        format!("{col} = t.{col} || array(select x from unnest(s.{col}) x where not (x = any(t.{col})))")
+    };
+    let row: IncidentRow = sqlx::query_as(&format!(
+        "update incidents t set
+            {fingerprints}, {services}, {clusters}, {namespaces}, {tags}, {error_patterns},
+            solution = case when nullif(btrim(s.solution), '') is not null
+                             and (nullif(btrim(t.solution), '') is null or s.resolution_count > t.resolution_count)
+                            then s.solution else t.solution end,
+            resolution_count = t.resolution_count + s.resolution_count,
+            avg_resolution_mins = case when t.resolution_count + s.resolution_count = 0 then null
+                else (coalesce(t.avg_resolution_mins, 0) * t.resolution_count
+                      + coalesce(s.avg_resolution_mins, 0) * s.resolution_count)
+                     / (t.resolution_count + s.resolution_count) end,
+            last_resolved_by = case when s.last_resolved_at > t.last_resolved_at or t.last_resolved_at is null
+                                    then coalesce(s.last_resolved_by, t.last_resolved_by) else t.last_resolved_by end,
+            last_resolved_at = greatest(t.last_resolved_at, s.last_resolved_at),
+            updated_at = $3
+         from incidents s
+         where t.id = $2 and s.id = $1
+         returning {cols}",
+        fingerprints = union("fingerprints"),
+        services = union("services"),
+        clusters = union("clusters"),
+        namespaces = union("namespaces"),
+        tags = union("tags"),
+        error_patterns = union("error_patterns"),
+        cols = COLUMNS.split(", ").map(|c| format!("t.{c}")).collect::<Vec<_>>().join(", ")
+    ))
+    .bind(source)
+    .bind(target)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query("update alerts set matched_incident_id = $2 where matched_incident_id = $1")
+        .bind(source)
+        .bind(target)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("update incidents set merged_into_id = $2, updated_at = $3 where id = $1")
+        .bind(source)
+        .bind(target)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    record_event(
+        conn,
+        source,
+        "merge",
+        Some("merged_into_id"),
+        Some(serde_json::json!(target)),
+        by,
+        now,
+    )
+    .await?;
+    record_event(
+        conn,
+        target,
+        "merge",
+        Some("merged_from"),
+        Some(serde_json::json!(source)),
+        by,
+        now,
+    )
+    .await?;
+    Ok(Ok(row.into()))
+}
+
+/// Counts one resolved alert on its incident: resolution count, last resolution, running mean of
+/// minutes from firing to resolution.
+pub async fn record_resolution(
+    conn: &mut PgConnection,
+    id: Uuid,
+    minutes: f64,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update incidents set resolution_count = resolution_count + 1, last_resolved_at = $2, last_resolved_by = $3,
+                avg_resolution_mins = (coalesce(avg_resolution_mins, 0) * resolution_count + $4) / (resolution_count + 1),
+                updated_at = $2
+         where id = $1",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(by)
+    .bind(minutes)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headline_marks_become_fragments() {
+        let f = fragments("Disk \u{1}full\u{2} on \u{1}db\u{2}");
+        let texts: Vec<_> = f.iter().map(|f| (f.text.as_str(), f.highlighted)).collect();
+        assert_eq!(
+            texts,
+            [("Disk ", false), ("full", true), (" on ", false), ("db", true)]
+        );
+        assert!(fragments("").is_empty());
+        assert_eq!(fragments("<b>x</b>")[0].text, "<b>x</b>", "text stays text");
+    }
+}

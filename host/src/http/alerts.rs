@@ -116,9 +116,14 @@ pub async fn resolve_alert(
     Path(id): Path<Uuid>,
 ) -> Result<Json<ResolveResponse>, ApiError> {
     let by = t.principal.label();
-    db::alerts::resolve(&mut t, id, &by, state.clock.now())
+    let now = state.clock.now();
+    let resolved = db::alerts::resolve(&mut t, id, &by, now)
         .await?
         .ok_or_else(|| ApiError::not_found("alert"))?;
+    if let Some(resolved) = resolved {
+        // Only an alert this call actually closed counts towards its incident's resolutions.
+        resolved.record_on_incident(&mut t, &by, now).await?;
+    }
     let alert = db::alerts::get(&mut t, id)
         .await?
         .ok_or_else(|| ApiError::not_found("alert"))?;

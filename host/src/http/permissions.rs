@@ -41,6 +41,15 @@ pub const ROUTES: &[(&str, &str, Role)] = &[
     ("GET", "/api/v1/alerts/{id}", Readonly),
     ("PATCH", "/api/v1/alerts/{id}/acknowledge", Engineer),
     ("PATCH", "/api/v1/alerts/{id}/resolve", Engineer),
+    ("GET", "/api/v1/incidents", Readonly),
+    ("POST", "/api/v1/incidents", Engineer),
+    ("GET", "/api/v1/incidents/{id}", Readonly),
+    ("PUT", "/api/v1/incidents/{id}", Engineer),
+    ("DELETE", "/api/v1/incidents/{id}", Manager),
+    ("GET", "/api/v1/incidents/{id}/history", Readonly),
+    ("GET", "/api/v1/incidents/search", Readonly),
+    ("GET", "/api/v1/incidents/fingerprint/{fingerprint}", Readonly),
+    ("POST", "/api/v1/incidents/{id}/merge", Manager),
 ];
 
 /// Minimum role for a route, or `None` when the route is not in the table.

@@ -14,6 +14,7 @@ struct Seeded {
     key_id: String,
     key: String,
     alert_id: String,
+    incident_id: String,
 }
 
 async fn seed(app: &TestApp, t: &TestTenant, tag: &str) -> Seeded {
@@ -40,7 +41,14 @@ async fn seed(app: &TestApp, t: &TestTenant, tag: &str) -> Seeded {
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{alert}");
+    let (s, incident) = send(
+        app.as_key(&t.admin_key, Method::POST, "/api/v1/incidents")
+            .json(&json!({ "title": format!("{tag} incident"), "fingerprints": ["shared-fingerprint"] })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{incident}");
     Seeded {
+        incident_id: incident["id"].as_str().unwrap().into(),
         alert_id: alert["alerts"][0]["id"].as_str().unwrap().into(),
         user_id: user["id"].as_str().unwrap().into(),
         service_id: service["id"].as_str().unwrap().into(),
@@ -65,6 +73,12 @@ async fn tenant_a_cannot_see_or_change_tenant_b_on_any_endpoint() {
     let b = app.tenant().await;
     let b_rows = seed(&app, &b, "bravo").await;
     let a_key = &a.admin_key;
+    let (_, own) = send(
+        app.as_key(a_key, Method::POST, "/api/v1/incidents")
+            .json(&json!({ "title": "alpha own" })),
+    )
+    .await;
+    let a_incident = own["id"].as_str().unwrap().to_owned();
     let mut covered = BTreeSet::new();
 
     for (method, path, _) in ROUTES {
@@ -76,10 +90,18 @@ async fn tenant_a_cannot_see_or_change_tenant_b_on_any_endpoint() {
             &b_rows.service_id
         } else if path.starts_with("/api/v1/alerts") {
             &b_rows.alert_id
+        } else if path.starts_with("/api/v1/incidents") {
+            &b_rows.incident_id
         } else {
             &b_rows.key_id
         };
-        let concrete = path.replace("{id}", b_id).replace("{source}", "generic");
+        let mut concrete = path
+            .replace("{id}", b_id)
+            .replace("{source}", "generic")
+            .replace("{fingerprint}", "shared-fingerprint");
+        if path.ends_with("/search") {
+            concrete.push_str("?q=bravo");
+        }
         let body = match *path {
             "/api/v1/users" | "/api/v1/users/{id}" => {
                 Some(json!({ "email": "alpha@alpha.example", "display_name": "hijack", "role": "admin" }))
@@ -93,6 +115,9 @@ async fn tenant_a_cannot_see_or_change_tenant_b_on_any_endpoint() {
             "/api/v1/webhooks/{source}" => {
                 Some(json!({ "title": "alpha alert", "fingerprint": "shared-fingerprint" }))
             }
+            "/api/v1/incidents" | "/api/v1/incidents/{id}" => Some(json!({ "title": "hijack" })),
+            // Aim A's own incident at B's: must be "not found".
+            "/api/v1/incidents/{id}/merge" => Some(json!({ "target_id": a_incident })),
             _ => None,
         };
         let mut req = app.as_key(a_key, m.clone(), &concrete);
@@ -109,7 +134,12 @@ async fn tenant_a_cannot_see_or_change_tenant_b_on_any_endpoint() {
         } else if m == Method::GET {
             assert_eq!(status, StatusCode::OK, "{path}: {body}");
             let text = body.to_string();
-            for foreign in [&b_rows.user_id, &b_rows.service_id, &b_rows.key_id] {
+            for foreign in [
+                &b_rows.user_id,
+                &b_rows.service_id,
+                &b_rows.key_id,
+                &b_rows.incident_id,
+            ] {
                 assert!(!text.contains(foreign.as_str()), "A's {path} shows B's {foreign}");
             }
             if *path == "/api/v1/ping" {

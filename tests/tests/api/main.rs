@@ -6,6 +6,7 @@ mod auth;
 mod errors;
 mod health;
 mod isolation;
+mod knowledge;
 mod pipeline;
 mod rbac;
 mod sandbox;

@@ -1,0 +1,404 @@
+//! The knowledge base: incidents CRUD with history, weighted search with highlights, merge,
+//! fingerprint lookup, resolution tracking, hostile search input.
+
+use nightowl_tests::{TestApp, TestTenant, error_code, send};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+async fn create(app: &TestApp, t: &TestTenant, body: Value) -> Value {
+    let (status, incident) = send(
+        app.as_key(&t.admin_key, Method::POST, "/api/v1/incidents")
+            .json(&body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{incident}");
+    incident
+}
+
+async fn search(app: &TestApp, t: &TestTenant, q: &str) -> (StatusCode, Value) {
+    let url = reqwest::Url::parse_with_params(&format!("{}/api/v1/incidents/search", app.base), [("q", q)])
+        .unwrap();
+    send(app.http.get(url).header("x-api-key", &t.admin_key)).await
+}
+
+fn titles(hits: &Value) -> Vec<String> {
+    hits.as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["incident"]["title"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn history_records_old_and_new_values_of_changed_fields_only() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant().await;
+    let body = json!({"title": "Redis OOM", "severity": "major", "services": ["cache"], "solution": "Raise maxmemory"});
+    let incident = create(&app, &t, body.clone()).await;
+    let id = incident["id"].as_str().unwrap();
+    let mut changed = body.clone();
+    changed["severity"] = json!("critical");
+    changed["services"] = json!(["cache", "sessions"]);
+    let (status, _) = send(
+        app.as_key(&t.admin_key, Method::PUT, &format!("/api/v1/incidents/{id}"))
+            .json(&changed),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, history) = send(app.as_key(
+        &t.admin_key,
+        Method::GET,
+        &format!("/api/v1/incidents/{id}/history"),
+    ))
+    .await;
+    let entries: Vec<(String, Value, Value, Value)> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["change_type"].as_str().unwrap().to_owned(),
+                h["field"].clone(),
+                h["old_value"].clone(),
+                h["new_value"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(entries[0].0, "create");
+    let updates: Vec<_> = entries[1..]
+        .iter()
+        .map(|(_, f, o, n)| (f.clone(), o.clone(), n.clone()))
+        .collect();
+    assert_eq!(
+        updates,
+        [
+            (json!("services"), json!(["cache"]), json!(["cache", "sessions"])),
+            (json!("severity"), json!("major"), json!("critical")),
+        ]
+    );
+    assert!(
+        history
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["changed_by"] == format!("key:{}", &t.admin_key[..12]))
+    );
+}
+
+#[tokio::test]
+async fn title_matches_outrank_solution_matches_and_highlights_mark_the_words() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant().await;
+    create(
+        &app,
+        &t,
+        json!({"title": "Nightly backup job failed", "solution": "Restart the kafka connector"}),
+    )
+    .await;
+    create(&app, &t, json!({"title": "Kafka consumer lag on orders", "symptoms": "Orders arrive late", "solution": "Scale consumers"})).await;
+    create(
+        &app,
+        &t,
+        json!({"title": "Certificate expired", "symptoms": "TLS errors"}),
+    )
+    .await;
+    let (status, hits) = search(&app, &t, "kafka").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        titles(&hits),
+        ["Kafka consumer lag on orders", "Nightly backup job failed"]
+    );
+    let title_fragments = &hits[0]["highlights"]["title"];
+    assert_eq!(title_fragments[0], json!({"text": "Kafka", "highlighted": true}));
+    assert!(
+        title_fragments
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["highlighted"] == false)
+    );
+    let solution = &hits[1]["highlights"]["solution"];
+    assert!(
+        solution
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == &json!({"text": "kafka", "highlighted": true})),
+        "{solution}"
+    );
+    assert!(hits[0]["rank"].as_f64().unwrap() > hits[1]["rank"].as_f64().unwrap());
+}
+
+#[tokio::test]
+async fn deleted_and_merged_incidents_leave_lists_and_search_but_stay_readable() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant().await;
+    let a = create(&app, &t, json!({"title": "Zookeeper quorum lost"})).await;
+    let b = create(&app, &t, json!({"title": "Zookeeper disk full"})).await;
+    let c = create(&app, &t, json!({"title": "Zookeeper session expiry"})).await;
+    let (status, _) = send(app.as_key(
+        &t.admin_key,
+        Method::DELETE,
+        &format!("/api/v1/incidents/{}", a["id"].as_str().unwrap()),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = send(
+        app.as_key(
+            &t.admin_key,
+            Method::POST,
+            &format!("/api/v1/incidents/{}/merge", b["id"].as_str().unwrap()),
+        )
+        .json(&json!({"target_id": c["id"]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, hits) = search(&app, &t, "zookeeper").await;
+    assert_eq!(titles(&hits), ["Zookeeper session expiry"]);
+    let (_, list) = send(app.as_key(&t.admin_key, Method::GET, "/api/v1/incidents")).await;
+    assert_eq!(list["total"], 1);
+    let (status, deleted) = send(app.as_key(
+        &t.admin_key,
+        Method::GET,
+        &format!("/api/v1/incidents/{}", a["id"].as_str().unwrap()),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(deleted["archived_at"].is_string());
+    assert!(
+        deleted["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["change_type"] == "delete")
+    );
+    let (status, err) = send(
+        app.as_key(
+            &t.admin_key,
+            Method::PUT,
+            &format!("/api/v1/incidents/{}", a["id"].as_str().unwrap()),
+        )
+        .json(&json!({"title": "revived"})),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::CONFLICT, "incident_deleted")
+    );
+}
+
+#[tokio::test]
+async fn merge_unions_arrays_moves_alerts_records_history_and_refuses_invalid_merges() {
+    let app = TestApp::spawn_with_plugins(&["generic"], |_| {}).await;
+    let t = app.tenant().await;
+    let source = create(&app, &t, json!({"title": "DNS timeouts", "fingerprints": ["fp-a", "fp-b"], "services": ["api"],
+        "tags": ["dns"], "clusters": ["eu-1"], "error_patterns": ["i/o timeout"], "solution": "Restart coredns"})).await;
+    let target = create(
+        &app,
+        &t,
+        json!({"title": "CoreDNS overloaded", "fingerprints": ["fp-b", "fp-c"], "services": ["web"],
+        "tags": ["dns", "k8s"], "namespaces": ["kube-system"]}),
+    )
+    .await;
+    let (sid, tid) = (
+        source["id"].as_str().unwrap().to_owned(),
+        target["id"].as_str().unwrap().to_owned(),
+    );
+    // An alert linked to the source by fingerprint.
+    let (_, ingest) = send(
+        app.as_key(&t.admin_key, Method::POST, "/api/v1/webhooks/generic")
+            .json(&json!({"title": "dns", "fingerprint": "fp-a"})),
+    )
+    .await;
+    assert_eq!(ingest["alerts"][0]["matched_incident_id"], sid.as_str());
+
+    let merge = |from: &str, into: &str| {
+        app.as_key(
+            &t.admin_key,
+            Method::POST,
+            &format!("/api/v1/incidents/{from}/merge"),
+        )
+        .json(&json!({"target_id": into}))
+    };
+    let (status, err) = send(merge(&sid, &sid)).await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::BAD_REQUEST, "merge_into_itself")
+    );
+    let (status, err) = send(merge(&sid, &uuid::Uuid::new_v4().to_string())).await;
+    assert_eq!((status, error_code(&err)), (StatusCode::NOT_FOUND, "not_found"));
+
+    let (status, merged) = send(merge(&sid, &tid)).await;
+    assert_eq!(status, StatusCode::OK, "{merged}");
+    assert_eq!(merged["fingerprints"], json!(["fp-b", "fp-c", "fp-a"]));
+    assert_eq!(merged["services"], json!(["web", "api"]));
+    assert_eq!(merged["tags"], json!(["dns", "k8s"]));
+    assert_eq!(merged["clusters"], json!(["eu-1"]));
+    assert_eq!(merged["namespaces"], json!(["kube-system"]));
+    assert_eq!(merged["error_patterns"], json!(["i/o timeout"]));
+    assert_eq!(
+        merged["solution"], "Restart coredns",
+        "the target had no solution"
+    );
+
+    let (_, alert) = send(app.as_key(
+        &t.admin_key,
+        Method::GET,
+        &format!("/api/v1/alerts/{}", ingest["alerts"][0]["id"].as_str().unwrap()),
+    ))
+    .await;
+    assert_eq!(alert["matched_incident_id"], tid.as_str());
+    for (id, field) in [(&sid, "merged_into_id"), (&tid, "merged_from")] {
+        let (_, history) = send(app.as_key(
+            &t.admin_key,
+            Method::GET,
+            &format!("/api/v1/incidents/{id}/history"),
+        ))
+        .await;
+        assert!(
+            history
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|h| h["change_type"] == "merge" && h["field"] == field),
+            "{history}"
+        );
+    }
+
+    // Merging into (or from) a merged incident is refused and changes nothing.
+    let other = create(&app, &t, json!({"title": "Other"})).await;
+    let oid = other["id"].as_str().unwrap().to_owned();
+    let (status, err) = send(merge(&oid, &sid)).await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::CONFLICT, "incident_not_live")
+    );
+    let (_, unchanged) =
+        send(app.as_key(&t.admin_key, Method::GET, &format!("/api/v1/incidents/{oid}"))).await;
+    assert_eq!(unchanged["merged_into_id"], Value::Null);
+    let (_, by_fp) = send(app.as_key(&t.admin_key, Method::GET, "/api/v1/incidents/fingerprint/fp-a")).await;
+    assert_eq!(by_fp.as_array().unwrap().len(), 1);
+    assert_eq!(by_fp[0]["id"], tid.as_str());
+}
+
+#[tokio::test]
+async fn resolving_a_linked_alert_updates_the_incidents_resolution_stats() {
+    let app = TestApp::spawn_with_plugins(&["generic"], |_| {}).await;
+    let t = app.tenant().await;
+    let incident = create(
+        &app,
+        &t,
+        json!({"title": "Queue stuck", "fingerprints": ["fp-q"]}),
+    )
+    .await;
+    for minutes in [30, 90] {
+        let (_, ingest) = send(
+            app.as_key(&t.admin_key, Method::POST, "/api/v1/webhooks/generic")
+                .json(&json!({"title": "q", "fingerprint": "fp-q"})),
+        )
+        .await;
+        app.clock.advance(chrono::Duration::minutes(minutes));
+        let id = ingest["alerts"][0]["id"].as_str().unwrap();
+        let (status, resolved) = send(app.as_key(
+            &t.admin_key,
+            Method::PATCH,
+            &format!("/api/v1/alerts/{id}/resolve"),
+        ))
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            (
+                resolved["kb_entry_exists"].as_bool(),
+                resolved["add_to_kb_prompt"].as_bool()
+            ),
+            (Some(true), Some(false))
+        );
+    }
+    let (_, after) = send(app.as_key(
+        &t.admin_key,
+        Method::GET,
+        &format!("/api/v1/incidents/{}", incident["id"].as_str().unwrap()),
+    ))
+    .await;
+    assert_eq!(after["resolution_count"], 2);
+    assert_eq!(after["avg_resolution_mins"], 60.0);
+    assert!(after["last_resolved_by"].as_str().unwrap().starts_with("key:"));
+    assert_eq!(after["alerts"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn hostile_search_input_never_yields_a_500() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant().await;
+    create(
+        &app,
+        &t,
+        json!({"title": "Disk full", "symptoms": "No space left on device"}),
+    )
+    .await;
+    let long = "a".repeat(10 * 1024);
+    let words = "disk ".repeat(2000);
+    for q in [
+        "",
+        "   ",
+        "&",
+        "|",
+        "!",
+        "&|!",
+        "!!disk",
+        "disk & | full",
+        "'",
+        "\"",
+        "\"unterminated",
+        "''''",
+        "(",
+        ")",
+        "((disk",
+        ":*",
+        "disk:*",
+        "-",
+        "- -",
+        "or",
+        "and",
+        "not",
+        "<->",
+        "disk <-> full",
+        "\\",
+        "%",
+        "%00",
+        "\u{1}",
+        "\u{2}full",
+        "Festplatte voll",
+        "磁盘已满",
+        "диск заполнен",
+        "💥 disk",
+        "<script>alert(1)</script>",
+        "'; drop table incidents; --",
+        &long,
+        &words,
+    ] {
+        let (status, body) = search(&app, &t, q).await;
+        assert!(
+            status == StatusCode::OK || status == StatusCode::BAD_REQUEST,
+            "{q:?}: {status} {body}"
+        );
+        if status == StatusCode::BAD_REQUEST {
+            error_code(&body);
+        }
+    }
+    // NUL in JSON strings and URLs is refused up front.
+    let (status, _) = send(
+        app.as_key(&t.admin_key, Method::POST, "/api/v1/incidents")
+            .header("content-type", "application/json")
+            .body(r#"{"title": "a\u0000b"}"#),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) = send(app.as_key(&t.admin_key, Method::GET, "/api/v1/incidents/search?q=a%00b")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, hits) = search(&app, &t, "full disk").await;
+    assert_eq!(
+        (status, titles(&hits)),
+        (StatusCode::OK, vec!["Disk full".to_owned()])
+    );
+}
