@@ -347,42 +347,53 @@ pub async fn archive(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> R
     Ok(n == 1)
 }
 
+#[derive(sqlx::FromRow)]
+struct HistoryRow {
+    id: i64,
+    change_type: String,
+    field: Option<String>,
+    old_value: Option<serde_json::Value>,
+    new_value: Option<serde_json::Value>,
+    changed_by: Option<String>,
+    changed_at: DateTime<Utc>,
+}
+
 /// The incident's history, oldest first.
 pub async fn history(conn: &mut PgConnection, id: Uuid) -> Result<Vec<HistoryEntry>, sqlx::Error> {
-    let rows: Vec<(
-        i64,
-        String,
-        Option<String>,
-        Option<serde_json::Value>,
-        Option<serde_json::Value>,
-        Option<String>,
-        DateTime<Utc>,
-    )> = sqlx::query_as(
+    let rows: Vec<HistoryRow> = sqlx::query_as(
         "select id, change_type, field, old_value, new_value, changed_by, changed_at from incident_history
-             where incident_id = $1 order by changed_at, id",
+         where incident_id = $1 order by changed_at, id",
     )
     .bind(id)
     .fetch_all(conn)
     .await?;
     Ok(rows
         .into_iter()
-        .map(
-            |(id, change_type, field, old_value, new_value, changed_by, changed_at)| HistoryEntry {
-                id,
-                change_type,
-                field,
-                old_value,
-                new_value,
-                changed_by,
-                changed_at,
-            },
-        )
+        .map(|r| HistoryEntry {
+            id: r.id,
+            change_type: r.change_type,
+            field: r.field,
+            old_value: r.old_value,
+            new_value: r.new_value,
+            changed_by: r.changed_by,
+            changed_at: r.changed_at,
+        })
         .collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct LinkedAlertRow {
+    id: Uuid,
+    title: String,
+    status: String,
+    severity: String,
+    first_fired_at: DateTime<Utc>,
+    resolved_at: Option<DateTime<Utc>>,
 }
 
 /// The most recent alerts linked to the incident.
 pub async fn linked_alerts(conn: &mut PgConnection, id: Uuid) -> Result<Vec<LinkedAlert>, sqlx::Error> {
-    let rows: Vec<(Uuid, String, String, String, DateTime<Utc>, Option<DateTime<Utc>>)> = sqlx::query_as(
+    let rows: Vec<LinkedAlertRow> = sqlx::query_as(
         "select id, title, status, severity, first_fired_at, resolved_at from alerts
          where matched_incident_id = $1 order by created_at desc, id desc limit 50",
     )
@@ -391,16 +402,14 @@ pub async fn linked_alerts(conn: &mut PgConnection, id: Uuid) -> Result<Vec<Link
     .await?;
     Ok(rows
         .into_iter()
-        .map(
-            |(id, title, status, severity, first_fired_at, resolved_at)| LinkedAlert {
-                id,
-                title,
-                status,
-                severity,
-                first_fired_at,
-                resolved_at,
-            },
-        )
+        .map(|r| LinkedAlert {
+            id: r.id,
+            title: r.title,
+            status: r.status,
+            severity: r.severity,
+            first_fired_at: r.first_fired_at,
+            resolved_at: r.resolved_at,
+        })
         .collect())
 }
 
