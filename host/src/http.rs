@@ -16,6 +16,7 @@ pub mod incidents;
 pub mod pagination;
 pub mod permissions;
 pub mod plugins;
+pub mod runbooks;
 pub mod services;
 pub mod users;
 pub mod webhooks;
@@ -155,6 +156,13 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(incidents::search_incidents))
         .routes(routes!(incidents::incidents_by_fingerprint))
         .routes(routes!(incidents::merge_incident))
+        .routes(routes!(runbooks::list_runbooks, runbooks::create_runbook))
+        .routes(routes!(runbooks::list_runbook_templates))
+        .routes(routes!(
+            runbooks::get_runbook,
+            runbooks::update_runbook,
+            runbooks::delete_runbook
+        ))
 }
 
 async fn not_found(req: Request) -> ApiError {

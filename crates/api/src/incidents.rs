@@ -201,3 +201,53 @@ impl Validate for MergeInput {
         Ok(())
     }
 }
+
+/// A runbook: markdown steps for a kind of failure.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Runbook {
+    pub id: Uuid,
+    pub title: String,
+    /// Markdown.
+    pub content: String,
+    pub category: Option<String>,
+    pub tags: Vec<String>,
+    /// A pre-seeded template (copied into every tenant).
+    pub is_template: bool,
+    pub created_by: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Body of `POST /api/v1/runbooks` and `PUT /api/v1/runbooks/{id}`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunbookInput {
+    pub title: String,
+    /// Markdown.
+    #[serde(default)]
+    pub content: String,
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+impl Validate for RunbookInput {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut e = FieldErrors::default();
+        e.required("title", &self.title, 300);
+        e.max_len("content", &self.content, 200_000);
+        if let Some(c) = &self.category {
+            e.required("category", c, 100);
+        }
+        if self.tags.len() > MAX_ITEMS
+            || self
+                .tags
+                .iter()
+                .any(|t| t.trim().is_empty() || t.chars().count() > 100)
+        {
+            e.add("tags", "at most 100 non-empty tags of up to 100 characters");
+        }
+        e.finish()
+    }
+}

@@ -50,6 +50,12 @@ pub const ROUTES: &[(&str, &str, Role)] = &[
     ("GET", "/api/v1/incidents/search", Readonly),
     ("GET", "/api/v1/incidents/fingerprint/{fingerprint}", Readonly),
     ("POST", "/api/v1/incidents/{id}/merge", Manager),
+    ("GET", "/api/v1/runbooks", Readonly),
+    ("POST", "/api/v1/runbooks", Engineer),
+    ("GET", "/api/v1/runbooks/templates", Readonly),
+    ("GET", "/api/v1/runbooks/{id}", Readonly),
+    ("PUT", "/api/v1/runbooks/{id}", Engineer),
+    ("DELETE", "/api/v1/runbooks/{id}", Manager),
 ];
 
 /// Minimum role for a route, or `None` when the route is not in the table.

@@ -15,6 +15,7 @@ struct Seeded {
     key: String,
     alert_id: String,
     incident_id: String,
+    runbook_id: String,
 }
 
 async fn seed(app: &TestApp, t: &TestTenant, tag: &str) -> Seeded {
@@ -47,7 +48,14 @@ async fn seed(app: &TestApp, t: &TestTenant, tag: &str) -> Seeded {
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{incident}");
+    let (s, runbook) = send(
+        app.as_key(&t.admin_key, Method::POST, "/api/v1/runbooks")
+            .json(&json!({ "title": format!("{tag} runbook"), "content": "steps" })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{runbook}");
     Seeded {
+        runbook_id: runbook["id"].as_str().unwrap().into(),
         incident_id: incident["id"].as_str().unwrap().into(),
         alert_id: alert["alerts"][0]["id"].as_str().unwrap().into(),
         user_id: user["id"].as_str().unwrap().into(),
@@ -92,6 +100,8 @@ async fn tenant_a_cannot_see_or_change_tenant_b_on_any_endpoint() {
             &b_rows.alert_id
         } else if path.starts_with("/api/v1/incidents") {
             &b_rows.incident_id
+        } else if path.starts_with("/api/v1/runbooks") {
+            &b_rows.runbook_id
         } else {
             &b_rows.key_id
         };
@@ -116,6 +126,7 @@ async fn tenant_a_cannot_see_or_change_tenant_b_on_any_endpoint() {
                 Some(json!({ "title": "alpha alert", "fingerprint": "shared-fingerprint" }))
             }
             "/api/v1/incidents" | "/api/v1/incidents/{id}" => Some(json!({ "title": "hijack" })),
+            "/api/v1/runbooks" | "/api/v1/runbooks/{id}" => Some(json!({ "title": "hijack" })),
             // Aim A's own incident at B's: must be "not found".
             "/api/v1/incidents/{id}/merge" => Some(json!({ "target_id": a_incident })),
             _ => None,
@@ -139,6 +150,7 @@ async fn tenant_a_cannot_see_or_change_tenant_b_on_any_endpoint() {
                 &b_rows.service_id,
                 &b_rows.key_id,
                 &b_rows.incident_id,
+                &b_rows.runbook_id,
             ] {
                 assert!(!text.contains(foreign.as_str()), "A's {path} shows B's {foreign}");
             }

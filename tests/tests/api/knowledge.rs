@@ -402,3 +402,84 @@ async fn hostile_search_input_never_yields_a_500() {
         (StatusCode::OK, vec!["Disk full".to_owned()])
     );
 }
+
+#[tokio::test]
+async fn every_tenant_starts_with_seven_kubernetes_runbook_templates_and_incidents_link_runbooks() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant().await;
+    let (_, templates) = send(app.as_key(&t.admin_key, Method::GET, "/api/v1/runbooks/templates")).await;
+    assert_eq!(templates["total"], 7);
+    let items = templates["items"].as_array().unwrap();
+    for needle in [
+        "CrashLoopBackOff",
+        "OOMKilled",
+        "certificate",
+        "etcd",
+        "NotReady",
+        "PersistentVolumeClaim",
+        "DNS",
+    ] {
+        let found = items
+            .iter()
+            .find(|r| r["title"].as_str().unwrap().contains(needle));
+        let runbook = found.unwrap_or_else(|| panic!("no template about {needle}"));
+        let content = runbook["content"].as_str().unwrap();
+        let command_blocks = content.matches("```sh").count();
+        assert!(
+            command_blocks >= 2 && content.contains("## ") && content.len() > 800,
+            "{needle} is thin"
+        );
+        assert_eq!(runbook["is_template"], true);
+    }
+    let (_, own) = send(app.as_key(&t.admin_key, Method::GET, "/api/v1/runbooks")).await;
+    assert_eq!(
+        own["total"], 0,
+        "templates are listed apart from the tenant's own runbooks"
+    );
+
+    let (status, runbook) = send(app.as_key(&t.admin_key, Method::POST, "/api/v1/runbooks").json(
+        &json!({"title": "Payments DB failover", "content": "1. Promote the standby", "tags": ["db"]}),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let incident = create(
+        &app,
+        &t,
+        json!({"title": "Primary lost", "runbook_id": runbook["id"]}),
+    )
+    .await;
+    assert_eq!(incident["runbook_id"], runbook["id"]);
+    let (status, err) = send(
+        app.as_key(&t.admin_key, Method::POST, "/api/v1/incidents")
+            .json(&json!({"title": "x", "runbook_id": uuid::Uuid::new_v4()})),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
+    );
+    let rid = runbook["id"].as_str().unwrap();
+    let (status, updated) = send(
+        app.as_key(&t.admin_key, Method::PUT, &format!("/api/v1/runbooks/{rid}"))
+            .json(&json!({"title": "DB failover", "content": "new"})),
+    )
+    .await;
+    assert_eq!(
+        (status, updated["title"].as_str()),
+        (StatusCode::OK, Some("DB failover"))
+    );
+    let (status, _) =
+        send(app.as_key(&t.admin_key, Method::DELETE, &format!("/api/v1/runbooks/{rid}"))).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, after) = send(app.as_key(
+        &t.admin_key,
+        Method::GET,
+        &format!("/api/v1/incidents/{}", incident["id"].as_str().unwrap()),
+    ))
+    .await;
+    assert_eq!(
+        after["runbook_id"],
+        Value::Null,
+        "the incident survives its runbook"
+    );
+}
