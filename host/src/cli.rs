@@ -225,13 +225,15 @@ async fn serve(config: Config, pool: PgPool, http: bool, workers: bool) -> anyho
         tracing::info!(%listen, "serving HTTP");
         axum::serve(
             listener,
-            crate::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            crate::app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     } else {
         shutdown_signal().await;
     }
+    // Requests have finished: write every queued audit entry before exiting.
+    state.audit.shutdown().await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -7,6 +7,7 @@
 pub mod admin_config;
 pub mod alerts;
 pub mod api_keys;
+pub mod audit_log;
 pub mod docs;
 pub mod error;
 pub mod extract;
@@ -49,10 +50,16 @@ pub fn app(state: AppState) -> Router {
     let (router, openapi) = api_router().split_for_parts();
     let config = state.config.clone();
 
-    let protected = router.route_layer(middleware::from_fn_with_state(
-        state.clone(),
-        permissions::authorize,
-    ));
+    // Route layers added later run first: authorize, then the audit recorder (which needs the principal).
+    let protected = router
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            audit_log::record_mutations,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            permissions::authorize,
+        ));
     let public = Router::new()
         .route("/healthz", axum::routing::get(health::healthz))
         .route("/readyz", axum::routing::get(health::readyz))
@@ -158,6 +165,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(incidents::merge_incident))
         .routes(routes!(runbooks::list_runbooks, runbooks::create_runbook))
         .routes(routes!(runbooks::list_runbook_templates))
+        .routes(routes!(audit_log::list_audit_log))
         .routes(routes!(
             runbooks::get_runbook,
             runbooks::update_runbook,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use sqlx::PgPool;
 
+use crate::audit::AuditLog;
 use crate::auth::oidc::Oidc;
 use crate::cache::Redis;
 use crate::clock::SharedClock;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub oidc: Option<Arc<Oidc>>,
     /// Loaded plugins (scanned once here; `serve` starts the watcher).
     pub plugins: Arc<Registry>,
+    /// The audit log writer (flush it with `audit.shutdown()` before exiting).
+    pub audit: Arc<AuditLog>,
 }
 
 impl AppState {
@@ -58,7 +61,9 @@ impl AppState {
             .unwrap_or_else(|| std::env::temp_dir().join("nightowl-wasm-cache"));
         let runtime = Arc::new(Runtime::new(Some(&cache_dir), metrics.registry())?);
         let plugins = Arc::new(Registry::new(runtime, Some(config.plugin_dir.clone())));
+        let audit = Arc::new(AuditLog::start(db.clone(), metrics.registry())?);
         Ok(AppState {
+            audit,
             db,
             redis: Arc::new(Redis::new(config.redis_url.as_deref())?),
             config: Arc::new(config),

@@ -373,3 +373,24 @@ mod tests {
         assert_eq!(fields, ["display_name", "email", "password", "phone", "timezone"]);
     }
 }
+
+/// One audit-log row.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditRecord {
+    pub id: i64,
+    /// user, api_key, dev or system.
+    pub actor_type: String,
+    pub actor_id: Option<String>,
+    pub actor_label: Option<String>,
+    /// create, update, delete, acknowledge, resolve, merge, ...
+    pub action: String,
+    pub resource_type: String,
+    pub resource_id: Option<String>,
+    /// The request as sent, secrets redacted.
+    #[schema(value_type = Option<Object>)]
+    pub diff: Option<serde_json::Value>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+}

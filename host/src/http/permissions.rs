@@ -56,6 +56,7 @@ pub const ROUTES: &[(&str, &str, Role)] = &[
     ("GET", "/api/v1/runbooks/{id}", Readonly),
     ("PUT", "/api/v1/runbooks/{id}", Engineer),
     ("DELETE", "/api/v1/runbooks/{id}", Manager),
+    ("GET", "/api/v1/audit-log", Admin),
 ];
 
 /// Minimum role for a route, or `None` when the route is not in the table.

@@ -2,6 +2,7 @@
 
 mod admin;
 mod alertmanager;
+mod audit;
 mod auth;
 mod errors;
 mod health;

@@ -1,0 +1,217 @@
+//! Recording mutations into the audit log (a layer on every authenticated route) and reading it back
+//! (`GET /api/v1/audit-log`).
+
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, MatchedPath, Query, Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use nightowl_api::admin::AuditRecord;
+use nightowl_api::{CursorPage, ErrorBody};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use utoipa::IntoParams;
+
+use super::error::ApiError;
+use super::extract::{Json, TenantTx};
+use crate::audit::{self, AuditEntry};
+use crate::auth::Principal;
+use crate::state::AppState;
+
+/// The values of `{id}`-style segments of `route` in `path`, by name.
+fn path_param(route: &str, path: &str, name: &str) -> Option<String> {
+    route
+        .split('/')
+        .zip(path.split('/'))
+        .find(|(template, _)| *template == format!("{{{name}}}"))
+        .map(|(_, value)| value.to_owned())
+}
+
+/// Queues an audit entry for every successful mutation. Alert webhooks are not audited here: each
+/// alert row already records its source and every repeat.
+pub async fn record_mutations(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_default();
+    let principal = req.extensions().get::<Principal>().cloned();
+    let (Some(principal), false, false) = (
+        principal,
+        method.is_safe(),
+        route.starts_with("/api/v1/webhooks/"),
+    ) else {
+        return next.run(req).await;
+    };
+    let (ip, user_agent, request_id) = {
+        let header = |name: &str| {
+            req.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let ip = header("x-forwarded-for")
+            .and_then(|v| v.split(',').next().map(|s| s.trim().to_owned()))
+            .or_else(|| {
+                req.extensions()
+                    .get::<ConnectInfo<SocketAddr>>()
+                    .map(|c| c.0.ip().to_string())
+            });
+        (ip, header("user-agent"), header("x-request-id"))
+    };
+    let path_id = path_param(&route, req.uri().path(), "id");
+
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, state.config.body_limit_bytes).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return ApiError::new(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "request body exceeds the size limit",
+            )
+            .into_response();
+        }
+    };
+    let sent = serde_json::from_slice::<Value>(&bytes).ok().map(audit::redact);
+    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    if !response.status().is_success() {
+        return response;
+    }
+    // A create names its new resource only in the answer.
+    let (response, resource_id) = match path_id {
+        Some(id) => (response, Some(id)),
+        None if method == Method::POST => {
+            let (parts, body) = response.into_parts();
+            let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+            let id = serde_json::from_slice::<Value>(&bytes)
+                .ok()
+                .and_then(|v| v.get("id").and_then(Value::as_str).map(str::to_owned));
+            (Response::from_parts(parts, Body::from(bytes)), id)
+        }
+        None => (response, None),
+    };
+    let (action, resource_type) = audit::describe_route(method.as_str(), &route);
+    state
+        .audit
+        .record(AuditEntry {
+            tenant: principal.tenant.slug.clone(),
+            actor_type: principal.actor_type().to_owned(),
+            actor_id: principal.actor_id().map(|id| id.to_string()),
+            actor_label: principal.label(),
+            action,
+            resource_type,
+            resource_id,
+            diff: sent.map(|v| json!({ "request": v })),
+            ip,
+            user_agent,
+            request_id,
+            created_at: state.clock.now(),
+        })
+        .await;
+    response
+}
+
+/// Filters of the audit log.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Actor: e-mail, `key:<prefix>` or user/key id.
+    pub actor: Option<String>,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+    pub action: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    id: i64,
+    actor_type: String,
+    actor_id: Option<String>,
+    actor_label: Option<String>,
+    action: String,
+    resource_type: String,
+    resource_id: Option<String>,
+    diff: Option<Value>,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    request_id: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+/// The tenant's audit log, newest first.
+#[utoipa::path(get, path = "/api/v1/audit-log", tag = "admin", params(AuditQuery),
+    responses((status = 200, body = CursorPage<AuditRecord>), (status = 400, body = ErrorBody)))]
+pub async fn list_audit_log(
+    mut t: TenantTx,
+    Query(q): Query<AuditQuery>,
+) -> Result<Json<CursorPage<AuditRecord>>, ApiError> {
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid_pagination",
+            "limit must be between 1 and 200",
+        ));
+    }
+    let before: Option<i64> =
+        match q.cursor.as_deref() {
+            Some(c) => Some(c.parse().map_err(|_| {
+                ApiError::bad_request("invalid_cursor", "cursor is not one this server issued")
+            })?),
+            None => None,
+        };
+    let rows: Vec<AuditRow> = sqlx::query_as(
+        "select id, actor_type, actor_id, actor_label, action, resource_type, resource_id, diff, ip, user_agent,
+                request_id, created_at
+         from audit_log
+         where ($1::text is null or actor_label = $1 or actor_id = $1)
+           and ($2::text is null or resource_type = $2)
+           and ($3::text is null or resource_id = $3)
+           and ($4::text is null or action = $4)
+           and ($5::timestamptz is null or created_at >= $5)
+           and ($6::timestamptz is null or created_at < $6)
+           and ($7::bigint is null or id < $7)
+         order by id desc limit $8",
+    )
+    .bind(&q.actor)
+    .bind(&q.resource_type)
+    .bind(&q.resource_id)
+    .bind(&q.action)
+    .bind(q.since)
+    .bind(q.until)
+    .bind(before)
+    .bind(limit)
+    .fetch_all(&mut *t)
+    .await?;
+    let next_cursor = (rows.len() as i64 == limit)
+        .then(|| rows.last().map(|r| r.id.to_string()))
+        .flatten();
+    let items = rows
+        .into_iter()
+        .map(|r| AuditRecord {
+            id: r.id,
+            actor_type: r.actor_type,
+            actor_id: r.actor_id,
+            actor_label: r.actor_label,
+            action: r.action,
+            resource_type: r.resource_type,
+            resource_id: r.resource_id,
+            diff: r.diff,
+            ip: r.ip,
+            user_agent: r.user_agent,
+            request_id: r.request_id,
+            created_at: r.created_at,
+        })
+        .collect();
+    Ok(Json(CursorPage { items, next_cursor }))
+}
