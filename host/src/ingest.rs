@@ -12,6 +12,7 @@ use sqlx::PgConnection;
 
 use self::normalize::{NormalizeError, NormalizedAlert};
 use crate::db;
+use crate::events::{self, AlertEvent, AlertEventKind};
 use crate::plugins::{CallError, InboundRequest, LoadedPlugin};
 use crate::state::AppState;
 
@@ -133,6 +134,24 @@ pub async fn store(
             }
             _ => store_firing(state, conn, tenant, source, alert, now, &mut cache).await?,
         };
+        let event = match result.outcome {
+            IngestOutcome::Created => Some(AlertEventKind::Created),
+            IngestOutcome::Resolved | IngestOutcome::AgentResolved => Some(AlertEventKind::Resolved),
+            IngestOutcome::Deduplicated | IngestOutcome::Ignored => None,
+        };
+        if let (Some(event), Some(alert_id)) = (event, result.id) {
+            let severity = Some(alert.severity.as_str().to_owned());
+            events::publish(
+                conn,
+                &AlertEvent {
+                    tenant: tenant.to_owned(),
+                    alert_id,
+                    event,
+                    severity,
+                },
+            )
+            .await?;
+        }
         results.push(result);
     }
     Ok((results, cache))

@@ -113,10 +113,12 @@ create table incidents (
     constraint incidents_not_merged_into_self check (merged_into_id is distinct from id)
 );
 
-create index incidents_fingerprints_idx on incidents using gin (fingerprints);
+-- Incidents are written rarely and read on every new alert (fingerprint match) and every search, so
+-- their GIN indexes skip the pending list (fastupdate): no lookup ever scans unmerged entries.
+create index incidents_fingerprints_idx on incidents using gin (fingerprints) with (fastupdate = off);
 create index incidents_tags_idx on incidents using gin (tags);
 create index incidents_services_idx on incidents using gin (services);
-create index incidents_search_idx on incidents using gin (search_vector);
+create index incidents_search_idx on incidents using gin (search_vector) with (fastupdate = off);
 -- Lists and search only ever show live incidents.
 create index incidents_live_idx on incidents (updated_at desc)
     where merged_into_id is null and archived_at is null;

@@ -13,6 +13,7 @@ use super::extract::{Json, TenantTx};
 use super::pagination::{CursorParams, next_cursor};
 use crate::db;
 use crate::db::alerts::AlertFilter;
+use crate::events::{self, AlertEvent, AlertEventKind};
 use crate::state::AppState;
 
 /// Filters of the alert list.
@@ -100,6 +101,17 @@ pub async fn acknowledge_alert(
         }
         Some(true) => {}
     }
+    let tenant = t.principal.tenant.slug.to_string();
+    events::publish(
+        &mut t,
+        &AlertEvent {
+            tenant,
+            alert_id: id,
+            event: AlertEventKind::Acknowledged,
+            severity: None,
+        },
+    )
+    .await?;
     let alert = db::alerts::get(&mut t, id)
         .await?
         .ok_or_else(|| ApiError::not_found("alert"))?;
@@ -123,6 +135,17 @@ pub async fn resolve_alert(
     if let Some(resolved) = resolved {
         // Only an alert this call actually closed counts towards its incident's resolutions.
         resolved.record_on_incident(&mut t, &by, now).await?;
+        let tenant = t.principal.tenant.slug.to_string();
+        events::publish(
+            &mut t,
+            &AlertEvent {
+                tenant,
+                alert_id: id,
+                event: AlertEventKind::Resolved,
+                severity: None,
+            },
+        )
+        .await?;
     }
     let alert = db::alerts::get(&mut t, id)
         .await?

@@ -508,3 +508,54 @@ async fn an_ingest_scoped_key_can_post_alerts_and_nothing_else() {
     let (status, _) = send(app.as_key(key, Method::GET, "/api/v1/alerts")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn alert_lifecycle_events_are_published_on_commit() {
+    let app = TestApp::spawn_with_plugins(&["generic"], |_| {}).await;
+    let t = app.tenant().await;
+    let mut listener = sqlx::postgres::PgListener::connect_with(app.db()).await.unwrap();
+    listener.listen(nightowl::events::CHANNEL).await.unwrap();
+    let mut next = async || -> Value {
+        let n = tokio::time::timeout(std::time::Duration::from_secs(5), listener.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        serde_json::from_str(n.payload()).unwrap()
+    };
+    let (_, created) = post(
+        &app,
+        &t,
+        "generic",
+        json!({"title": "evented", "severity": "critical"}).to_string(),
+    )
+    .await;
+    let id = created["alerts"][0]["id"].as_str().unwrap().to_owned();
+    let event = next().await;
+    assert_eq!(
+        event,
+        json!({"tenant": t.tenant.slug.as_str(), "alert_id": id, "event": "created", "severity": "critical"})
+    );
+    // A duplicate is not a new event; a refused delivery publishes nothing.
+    post(
+        &app,
+        &t,
+        "generic",
+        json!({"title": "evented", "severity": "critical"}).to_string(),
+    )
+    .await;
+    post(&app, &t, "generic", "{\"nope\": 1}".into()).await;
+    send(app.as_key(
+        &t.admin_key,
+        Method::PATCH,
+        &format!("/api/v1/alerts/{id}/acknowledge"),
+    ))
+    .await;
+    assert_eq!(next().await["event"], "acknowledged");
+    send(app.as_key(
+        &t.admin_key,
+        Method::PATCH,
+        &format!("/api/v1/alerts/{id}/resolve"),
+    ))
+    .await;
+    assert_eq!(next().await["event"], "resolved");
+}

@@ -1,0 +1,40 @@
+//! Alert lifecycle events for the escalation workers, published with PostgreSQL `NOTIFY` inside the
+//! transaction that changes the alert: they are delivered exactly when (and only if) it commits, to
+//! every process listening on [`CHANNEL`], Redis or not.
+
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// The `LISTEN` channel.
+pub const CHANNEL: &str = "nightowl_alert_events";
+
+/// What happened to an alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertEventKind {
+    Created,
+    Acknowledged,
+    Resolved,
+}
+
+/// The payload of one notification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertEvent {
+    pub tenant: String,
+    pub alert_id: Uuid,
+    pub event: AlertEventKind,
+    /// critical, major, warning or info (escalation starts for critical and major).
+    pub severity: Option<String>,
+}
+
+/// Queues the event in the caller's transaction.
+pub async fn publish(conn: &mut PgConnection, event: &AlertEvent) -> Result<(), sqlx::Error> {
+    let payload = serde_json::to_string(event).expect("event serializes");
+    sqlx::query("select pg_notify($1, $2)")
+        .bind(CHANNEL)
+        .bind(payload)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,153 @@
+//! Knowledge-base search benchmark: p50/p99 of `GET /api/v1/incidents/search`'s query over 100,000
+//! generated incidents, next to baselines measured in the same run (a bare round trip, the exact
+//! fingerprint lookup), because this machine is shared and noisy: the ratios are what to compare.
+//!
+//! ```sh
+//! cargo run --release -p nightowl-tests --bin bench-search            # 100k incidents, 400 queries
+//! cargo run --release -p nightowl-tests --bin bench-search -- 20000 200
+//! ```
+//! Uses `NIGHTOWL_TEST_DATABASE_URL` (default: the test database) and a tenant `bench_kb` that is
+//! re-created when its incident count differs from the requested one.
+
+use std::time::{Duration, Instant};
+
+use nightowl::db;
+use nightowl::tenancy::{self, Slug};
+use sqlx::postgres::PgPoolOptions;
+
+const QUERIES: [&str; 20] = [
+    "disk full",
+    "kafka consumer lag",
+    "certificate expired",
+    "oom killed",
+    "dns timeout",
+    "postgres replication lag",
+    "node not ready",
+    "pod crashloop",
+    "redis memory",
+    "connection refused",
+    "\"consumer lag\"",
+    "etcd leader",
+    "tls handshake",
+    "volume pending",
+    "queue backlog orders",
+    "latency spike checkout",
+    "error rate payments -staging",
+    "ingress 502",
+    "cpu throttling",
+    "deadlock",
+];
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn report(name: &str, mut samples: Vec<Duration>, baseline: Option<Duration>) -> Duration {
+    samples.sort();
+    let (p50, p99) = (percentile(&samples, 0.50), percentile(&samples, 0.99));
+    let ratio = baseline
+        .map(|b| format!("  p50 = {:.1}x baseline", p50.as_secs_f64() / b.as_secs_f64()))
+        .unwrap_or_default();
+    println!(
+        "{name:<28} n={:<5} p50 {:>8.3} ms   p99 {:>8.3} ms{ratio}",
+        samples.len(),
+        p50.as_secs_f64() * 1e3,
+        p99.as_secs_f64() * 1e3
+    );
+    p50
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let incidents: i64 = args.next().map(|a| a.parse()).transpose()?.unwrap_or(100_000);
+    let iterations: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(400);
+    nightowl_tests::prepare_database().await;
+    let url = nightowl_tests::database_url();
+    let pool = PgPoolOptions::new().max_connections(2).connect(&url).await?;
+    let slug = Slug::parse("bench_kb")?;
+
+    let existing: Option<i64> = match tenancy::find_tenant(&pool, slug.as_str()).await? {
+        Some(_) => Some(
+            sqlx::query_scalar(&format!("select count(*) from {}.incidents", slug.schema()))
+                .fetch_one(&pool)
+                .await?,
+        ),
+        None => None,
+    };
+    if existing != Some(incidents) {
+        tenancy::drop_tenant(&pool, &slug).await?;
+        tenancy::create_tenant(&pool, &url, &slug, "Search benchmark").await?;
+        let started = Instant::now();
+        let mut tx = db::begin_tenant(&pool, &slug, "bench").await?;
+        // Realistic vocabulary: components, failure words and fixes, so queries hit varying fractions.
+        sqlx::query(
+            "with w as (select
+                array['kafka','postgres','redis','etcd','coredns','ingress','checkout','payments','orders','search',
+                      'api','worker','node','pod','volume','certificate','queue','cache','gateway','scheduler'] as comp,
+                array['disk full','consumer lag','oom killed','timeout','connection refused','replication lag',
+                      'crashloop','not ready','latency spike','error rate','handshake failure','leader election',
+                      'pending','backlog','throttling','deadlock','expired','502 bad gateway','memory pressure',
+                      'split brain'] as fail,
+                array['restart the deployment','scale out consumers','rotate logs and grow the volume',
+                      'renew the certificate with cert-manager','raise the memory limit','fail over to the replica',
+                      'drain and replace the node','flush the cache','roll back the release','increase the timeout']
+                      as fix)
+             insert into incidents (title, fingerprints, severity, category, tags, services, symptoms, error_patterns,
+                                    root_cause, solution, resolution_count)
+             select w.comp[1 + (i % 20)] || ' ' || w.fail[1 + ((i / 20) % 20)] || ' #' || i,
+                    array['fp-' || i],
+                    (array['info','warning','major','critical'])[1 + (i % 4)],
+                    w.comp[1 + ((i / 7) % 20)],
+                    array[w.comp[1 + ((i / 3) % 20)], 'env-' || (i % 5)],
+                    array[w.comp[1 + (i % 20)]],
+                    'Users see ' || w.fail[1 + ((i / 20) % 20)] || ' on ' || w.comp[1 + ((i / 11) % 20)]
+                      || ' during peak traffic; dashboards show ' || w.fail[1 + ((i / 13) % 20)],
+                    array[w.fail[1 + ((i / 20) % 20)] || ' in ' || w.comp[1 + (i % 20)]],
+                    'Root cause: ' || w.fail[1 + ((i / 17) % 20)] || ' in ' || w.comp[1 + ((i / 5) % 20)],
+                    w.fix[1 + (i % 10)] || ', then verify ' || w.comp[1 + ((i / 9) % 20)] || ' recovers',
+                    i % 7
+             from generate_series(1, $1) as i, w",
+        )
+        .bind(incidents)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        sqlx::query(&format!("vacuum analyze {}.incidents", slug.schema()))
+            .execute(&pool)
+            .await?;
+        println!(
+            "generated {incidents} incidents in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+
+    let mut round_trip = Vec::with_capacity(iterations);
+    let mut by_fingerprint = Vec::with_capacity(iterations);
+    let mut search = Vec::with_capacity(iterations);
+    let mut hits = 0usize;
+    for n in 0..iterations {
+        let mut tx = db::begin_tenant(&pool, &slug, "bench").await?;
+        let t = Instant::now();
+        sqlx::query("select 1").execute(&mut *tx).await?;
+        round_trip.push(t.elapsed());
+        let t = Instant::now();
+        db::incidents::list_by_fingerprint(&mut tx, &format!("fp-{}", 1 + (n as i64 * 7919) % incidents))
+            .await?;
+        by_fingerprint.push(t.elapsed());
+        let t = Instant::now();
+        hits += db::incidents::search(&mut tx, QUERIES[n % QUERIES.len()], 20, 0)
+            .await?
+            .len();
+        search.push(t.elapsed());
+        tx.rollback().await?;
+    }
+    println!(
+        "{incidents} incidents, {iterations} iterations, {} hits per search on average",
+        hits / iterations
+    );
+    let base = report("baseline: select 1", round_trip, None);
+    report("fingerprint lookup (GIN)", by_fingerprint, Some(base));
+    report("search + highlights (20)", search, Some(base));
+    Ok(())
+}
