@@ -12,7 +12,10 @@ if [ ! -f .env ]; then
   sed "s|^NIGHTOWL_SECRET_KEY=.*|NIGHTOWL_SECRET_KEY=$key|" .env.example > .env
   echo "created .env with a fresh NIGHTOWL_SECRET_KEY"
 fi
-set -a; . ./.env; set +a
+# Variables already set in the environment win over .env.
+while IFS='=' read -r name value; do
+  [[ $name =~ ^NIGHTOWL_[A-Z0-9_]+$ ]] && [ -z "${!name+x}" ] && export "$name=$value"
+done < .env
 export NIGHTOWL_SEED_ADMIN_PASSWORD=${NIGHTOWL_SEED_ADMIN_PASSWORD:-nightowl-demo}
 
 bash scripts/build-plugins.sh
@@ -20,5 +23,5 @@ cargo build --locked --bin nightowl
 bin=${CARGO_TARGET_DIR:-target}/debug/nightowl
 "$bin" migrate
 "$bin" seed-demo
-echo "admin password: $NIGHTOWL_SEED_ADMIN_PASSWORD   API docs: http://${NIGHTOWL_LISTEN:-127.0.0.1:8080}/api/docs"
+echo "admin password: $NIGHTOWL_SEED_ADMIN_PASSWORD   API docs: http://${NIGHTOWL_LISTEN}/api/docs"
 exec "$bin" serve
