@@ -13,8 +13,9 @@ if [ ! -f .env ]; then
   echo "created .env with a fresh NIGHTOWL_SECRET_KEY"
 fi
 # Variables already set in the environment win over .env.
-while IFS='=' read -r name value; do
-  [[ $name =~ ^NIGHTOWL_[A-Z0-9_]+$ ]] && [ -z "${!name+x}" ] && export "$name=$value"
+while IFS= read -r line; do
+  name=${line%%=*}
+  [[ $name =~ ^NIGHTOWL_[A-Z0-9_]+$ ]] && [ -z "${!name+x}" ] && export "$name=${line#*=}"
 done < .env
 export NIGHTOWL_SEED_ADMIN_PASSWORD=${NIGHTOWL_SEED_ADMIN_PASSWORD:-nightowl-demo}
 
