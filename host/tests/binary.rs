@@ -47,6 +47,15 @@ async fn binary_creates_a_tenant_and_key_then_serves_and_stops_cleanly() {
     let refused = nightowl(&["tenant", "create", &slug]);
     assert!(!refused.status.success(), "creating a tenant twice must fail");
     assert!(!nightowl(&["tenant", "create", "Bad-Slug"]).status.success());
+    // Seeding: idempotent `seed`, destructive `seed-demo` with a key and demo knowledge.
+    let first = ok(&nightowl(&["seed"]));
+    let second = ok(&nightowl(&["seed"]));
+    assert!(
+        second.contains("tenant acme ready") && !second.contains("generated"),
+        "{first}\n{second}"
+    );
+    let demo = ok(&nightowl(&["seed-demo"]));
+    assert!(demo.contains("admin API key (shown once): nwl_"), "{demo}");
     let key = ok(&nightowl(&[
         "apikey", "create", "--tenant", &slug, "--role", "manager",
     ]))
