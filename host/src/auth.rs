@@ -179,6 +179,11 @@ async fn user_principal(state: &AppState, tenant: Tenant, user_id: Uuid) -> Resu
         .await?
         .ok_or(AuthError::Invalid)?;
     tx.commit().await?;
+    active_user_principal(tenant, user)
+}
+
+/// The principal of a user row, unless the user is deactivated.
+fn active_user_principal(tenant: Tenant, user: db::users::UserRow) -> Result<Principal, AuthError> {
     if !user.is_active {
         return Err(AuthError::Deactivated);
     }

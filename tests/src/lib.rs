@@ -176,6 +176,17 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The Prometheus exposition.
+    pub async fn metrics(&self) -> String {
+        self.request(Method::GET, "/metrics")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// A request to `path` with no credentials.
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
         self.http.request(method, format!("{}{path}", self.base))
@@ -185,6 +196,33 @@ impl TestApp {
     pub fn as_key(&self, key: &str, method: Method, path: &str) -> RequestBuilder {
         self.request(method, path).header("x-api-key", key)
     }
+}
+
+/// A free loopback port.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts a private `redis-server` on `port` (tests stop it to see NightOwl degrade).
+pub fn start_redis(port: u16) -> std::process::Child {
+    std::process::Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("redis-server must be installed (bash scripts/services.sh)")
 }
 
 /// The workspace root.

@@ -11,7 +11,7 @@ use nightowl_api::Role;
 use serde_json::{Map, Value};
 use tokio::sync::{Mutex, RwLock};
 
-use super::{Actor, AuthError, Principal};
+use super::{AuthError, Principal};
 use crate::state::AppState;
 use crate::{db, tenancy};
 
@@ -206,17 +206,5 @@ pub async fn authenticate(state: &AppState, oidc: &Oidc, token: &str) -> Result<
     )
     .await?;
     tx.commit().await?;
-    if !user.is_active {
-        return Err(AuthError::Deactivated);
-    }
-    let role = Role::parse(&user.role).ok_or(AuthError::Invalid)?;
-    Ok(Principal {
-        tenant,
-        role,
-        actor: Actor::User {
-            id: user.id,
-            email: user.email,
-        },
-        scopes: Vec::new(),
-    })
+    super::active_user_principal(tenant, user)
 }

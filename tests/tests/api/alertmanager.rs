@@ -4,7 +4,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use nightowl_tests::{TestApp, send};
+use nightowl_tests::{TestApp, free_port, send};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -28,14 +28,6 @@ fn binary() -> &'static str {
         .expect(
             "Alertmanager is not installed: apt-get install prometheus-alertmanager (scripts/test.sh does)",
         )
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 async fn start(webhook_url: &str, key: &str) -> Alertmanager {

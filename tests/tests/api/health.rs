@@ -1,36 +1,10 @@
 //! Health, readiness (with a Redis this test starts and stops), metrics and the OpenAPI document.
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use nightowl::http::permissions::ROUTES;
-use nightowl_tests::{TestApp, send};
+use nightowl_tests::{TestApp, free_port, send, start_redis};
 use reqwest::{Method, StatusCode};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn start_redis(port: u16) -> Child {
-    Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("redis-server must be installed (bash scripts/services.sh)")
-}
 
 async fn readiness(app: &TestApp) -> (StatusCode, String, String) {
     let (status, body) = send(app.request(Method::GET, "/readyz")).await;
@@ -108,14 +82,7 @@ async fn metrics_label_requests_by_route_template_and_responses_carry_a_request_
         .unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert!(response.headers().get("x-request-id").is_some());
-    let text = app
-        .request(Method::GET, "/metrics")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     assert!(
         text.contains(r#"nightowl_api_request_duration_seconds_count{method="GET",path="/api/v1/users/{id}",status="404"} 1"#),
         "{text}"

@@ -1,9 +1,9 @@
 //! The alert pipeline through the real compiled source plugins: parse, dedup, auto-resolve,
 //! enrichment, agent fixes, the alerts API.
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
-use nightowl_tests::{TestApp, TestTenant, error_code, send};
+use nightowl_tests::{TestApp, TestTenant, error_code, send, start_redis};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -79,14 +79,7 @@ async fn alertmanager_group_creates_alerts_with_its_fingerprints_and_a_repeat_de
     ))
     .await;
     assert_eq!(list["items"].as_array().unwrap().len(), 3);
-    let metrics = app
-        .request(Method::GET, "/metrics")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains(r#"nightowl_alerts_received_total{severity="critical",source="alertmanager"} 6"#),
         "{metrics}"
@@ -195,23 +188,6 @@ async fn concurrent_identical(app: &TestApp, t: &TestTenant, n: usize) -> Vec<St
         outcomes.push(body["alerts"][0]["outcome"].as_str().unwrap().to_owned());
     }
     outcomes
-}
-
-fn start_redis(port: u16) -> Child {
-    Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("redis-server")
 }
 
 #[tokio::test]
@@ -338,14 +314,7 @@ async fn new_alerts_are_enriched_by_fingerprint_first_then_by_best_text_match() 
         Value::Null,
         "no match is better than a wrong one"
     );
-    let metrics = app
-        .request(Method::GET, "/metrics")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(metrics.contains("nightowl_kb_hits_total 2"), "{metrics}");
 }
 
@@ -385,14 +354,7 @@ async fn an_agent_fix_stores_the_alert_resolved_and_records_the_fix_in_the_knowl
     // The same fix again counts on the same incident.
     let (_, again) = post(&app, &t, "generic", body.to_string()).await;
     assert_eq!(again["alerts"][0]["matched_incident_id"], incident);
-    let metrics = app
-        .request(Method::GET, "/metrics")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(metrics.contains("nightowl_alerts_agent_resolved_total 2"));
 }
 

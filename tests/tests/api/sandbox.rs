@@ -57,14 +57,7 @@ async fn looping_hogging_and_panicking_plugins_fail_their_call_and_the_server_ke
 
     let (status, _) = send(call("generic", "{\"title\": \"after the storm\"}")).await;
     assert_eq!(status, StatusCode::OK);
-    let metrics = app
-        .request(Method::GET, "/metrics")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     for line in [
         r#"nightowl_plugin_faults_total{kind="timeout",plugin="looper"} 3"#,
         r#"nightowl_plugin_faults_total{kind="memory",plugin="hog"} 1"#,
