@@ -103,6 +103,14 @@ async fn binary_creates_a_tenant_and_key_then_serves_and_stops_cleanly() {
         .unwrap();
     assert_eq!(me["tenant"], slug.as_str());
     assert_eq!(me["role"], "manager");
+    let created = http
+        .post(format!("{base}/api/v1/services"))
+        .header("x-api-key", &key)
+        .json(&serde_json::json!({ "name": "audited-before-shutdown" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
 
     Command::new("kill")
         .args(["-TERM", &server.id().to_string()])
@@ -118,4 +126,57 @@ async fn binary_creates_a_tenant_and_key_then_serves_and_stops_cleanly() {
         "logs are JSON lines: {first}"
     );
     assert!(!logs.contains(&key), "the API key never appears in logs");
+    // The audit entry of the last request was written before the process exited.
+    let pool = sqlx::PgPool::connect(&database_url()).await.unwrap();
+    let audited: i64 = sqlx::query_scalar(&format!(
+        "select count(*) from tenant_{slug}.audit_log where action = 'create' and resource_type = 'services'"
+    ))
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, 1);
+}
+
+#[test]
+fn plugin_test_prints_what_ingest_would_store_or_the_plugins_error() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let plugin = root.join("plugins/dist/generic");
+    assert!(
+        plugin.join("plugin.wasm").exists(),
+        "plugins are not built: run `bash scripts/build-plugins.sh`"
+    );
+    let dir = std::env::temp_dir().join(format!("nightowl-plugin-test-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("good.json");
+    std::fs::write(
+        &good,
+        r#"{"title": "Disk full", "severity": "P1", "labels": {"host": "db-1"}}"#,
+    )
+    .unwrap();
+    let out = nightowl(&["plugin", "test", plugin.to_str().unwrap(), good.to_str().unwrap()]);
+    let printed: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
+    let alert = &printed["alerts"][0];
+    assert_eq!(
+        (
+            alert["title"].as_str(),
+            alert["severity"].as_str(),
+            alert["priority"].as_str()
+        ),
+        (Some("Disk full"), Some("critical"), Some("P1"))
+    );
+    assert_eq!(
+        alert["fingerprint"].as_str().unwrap().len(),
+        64,
+        "derived fingerprint, as ingest stores it"
+    );
+
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, r#"{"severity": "critical"}"#).unwrap();
+    let out = nightowl(&["plugin", "test", plugin.to_str().unwrap(), bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        printed["error"].as_str().unwrap().starts_with("invalid payload"),
+        "{printed}"
+    );
 }
