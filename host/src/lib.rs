@@ -12,6 +12,7 @@ pub mod events;
 pub mod http;
 pub mod ingest;
 pub mod metrics;
+pub mod oncall;
 pub mod plugins;
 pub mod secrets;
 pub mod seed;
