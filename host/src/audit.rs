@@ -232,6 +232,9 @@ pub fn redact(value: Value) -> Value {
     }
 }
 
+/// Route segments that name a collection inside a resource rather than a verb.
+const SUB_COLLECTIONS: [&str; 2] = ["members", "overrides"];
+
 /// `(action, resource type)` of a mutating route, e.g. `PATCH /api/v1/alerts/{id}/resolve` →
 /// `("resolve", "alerts")`.
 pub fn describe_route(method: &str, route: &str) -> (String, String) {
@@ -241,12 +244,14 @@ pub fn describe_route(method: &str, route: &str) -> (String, String) {
         .filter(|s| *s != "admin")
         .collect();
     let resource = segments.first().copied().unwrap_or("unknown").to_owned();
-    let verb = segments
-        .iter()
-        .skip(1)
-        .rev()
-        .find(|s| !s.starts_with('{'))
-        .copied();
+    // A trailing static segment is a verb (`resolve`, `merge`) unless it names a sub-collection, whose
+    // changes are plain creates, updates and deletes.
+    let verb = match segments.last() {
+        Some(last) if segments.len() > 1 && !last.starts_with('{') && !SUB_COLLECTIONS.contains(last) => {
+            Some(*last)
+        }
+        _ => None,
+    };
     let action = match (verb, method) {
         (Some(v), _) => v.to_owned(),
         (None, "POST") => "create".to_owned(),
@@ -291,6 +296,18 @@ mod tests {
         assert_eq!(
             describe_route("POST", "/api/v1/admin/plugins/reload"),
             ("reload".into(), "plugins".into())
+        );
+        assert_eq!(
+            describe_route("POST", "/api/v1/rosters/{id}/overrides"),
+            ("create".into(), "rosters".into())
+        );
+        assert_eq!(
+            describe_route("DELETE", "/api/v1/rosters/{id}/overrides/{override_id}"),
+            ("delete".into(), "rosters".into())
+        );
+        assert_eq!(
+            describe_route("PUT", "/api/v1/rosters/{id}/members"),
+            ("update".into(), "rosters".into())
         );
     }
 

@@ -17,6 +17,7 @@ pub mod incidents;
 pub mod pagination;
 pub mod permissions;
 pub mod plugins;
+pub mod rosters;
 pub mod runbooks;
 pub mod services;
 pub mod users;
@@ -166,6 +167,18 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(runbooks::list_runbooks, runbooks::create_runbook))
         .routes(routes!(runbooks::list_runbook_templates))
         .routes(routes!(audit_log::list_audit_log))
+        .routes(routes!(rosters::list_rosters, rosters::create_roster))
+        .routes(routes!(
+            rosters::get_roster,
+            rosters::update_roster,
+            rosters::delete_roster
+        ))
+        .routes(routes!(rosters::set_roster_members))
+        .routes(routes!(rosters::list_overrides, rosters::create_override))
+        .routes(routes!(rosters::delete_override))
+        .routes(routes!(rosters::get_oncall))
+        .routes(routes!(rosters::list_shifts))
+        .routes(routes!(rosters::oncall_history))
         .routes(routes!(
             runbooks::get_runbook,
             runbooks::update_runbook,

@@ -9,6 +9,7 @@ pub mod error;
 pub mod incidents;
 pub mod page;
 pub mod role;
+pub mod rosters;
 pub mod validate;
 
 pub use error::ErrorBody;

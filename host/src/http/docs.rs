@@ -16,6 +16,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         (name = "identity", description = "Who is calling; local sign-in"),
         (name = "alerts", description = "Alert intake (webhooks) and handling"),
         (name = "incidents", description = "Knowledge base: what broke and how it was fixed"),
+        (name = "rosters", description = "On-call rotations, overrides and who is on call"),
         (name = "users", description = "People of the tenant"),
         (name = "services", description = "Service catalogue"),
         (name = "admin", description = "API keys, plugins and tenant configuration"),

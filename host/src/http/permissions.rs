@@ -57,6 +57,18 @@ pub const ROUTES: &[(&str, &str, Role)] = &[
     ("PUT", "/api/v1/runbooks/{id}", Engineer),
     ("DELETE", "/api/v1/runbooks/{id}", Manager),
     ("GET", "/api/v1/audit-log", Admin),
+    ("GET", "/api/v1/rosters", Readonly),
+    ("POST", "/api/v1/rosters", Manager),
+    ("GET", "/api/v1/rosters/{id}", Readonly),
+    ("PUT", "/api/v1/rosters/{id}", Manager),
+    ("DELETE", "/api/v1/rosters/{id}", Manager),
+    ("PUT", "/api/v1/rosters/{id}/members", Manager),
+    ("GET", "/api/v1/rosters/{id}/overrides", Readonly),
+    ("POST", "/api/v1/rosters/{id}/overrides", Engineer),
+    ("DELETE", "/api/v1/rosters/{id}/overrides/{override_id}", Engineer),
+    ("GET", "/api/v1/rosters/{id}/oncall", Readonly),
+    ("GET", "/api/v1/rosters/{id}/shifts", Readonly),
+    ("GET", "/api/v1/rosters/{id}/oncall/history", Readonly),
 ];
 
 /// Minimum role for a route, or `None` when the route is not in the table.

@@ -238,6 +238,57 @@ async fn every_mutating_route_leaves_an_audit_row() {
     .await;
     mark("DELETE", "/api/v1/runbooks/{id}");
 
+    let member = ok(
+        &app,
+        &t,
+        Method::POST,
+        "/api/v1/users",
+        Some(json!({"email": "m@x.example", "display_name": "M", "role": "engineer"})),
+    )
+    .await;
+    let roster_body = json!({"name": "r", "timezone": "Europe/Berlin", "rotation_type": "weekly", "handoff_time": "09:00:00", "start_date": "2026-01-05"});
+    let roster = ok(
+        &app,
+        &t,
+        Method::POST,
+        "/api/v1/rosters",
+        Some(roster_body.clone()),
+    )
+    .await;
+    mark("POST", "/api/v1/rosters");
+    let r = id(&roster);
+    ok(
+        &app,
+        &t,
+        Method::PUT,
+        &format!("/api/v1/rosters/{r}"),
+        Some(roster_body),
+    )
+    .await;
+    mark("PUT", "/api/v1/rosters/{id}");
+    ok(
+        &app,
+        &t,
+        Method::PUT,
+        &format!("/api/v1/rosters/{r}/members"),
+        Some(json!({"user_ids": [id(&member)]})),
+    )
+    .await;
+    mark("PUT", "/api/v1/rosters/{id}/members");
+    let over = ok(&app, &t, Method::POST, &format!("/api/v1/rosters/{r}/overrides"), Some(json!({"user_id": id(&member), "starts_at": "2026-02-01T00:00:00Z", "ends_at": "2026-02-02T00:00:00Z"}))).await;
+    mark("POST", "/api/v1/rosters/{id}/overrides");
+    ok(
+        &app,
+        &t,
+        Method::DELETE,
+        &format!("/api/v1/rosters/{r}/overrides/{}", id(&over)),
+        None,
+    )
+    .await;
+    mark("DELETE", "/api/v1/rosters/{id}/overrides/{override_id}");
+    ok(&app, &t, Method::DELETE, &format!("/api/v1/rosters/{r}"), None).await;
+    mark("DELETE", "/api/v1/rosters/{id}");
+
     let mutating: BTreeSet<(&str, &str)> = ROUTES
         .iter()
         .filter(|(m, _, _)| *m != "GET")
@@ -246,9 +297,9 @@ async fn every_mutating_route_leaves_an_audit_row() {
     assert_eq!(done, mutating, "the scenario exercises every mutating route");
 
     // Webhook deliveries are not audited (each alert row records them); everything else is.
-    // One row per successful mutating call: every route once, plus the second incident created for the
-    // merge, minus the webhook delivery.
-    let expected = mutating.len() + 1 - 1;
+    // One row per successful mutating call, minus the webhook delivery.
+    // Extra calls beyond one per route: the second incident and the roster member's user.
+    let expected = mutating.len() + 2 - 1;
     let rows = audit_rows(&app, &t, expected).await;
     assert_eq!(rows.len(), expected);
     let seen: BTreeSet<(String, String)> = rows
@@ -272,7 +323,7 @@ async fn every_mutating_route_leaves_an_audit_row() {
     }
     let user_create = rows
         .iter()
-        .find(|r| r["action"] == "create" && r["resource_type"] == "users")
+        .find(|r| r["action"] == "create" && r["resource_type"] == "users" && r["resource_id"] == u.as_str())
         .unwrap();
     assert_eq!(user_create["resource_id"], u.as_str());
     assert_eq!(user_create["actor_type"], "api_key");

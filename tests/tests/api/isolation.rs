@@ -16,6 +16,8 @@ struct Seeded {
     alert_id: String,
     incident_id: String,
     runbook_id: String,
+    roster_id: String,
+    override_id: String,
 }
 
 async fn seed(app: &TestApp, t: &TestTenant, tag: &str) -> Seeded {
@@ -54,7 +56,31 @@ async fn seed(app: &TestApp, t: &TestTenant, tag: &str) -> Seeded {
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{runbook}");
+    let (s, roster) = send(
+        app.as_key(&t.admin_key, Method::POST, "/api/v1/rosters")
+            .json(&json!({
+                "name": format!("{tag} roster"), "timezone": "Europe/Berlin", "rotation_type": "weekly",
+                "handoff_time": "09:00:00", "start_date": "2026-01-05"
+            })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{roster}");
+    let roster_id = roster["id"].as_str().unwrap().to_owned();
+    let (s, over) = send(
+        app.as_key(
+            &t.admin_key,
+            Method::POST,
+            &format!("/api/v1/rosters/{roster_id}/overrides"),
+        )
+        .json(&json!({
+            "user_id": user["id"], "starts_at": "2026-02-01T00:00:00Z", "ends_at": "2026-02-02T00:00:00Z"
+        })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{over}");
     Seeded {
+        override_id: over["id"].as_str().unwrap().into(),
+        roster_id,
         runbook_id: runbook["id"].as_str().unwrap().into(),
         incident_id: incident["id"].as_str().unwrap().into(),
         alert_id: alert["alerts"][0]["id"].as_str().unwrap().into(),
@@ -102,13 +128,16 @@ async fn tenant_a_cannot_see_or_change_tenant_b_on_any_endpoint() {
             &b_rows.incident_id
         } else if path.starts_with("/api/v1/runbooks") {
             &b_rows.runbook_id
+        } else if path.starts_with("/api/v1/rosters") {
+            &b_rows.roster_id
         } else {
             &b_rows.key_id
         };
         let mut concrete = path
             .replace("{id}", b_id)
             .replace("{source}", "generic")
-            .replace("{fingerprint}", "shared-fingerprint");
+            .replace("{fingerprint}", "shared-fingerprint")
+            .replace("{override_id}", &b_rows.override_id);
         if path.ends_with("/search") {
             concrete.push_str("?q=bravo");
         }
@@ -127,6 +156,14 @@ async fn tenant_a_cannot_see_or_change_tenant_b_on_any_endpoint() {
             }
             "/api/v1/incidents" | "/api/v1/incidents/{id}" => Some(json!({ "title": "hijack" })),
             "/api/v1/runbooks" | "/api/v1/runbooks/{id}" => Some(json!({ "title": "hijack" })),
+            "/api/v1/rosters" | "/api/v1/rosters/{id}" => Some(json!({
+                "name": "hijack", "timezone": "UTC", "rotation_type": "daily", "handoff_time": "09:00:00",
+                "start_date": "2026-01-01"
+            })),
+            "/api/v1/rosters/{id}/members" => Some(json!({ "user_ids": [] })),
+            "/api/v1/rosters/{id}/overrides" => Some(json!({
+                "user_id": uuid::Uuid::new_v4(), "starts_at": "2026-03-01T00:00:00Z", "ends_at": "2026-03-02T00:00:00Z"
+            })),
             // Aim A's own incident at B's: must be "not found".
             "/api/v1/incidents/{id}/merge" => Some(json!({ "target_id": a_incident })),
             _ => None,
@@ -151,6 +188,8 @@ async fn tenant_a_cannot_see_or_change_tenant_b_on_any_endpoint() {
                 &b_rows.key_id,
                 &b_rows.incident_id,
                 &b_rows.runbook_id,
+                &b_rows.roster_id,
+                &b_rows.override_id,
             ] {
                 assert!(!text.contains(foreign.as_str()), "A's {path} shows B's {foreign}");
             }

@@ -10,5 +10,6 @@ mod isolation;
 mod knowledge;
 mod pipeline;
 mod rbac;
+mod rosters;
 mod sandbox;
 mod tenancy;

@@ -1,0 +1,270 @@
+//! Queries on `rosters`, `roster_members` and `roster_overrides`.
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use nightowl_api::rosters::{OverrideInput, Roster, RosterInput, RosterMember, RosterOverride};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::oncall::{Override, Rotation};
+
+const COLUMNS: &str = "id, name, description, timezone, rotation_type, rotation_length, handoff_time, start_date, \
+     end_date, is_follow_the_sun, linked_roster_id, escalation_policy_id, created_at, updated_at";
+
+#[derive(sqlx::FromRow)]
+struct RosterRow {
+    id: Uuid,
+    name: String,
+    description: Option<String>,
+    timezone: String,
+    rotation_type: String,
+    rotation_length: i32,
+    handoff_time: NaiveTime,
+    start_date: NaiveDate,
+    end_date: Option<NaiveDate>,
+    is_follow_the_sun: bool,
+    linked_roster_id: Option<Uuid>,
+    escalation_policy_id: Option<Uuid>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+async fn members(conn: &mut PgConnection, roster: Uuid) -> Result<Vec<RosterMember>, sqlx::Error> {
+    let rows: Vec<(Uuid, String, i32)> = sqlx::query_as(
+        "select m.user_id, u.display_name, m.position from roster_members m join users u on u.id = m.user_id
+         where m.roster_id = $1 order by m.position",
+    )
+    .bind(roster)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(user_id, display_name, position)| RosterMember {
+            user_id,
+            display_name,
+            position,
+        })
+        .collect())
+}
+
+async fn view(conn: &mut PgConnection, r: RosterRow) -> Result<Roster, sqlx::Error> {
+    Ok(Roster {
+        members: members(conn, r.id).await?,
+        id: r.id,
+        name: r.name,
+        description: r.description,
+        timezone: r.timezone,
+        rotation_type: r.rotation_type,
+        rotation_length: r.rotation_length,
+        handoff_time: r.handoff_time,
+        start_date: r.start_date,
+        end_date: r.end_date,
+        is_follow_the_sun: r.is_follow_the_sun,
+        linked_roster_id: r.linked_roster_id,
+        escalation_policy_id: r.escalation_policy_id,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+    })
+}
+
+/// One roster with its members.
+pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<Roster>, sqlx::Error> {
+    let row: Option<RosterRow> = sqlx::query_as(&format!("select {COLUMNS} from rosters where id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match row {
+        Some(r) => Ok(Some(view(conn, r).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Every roster, by name.
+pub async fn list(conn: &mut PgConnection) -> Result<Vec<Roster>, sqlx::Error> {
+    let rows: Vec<RosterRow> = sqlx::query_as(&format!("select {COLUMNS} from rosters order by name"))
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push(view(conn, r).await?);
+    }
+    Ok(out)
+}
+
+/// Inserts (`id` none) or replaces a roster's settings.
+pub async fn save(
+    conn: &mut PgConnection,
+    id: Option<Uuid>,
+    r: &RosterInput,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    let sql = match id {
+        None => "insert into rosters (name, description, timezone, rotation_type, rotation_length, handoff_time,
+                     start_date, end_date, is_follow_the_sun, linked_roster_id, escalation_policy_id)
+                 values ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning id",
+        Some(_) => "update rosters set name = $2, description = $3, timezone = $4, rotation_type = $5,
+                     rotation_length = $6, handoff_time = $7, start_date = $8, end_date = $9,
+                     is_follow_the_sun = $10, linked_roster_id = $11, escalation_policy_id = $12, updated_at = now()
+                 where id = $1 returning id",
+    };
+    sqlx::query_scalar(sql)
+        .bind(id)
+        .bind(&r.name)
+        .bind(&r.description)
+        .bind(&r.timezone)
+        .bind(&r.rotation_type)
+        .bind(r.length_days())
+        .bind(r.handoff_time)
+        .bind(r.start_date)
+        .bind(r.end_date)
+        .bind(r.is_follow_the_sun)
+        .bind(r.linked_roster_id)
+        .bind(r.escalation_policy_id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Deletes a roster with its members and overrides.
+pub async fn delete(conn: &mut PgConnection, id: Uuid) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query("delete from rosters where id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?
+        .rows_affected()
+        == 1)
+}
+
+/// Replaces the rotation order (positions are deferrable, so the swap is one transaction).
+pub async fn set_members(conn: &mut PgConnection, id: Uuid, users: &[Uuid]) -> Result<(), sqlx::Error> {
+    sqlx::query("delete from roster_members where roster_id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "insert into roster_members (roster_id, user_id, position)
+         select $1, u, (ord - 1)::int from unnest($2::uuid[]) with ordinality as t(u, ord)",
+    )
+    .bind(id)
+    .bind(users)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct OverrideRow {
+    id: Uuid,
+    user_id: Uuid,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    reason: Option<String>,
+    created_by: Option<String>,
+}
+
+/// Overrides of a roster overlapping `[from, until)`, by start.
+pub async fn overrides(
+    conn: &mut PgConnection,
+    id: Uuid,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Vec<RosterOverride>, sqlx::Error> {
+    let rows: Vec<OverrideRow> = sqlx::query_as(
+        "select id, user_id, starts_at, ends_at, reason, created_by from roster_overrides
+         where roster_id = $1 and starts_at < $3 and ends_at > $2 order by starts_at",
+    )
+    .bind(id)
+    .bind(from)
+    .bind(until)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| RosterOverride {
+            id: r.id,
+            user_id: r.user_id,
+            starts_at: r.starts_at,
+            ends_at: r.ends_at,
+            reason: r.reason,
+            created_by: r.created_by,
+        })
+        .collect())
+}
+
+/// Adds an override unless it overlaps another of the same roster (`Ok(None)` then). The roster row is
+/// locked first, so two concurrent overlapping requests cannot both pass the check.
+pub async fn add_override(
+    conn: &mut PgConnection,
+    id: Uuid,
+    o: &OverrideInput,
+    by: &str,
+) -> Result<Option<RosterOverride>, sqlx::Error> {
+    sqlx::query("select id from rosters where id = $1 for update")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    let clash: Option<Uuid> = sqlx::query_scalar(
+        "select id from roster_overrides where roster_id = $1 and starts_at < $3 and ends_at > $2 limit 1",
+    )
+    .bind(id)
+    .bind(o.starts_at)
+    .bind(o.ends_at)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if clash.is_some() {
+        return Ok(None);
+    }
+    let new_id: Uuid = sqlx::query_scalar(
+        "insert into roster_overrides (roster_id, user_id, starts_at, ends_at, reason, created_by)
+         values ($1, $2, $3, $4, $5, $6) returning id",
+    )
+    .bind(id)
+    .bind(o.user_id)
+    .bind(o.starts_at)
+    .bind(o.ends_at)
+    .bind(&o.reason)
+    .bind(by)
+    .fetch_one(conn)
+    .await?;
+    Ok(Some(RosterOverride {
+        id: new_id,
+        user_id: o.user_id,
+        starts_at: o.starts_at,
+        ends_at: o.ends_at,
+        reason: o.reason.clone(),
+        created_by: Some(by.to_owned()),
+    }))
+}
+
+/// Deletes an override of the roster.
+pub async fn delete_override(conn: &mut PgConnection, roster: Uuid, id: Uuid) -> Result<bool, sqlx::Error> {
+    Ok(
+        sqlx::query("delete from roster_overrides where roster_id = $1 and id = $2")
+            .bind(roster)
+            .bind(id)
+            .execute(conn)
+            .await?
+            .rows_affected()
+            == 1,
+    )
+}
+
+/// The roster as the on-call module sees it.
+pub fn rotation(r: &Roster) -> Option<Rotation> {
+    Some(Rotation {
+        timezone: r.timezone.parse().ok()?,
+        length_days: u32::try_from(r.rotation_length).ok()?,
+        handoff_time: r.handoff_time,
+        start_date: r.start_date,
+        end_date: r.end_date,
+        members: r.members.iter().map(|m| m.user_id).collect(),
+    })
+}
+
+/// Overrides in the module's form.
+pub fn as_overrides(list: &[RosterOverride]) -> Vec<Override> {
+    list.iter()
+        .map(|o| Override {
+            user: o.user_id,
+            starts_at: o.starts_at,
+            ends_at: o.ends_at,
+        })
+        .collect()
+}

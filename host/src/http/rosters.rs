@@ -1,0 +1,344 @@
+//! `/api/v1/rosters`: rotations, members, overrides, and who is on call (answered by `oncall`).
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Duration, Utc};
+use nightowl_api::ErrorBody;
+use nightowl_api::rosters::{
+    MembersInput, OnCallPerson, OnCallView, OverrideInput, Roster, RosterInput, RosterOverride, ShiftView,
+};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use super::error::ApiError;
+use super::extract::{Json, TenantTx};
+use crate::db;
+use crate::oncall::{self, Rotation};
+use crate::state::AppState;
+
+fn map_write_error(err: sqlx::Error) -> ApiError {
+    if db::is_unique_violation(&err, "rosters_name_key") {
+        ApiError::conflict("roster_exists", "a roster with this name already exists")
+    } else if db::is_foreign_key_violation(&err) {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_reference",
+            "a referenced user, roster or policy does not exist",
+        )
+    } else {
+        err.into()
+    }
+}
+
+async fn load(t: &mut TenantTx, id: Uuid) -> Result<Roster, ApiError> {
+    db::rosters::get(t, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("roster"))
+}
+
+/// Every roster with its members.
+#[utoipa::path(get, path = "/api/v1/rosters", tag = "rosters", responses((status = 200, body = Vec<Roster>)))]
+pub async fn list_rosters(mut t: TenantTx) -> Result<Json<Vec<Roster>>, ApiError> {
+    Ok(Json(db::rosters::list(&mut t).await?))
+}
+
+/// Creates a roster (members are set with `PUT /members`).
+#[utoipa::path(post, path = "/api/v1/rosters", tag = "rosters", request_body = RosterInput,
+    responses((status = 201, body = Roster), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_roster(
+    mut t: TenantTx,
+    Json(input): Json<RosterInput>,
+) -> Result<(StatusCode, Json<Roster>), ApiError> {
+    let id = db::rosters::save(&mut t, None, &input)
+        .await
+        .map_err(map_write_error)?
+        .expect("insert returns its id");
+    let roster = load(&mut t, id).await?;
+    t.commit().await?;
+    Ok((StatusCode::CREATED, Json(roster)))
+}
+
+/// One roster.
+#[utoipa::path(get, path = "/api/v1/rosters/{id}", tag = "rosters", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Roster), (status = 404, body = ErrorBody)))]
+pub async fn get_roster(mut t: TenantTx, Path(id): Path<Uuid>) -> Result<Json<Roster>, ApiError> {
+    Ok(Json(load(&mut t, id).await?))
+}
+
+/// Replaces a roster's settings.
+#[utoipa::path(put, path = "/api/v1/rosters/{id}", tag = "rosters", params(("id" = Uuid, Path)), request_body = RosterInput,
+    responses((status = 200, body = Roster), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn update_roster(
+    mut t: TenantTx,
+    Path(id): Path<Uuid>,
+    Json(input): Json<RosterInput>,
+) -> Result<Json<Roster>, ApiError> {
+    if input.linked_roster_id == Some(id) {
+        return Err(ApiError::invalid_field(
+            "linked_roster_id",
+            "a roster cannot be its own partner",
+        ));
+    }
+    db::rosters::save(&mut t, Some(id), &input)
+        .await
+        .map_err(map_write_error)?
+        .ok_or_else(|| ApiError::not_found("roster"))?;
+    let roster = load(&mut t, id).await?;
+    t.commit().await?;
+    Ok(Json(roster))
+}
+
+/// Deletes a roster with its members and overrides.
+#[utoipa::path(delete, path = "/api/v1/rosters/{id}", tag = "rosters", params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete_roster(mut t: TenantTx, Path(id): Path<Uuid>) -> Result<StatusCode, ApiError> {
+    if !db::rosters::delete(&mut t, id).await? {
+        return Err(ApiError::not_found("roster"));
+    }
+    t.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sets the complete rotation order (reordering included).
+#[utoipa::path(put, path = "/api/v1/rosters/{id}/members", tag = "rosters", params(("id" = Uuid, Path)),
+    request_body = MembersInput, responses((status = 200, body = Roster), (status = 422, body = ErrorBody)))]
+pub async fn set_roster_members(
+    mut t: TenantTx,
+    Path(id): Path<Uuid>,
+    Json(input): Json<MembersInput>,
+) -> Result<Json<Roster>, ApiError> {
+    load(&mut t, id).await?;
+    db::rosters::set_members(&mut t, id, &input.user_ids)
+        .await
+        .map_err(map_write_error)?;
+    let roster = load(&mut t, id).await?;
+    t.commit().await?;
+    Ok(Json(roster))
+}
+
+/// A time window (defaults depend on the endpoint).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Window {
+    pub from: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+fn window(
+    w: &Window,
+    now: DateTime<Utc>,
+    back: Duration,
+    ahead: Duration,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError> {
+    let from = w.from.unwrap_or(now - back);
+    let until = w.until.unwrap_or(from.max(now) + ahead);
+    if until <= from || until - from > Duration::days(400) {
+        return Err(ApiError::bad_request(
+            "invalid_window",
+            "until must be after from, at most 400 days later",
+        ));
+    }
+    Ok((from, until))
+}
+
+/// Overrides overlapping the window (default: the last 7 and next 90 days).
+#[utoipa::path(get, path = "/api/v1/rosters/{id}/overrides", tag = "rosters", params(("id" = Uuid, Path), Window),
+    responses((status = 200, body = Vec<RosterOverride>), (status = 404, body = ErrorBody)))]
+pub async fn list_overrides(
+    State(state): State<AppState>,
+    mut t: TenantTx,
+    Path(id): Path<Uuid>,
+    Query(w): Query<Window>,
+) -> Result<Json<Vec<RosterOverride>>, ApiError> {
+    load(&mut t, id).await?;
+    let (from, until) = window(&w, state.clock.now(), Duration::days(7), Duration::days(90))?;
+    Ok(Json(db::rosters::overrides(&mut t, id, from, until).await?))
+}
+
+/// Adds an override; one overlapping another override of the roster is refused (409).
+#[utoipa::path(post, path = "/api/v1/rosters/{id}/overrides", tag = "rosters", params(("id" = Uuid, Path)),
+    request_body = OverrideInput,
+    responses((status = 201, body = RosterOverride), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_override(
+    mut t: TenantTx,
+    Path(id): Path<Uuid>,
+    Json(input): Json<OverrideInput>,
+) -> Result<(StatusCode, Json<RosterOverride>), ApiError> {
+    load(&mut t, id).await?;
+    let by = t.principal.label();
+    let created = db::rosters::add_override(&mut t, id, &input, &by)
+        .await
+        .map_err(map_write_error)?
+        .ok_or_else(|| {
+            ApiError::conflict(
+                "override_overlap",
+                "the roster already has an override in this period",
+            )
+        })?;
+    t.commit().await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Removes an override.
+#[utoipa::path(delete, path = "/api/v1/rosters/{id}/overrides/{override_id}", tag = "rosters",
+    params(("id" = Uuid, Path), ("override_id" = Uuid, Path)), responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete_override(
+    mut t: TenantTx,
+    Path((id, override_id)): Path<(Uuid, Uuid)>,
+) -> Result<StatusCode, ApiError> {
+    if !db::rosters::delete_override(&mut t, id, override_id).await? {
+        return Err(ApiError::not_found("override"));
+    }
+    t.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Display names of the roster's members and of anyone covering by override.
+async fn names(t: &mut TenantTx, roster: &Roster, extra: &[Uuid]) -> Result<HashMap<Uuid, String>, ApiError> {
+    let mut map: HashMap<Uuid, String> = roster
+        .members
+        .iter()
+        .map(|m| (m.user_id, m.display_name.clone()))
+        .collect();
+    let missing: Vec<Uuid> = extra.iter().filter(|id| !map.contains_key(id)).copied().collect();
+    if !missing.is_empty() {
+        let rows: Vec<(Uuid, String)> =
+            sqlx::query_as("select id, display_name from users where id = any($1)")
+                .bind(&missing)
+                .fetch_all(&mut **t)
+                .await?;
+        map.extend(rows);
+    }
+    Ok(map)
+}
+
+fn person(names: &HashMap<Uuid, String>, id: Uuid) -> OnCallPerson {
+    OnCallPerson {
+        user_id: id,
+        display_name: names.get(&id).cloned().unwrap_or_else(|| "(unknown user)".into()),
+    }
+}
+
+fn rotation_of(roster: &Roster) -> Result<Rotation, ApiError> {
+    db::rosters::rotation(roster)
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("roster {} has invalid settings", roster.id)))
+}
+
+/// `at` (default: now).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct At {
+    pub at: Option<DateTime<Utc>>,
+}
+
+/// Who is on call at `at`: primary and secondary, the shift, whether an override decides; for a
+/// follow-the-sun roster, which of the pair is active.
+#[utoipa::path(get, path = "/api/v1/rosters/{id}/oncall", tag = "rosters", params(("id" = Uuid, Path), At),
+    responses((status = 200, body = OnCallView), (status = 404, body = ErrorBody)))]
+pub async fn get_oncall(
+    State(state): State<AppState>,
+    mut t: TenantTx,
+    Path(id): Path<Uuid>,
+    Query(q): Query<At>,
+) -> Result<Json<OnCallView>, ApiError> {
+    let at = q.at.unwrap_or_else(|| state.clock.now());
+    let mut roster = load(&mut t, id).await?;
+    if roster.is_follow_the_sun
+        && let Some(partner_id) = roster.linked_roster_id
+        && let Some(partner) = db::rosters::get(&mut t, partner_id).await?
+    {
+        let (mine, theirs) = (rotation_of(&roster)?, rotation_of(&partner)?);
+        if oncall::follow_the_sun(&[&mine, &theirs], at) == Some(1) {
+            roster = partner;
+        }
+    }
+    let rotation = rotation_of(&roster)?;
+    let overrides = db::rosters::overrides(
+        &mut t,
+        roster.id,
+        at - Duration::seconds(1),
+        at + Duration::seconds(1),
+    )
+    .await?;
+    let answer = rotation.on_call(at, &db::rosters::as_overrides(&overrides));
+    let extra: Vec<Uuid> = answer.iter().map(|a| a.primary).collect();
+    let names = names(&mut t, &roster, &extra).await?;
+    let active_override = answer
+        .as_ref()
+        .and_then(|a| a.override_active.as_ref())
+        .and_then(|o| {
+            overrides
+                .iter()
+                .find(|x| x.user_id == o.user && x.starts_at == o.starts_at)
+                .map(|x| x.id)
+        });
+    Ok(Json(OnCallView {
+        at,
+        active_roster_id: roster.id,
+        primary: answer.as_ref().map(|a| person(&names, a.primary)),
+        secondary: answer
+            .as_ref()
+            .and_then(|a| a.secondary)
+            .map(|s| person(&names, s)),
+        shift_start: answer.as_ref().map(|a| a.shift.starts_at),
+        shift_end: answer.as_ref().and_then(|a| a.shift.ends_at),
+        override_active: active_override,
+    }))
+}
+
+fn shift_views(roster: &Roster, names: &HashMap<Uuid, String>, shifts: Vec<oncall::Shift>) -> Vec<ShiftView> {
+    shifts
+        .into_iter()
+        .map(|s| ShiftView {
+            roster_id: roster.id,
+            primary: person(names, s.primary),
+            secondary: s.secondary.map(|id| person(names, id)),
+            starts_at: s.starts_at,
+            ends_at: s.ends_at,
+        })
+        .collect()
+}
+
+/// Rotation shifts overlapping the window (default: now to 30 days ahead), without overrides.
+#[utoipa::path(get, path = "/api/v1/rosters/{id}/shifts", tag = "rosters", params(("id" = Uuid, Path), Window),
+    responses((status = 200, body = Vec<ShiftView>), (status = 400, body = ErrorBody)))]
+pub async fn list_shifts(
+    State(state): State<AppState>,
+    mut t: TenantTx,
+    Path(id): Path<Uuid>,
+    Query(w): Query<Window>,
+) -> Result<Json<Vec<ShiftView>>, ApiError> {
+    let roster = load(&mut t, id).await?;
+    let (from, until) = window(&w, state.clock.now(), Duration::zero(), Duration::days(30))?;
+    let names = names(&mut t, &roster, &[]).await?;
+    Ok(Json(shift_views(
+        &roster,
+        &names,
+        rotation_of(&roster)?.shifts_between(from, until),
+    )))
+}
+
+/// The last 10 completed shifts, most recent first.
+#[utoipa::path(get, path = "/api/v1/rosters/{id}/oncall/history", tag = "rosters", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<ShiftView>), (status = 404, body = ErrorBody)))]
+pub async fn oncall_history(
+    State(state): State<AppState>,
+    mut t: TenantTx,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Vec<ShiftView>>, ApiError> {
+    let roster = load(&mut t, id).await?;
+    let now = state.clock.now();
+    let rotation = rotation_of(&roster)?;
+    let current = rotation.shift_index(now).unwrap_or(0);
+    let shifts: Vec<_> = (current.saturating_sub(10)..current)
+        .rev()
+        .filter(|k| *k >= 0)
+        .map(|k| rotation.shift(k))
+        .filter(|s| s.ends_at.is_some_and(|e| e <= now))
+        .collect();
+    let names = names(&mut t, &roster, &[]).await?;
+    Ok(Json(shift_views(&roster, &names, shifts)))
+}

@@ -1,0 +1,194 @@
+//! Rosters over HTTP: `oncall?at=` agrees with the on-call module and with the shift listing at every
+//! sampled instant; overrides win and may not overlap; history; follow-the-sun.
+
+use chrono::{DateTime, Duration, Utc};
+use nightowl_tests::{TestApp, TestTenant, error_code, send};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+async fn user(app: &TestApp, t: &TestTenant, name: &str) -> String {
+    let (s, u) = send(
+        app.as_key(&t.admin_key, Method::POST, "/api/v1/users")
+            .json(&json!({
+                "email": format!("{name}@acme.example"), "display_name": name, "role": "engineer"
+            })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{u}");
+    u["id"].as_str().unwrap().to_owned()
+}
+
+async fn roster(app: &TestApp, t: &TestTenant, body: Value, members: &[&str]) -> String {
+    let (s, r) = send(
+        app.as_key(&t.admin_key, Method::POST, "/api/v1/rosters")
+            .json(&body),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    let id = r["id"].as_str().unwrap().to_owned();
+    let (s, r) = send(
+        app.as_key(
+            &t.admin_key,
+            Method::PUT,
+            &format!("/api/v1/rosters/{id}/members"),
+        )
+        .json(&json!({"user_ids": members})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    id
+}
+
+async fn oncall(app: &TestApp, t: &TestTenant, id: &str, at: DateTime<Utc>) -> Value {
+    let url = reqwest::Url::parse_with_params(
+        &format!("{}/api/v1/rosters/{id}/oncall", app.base),
+        [("at", at.to_rfc3339())],
+    )
+    .unwrap();
+    let (s, body) = send(app.http.get(url).header("x-api-key", &t.admin_key)).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    body
+}
+
+fn utc(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().to_utc()
+}
+
+#[tokio::test]
+async fn oncall_at_agrees_with_the_shift_listing_across_a_dst_change_and_overrides_win() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant().await;
+    let (ann, ben, cid) = (
+        user(&app, &t, "ann").await,
+        user(&app, &t, "ben").await,
+        user(&app, &t, "cid").await,
+    );
+    let id = roster(
+        &app,
+        &t,
+        json!({"name": "core", "timezone": "Europe/Berlin", "rotation_type": "daily",
+        "handoff_time": "02:30:00", "start_date": "2026-03-20"}),
+        &[&ann, &ben],
+    )
+    .await;
+
+    let url = reqwest::Url::parse_with_params(
+        &format!("{}/api/v1/rosters/{id}/shifts", app.base),
+        [
+            ("from", "2026-03-25T00:00:00Z"),
+            ("until", "2026-04-02T00:00:00Z"),
+        ],
+    )
+    .unwrap();
+    let (_, shifts) = send(app.http.get(url).header("x-api-key", &t.admin_key)).await;
+    let shifts = shifts.as_array().unwrap().clone();
+    assert_eq!(shifts.len(), 9);
+    // The spring-forward day (02:30 does not exist) hands off at 01:00Z, the first instant after the gap.
+    assert!(
+        shifts.iter().any(|s| s["starts_at"] == "2026-03-29T01:00:00Z"),
+        "{shifts:?}"
+    );
+    for s in &shifts {
+        let start = utc(s["starts_at"].as_str().unwrap());
+        let end = utc(s["ends_at"].as_str().unwrap());
+        for at in [start, start + (end - start) / 2, end - Duration::seconds(1)] {
+            let now = oncall(&app, &t, &id, at).await;
+            assert_eq!(now["primary"]["user_id"], s["primary"]["user_id"], "at {at}");
+            assert_eq!(now["secondary"]["user_id"], s["secondary"]["user_id"], "at {at}");
+            assert_eq!(now["shift_start"], s["starts_at"]);
+        }
+    }
+
+    // An override beats the rotation; an overlapping one is refused.
+    let over = json!({"user_id": cid, "starts_at": "2026-03-30T10:00:00Z", "ends_at": "2026-03-30T14:00:00Z", "reason": "swap"});
+    let (s, created) = send(
+        app.as_key(
+            &t.admin_key,
+            Method::POST,
+            &format!("/api/v1/rosters/{id}/overrides"),
+        )
+        .json(&over),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{created}");
+    let during = oncall(&app, &t, &id, utc("2026-03-30T12:00:00Z")).await;
+    assert_eq!(
+        (
+            during["primary"]["display_name"].as_str(),
+            during["override_active"].as_str()
+        ),
+        (Some("cid"), created["id"].as_str())
+    );
+    let after = oncall(&app, &t, &id, utc("2026-03-30T14:00:00Z")).await;
+    assert_ne!(after["primary"]["display_name"], "cid");
+    let clash =
+        json!({"user_id": ann, "starts_at": "2026-03-30T13:00:00Z", "ends_at": "2026-03-30T15:00:00Z"});
+    let (s, err) = send(
+        app.as_key(
+            &t.admin_key,
+            Method::POST,
+            &format!("/api/v1/rosters/{id}/overrides"),
+        )
+        .json(&clash),
+    )
+    .await;
+    assert_eq!((s, error_code(&err)), (StatusCode::CONFLICT, "override_overlap"));
+
+    // Before the roster starts nobody is on call.
+    let before = oncall(&app, &t, &id, utc("2026-03-19T00:00:00Z")).await;
+    assert_eq!(before["primary"], Value::Null);
+
+    // History: the last completed shifts, newest first, consistent with oncall.
+    app.clock.set(utc("2026-04-01T12:00:00Z"));
+    let (_, history) = send(app.as_key(
+        &t.admin_key,
+        Method::GET,
+        &format!("/api/v1/rosters/{id}/oncall/history"),
+    ))
+    .await;
+    let history = history.as_array().unwrap();
+    assert_eq!(history.len(), 10);
+    let newest = &history[0];
+    assert_eq!(
+        newest["ends_at"],
+        oncall(&app, &t, &id, utc("2026-04-01T12:00:00Z")).await["shift_start"]
+    );
+    for h in history {
+        let at = utc(h["starts_at"].as_str().unwrap()) + Duration::minutes(1);
+        if at >= utc("2026-03-20T00:00:00Z")
+            && (at < utc("2026-03-30T10:00:00Z") || at >= utc("2026-03-30T14:00:00Z"))
+        {
+            assert_eq!(
+                oncall(&app, &t, &id, at).await["primary"]["user_id"],
+                h["primary"]["user_id"]
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn follow_the_sun_switches_between_the_linked_rosters_at_both_handoffs() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant().await;
+    let (eu, us) = (user(&app, &t, "eu").await, user(&app, &t, "us").await);
+    let america = roster(
+        &app,
+        &t,
+        json!({"name": "americas", "timezone": "America/Los_Angeles", "rotation_type": "daily",
+        "handoff_time": "08:00:00", "start_date": "2026-01-01"}),
+        &[&us],
+    )
+    .await;
+    let europe = roster(&app, &t, json!({"name": "europe", "timezone": "Europe/Berlin", "rotation_type": "daily",
+        "handoff_time": "08:00:00", "start_date": "2026-01-01", "is_follow_the_sun": true, "linked_roster_id": america}), &[&eu]).await;
+    for (at, who, active) in [
+        ("2026-01-15T06:59:00Z", &us, &america),
+        ("2026-01-15T07:00:00Z", &eu, &europe),
+        ("2026-01-15T15:59:00Z", &eu, &europe),
+        ("2026-01-15T16:00:00Z", &us, &america),
+    ] {
+        let now = oncall(&app, &t, &europe, utc(at)).await;
+        assert_eq!(now["primary"]["user_id"], who.as_str(), "{at}");
+        assert_eq!(now["active_roster_id"], active.as_str(), "{at}");
+    }
+}
