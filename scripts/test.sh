@@ -6,7 +6,12 @@ cd "$(dirname "$0")/.."
 bash scripts/services.sh
 [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
 
-# Test-only peers: a real Alertmanager sends webhooks in the pipeline tests.
+# Test-only peers: Python's icalendar parses the calendar feeds; a real Alertmanager sends webhooks.
+if ! python3 -c 'import icalendar' 2>/dev/null; then
+  python3 -m pip install -q --disable-pip-version-check icalendar 2>/dev/null \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-icalendar >/dev/null; }
+fi
+# A real Alertmanager sends webhooks in the pipeline tests.
 if ! command -v prometheus-alertmanager >/dev/null && ! command -v alertmanager >/dev/null; then
   as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
   as_root apt-get update -qq

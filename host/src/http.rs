@@ -179,6 +179,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(rosters::get_oncall))
         .routes(routes!(rosters::list_shifts))
         .routes(routes!(rosters::oncall_history))
+        .routes(routes!(rosters::export_ics))
         .routes(routes!(
             runbooks::get_runbook,
             runbooks::update_runbook,

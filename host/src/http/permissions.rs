@@ -69,6 +69,7 @@ pub const ROUTES: &[(&str, &str, Role)] = &[
     ("GET", "/api/v1/rosters/{id}/oncall", Readonly),
     ("GET", "/api/v1/rosters/{id}/shifts", Readonly),
     ("GET", "/api/v1/rosters/{id}/oncall/history", Readonly),
+    ("GET", "/api/v1/rosters/{id}/export.ics", Readonly),
 ];
 
 /// Minimum role for a route, or `None` when the route is not in the table.
@@ -82,6 +83,24 @@ pub fn min_role(method: &Method, path: &str) -> Option<Role> {
         .iter()
         .find(|(m, p, _)| *m == method.as_str() && *p == path)
         .map(|(_, _, role)| *role)
+}
+
+/// The `key` query parameter of a calendar feed route.
+fn calendar_key(route: &str, query: Option<&str>) -> Option<String> {
+    if !route.ends_with(".ics") {
+        return None;
+    }
+    query?
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| *k == "key")
+        .map(|(_, v)| v.to_owned())
+}
+
+fn has_credentials(headers: &axum::http::HeaderMap) -> bool {
+    ["x-api-key", "authorization", "cookie"]
+        .iter()
+        .any(|h| headers.contains_key(*h))
 }
 
 /// Authenticates the caller, checks the matrix and the key's scopes, and hands the principal on.
@@ -113,7 +132,19 @@ pub async fn authorize(State(state): State<AppState>, mut req: Request, next: Ne
         tracing::error!(method = %req.method(), path, "route has no entry in the permission table");
         return ApiError::forbidden("this route is not open to any role").into_response();
     };
-    let principal = match auth::authenticate(&state, req.headers()).await {
+    let principal = match calendar_key(&path, req.uri().query()) {
+        // Calendar apps cannot send headers: feeds take a read-only API key in the URL.
+        Some(key) if !has_credentials(req.headers()) => match auth::api_key::authenticate(&state, &key).await
+        {
+            Ok(p) if p.scopes == ["read"] => Ok(p),
+            Ok(_) => {
+                return ApiError::forbidden("keys in URLs must be limited to the read scope").into_response();
+            }
+            Err(err) => Err(err),
+        },
+        _ => auth::authenticate(&state, req.headers()).await,
+    };
+    let principal = match principal {
         Ok(p) => p,
         Err(err) => return ApiError::from(err).into_response(),
     };

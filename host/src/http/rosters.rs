@@ -342,3 +342,64 @@ pub async fn oncall_history(
     let names = names(&mut t, &roster, &[]).await?;
     Ok(Json(shift_views(&roster, &names, shifts)))
 }
+
+/// The roster's shifts (7 days back to 35 days ahead) and overrides as an RFC 5545 calendar, in UTC,
+/// with stable UIDs. Calendar apps can subscribe with `?key=<API key>` when the key is limited to the
+/// `read` scope.
+#[utoipa::path(get, path = "/api/v1/rosters/{id}/export.ics", tag = "rosters", params(("id" = Uuid, Path)),
+    responses((status = 200, content_type = "text/calendar", body = String), (status = 404, body = ErrorBody)))]
+pub async fn export_ics(
+    State(state): State<AppState>,
+    mut t: TenantTx,
+    Path(id): Path<Uuid>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    use icalendar::{Calendar, Component, EventLike};
+
+    let roster = load(&mut t, id).await?;
+    let now = state.clock.now();
+    let (from, until) = (now - Duration::days(7), now + Duration::days(35));
+    let shifts = rotation_of(&roster)?.shifts_between(from, until);
+    let overrides = db::rosters::overrides(&mut t, id, from, until).await?;
+    let extra: Vec<Uuid> = overrides.iter().map(|o| o.user_id).collect();
+    let names = names(&mut t, &roster, &extra).await?;
+
+    let mut calendar = Calendar::new();
+    calendar.name(&format!("NightOwl on-call: {}", roster.name));
+    for s in shifts {
+        let primary = person(&names, s.primary).display_name;
+        let mut event = icalendar::Event::new();
+        event
+            .uid(&format!("shift-{}-{}@nightowl", roster.id, s.index))
+            .timestamp(now)
+            .summary(&format!("On call: {primary} ({})", roster.name))
+            .starts(s.starts_at)
+            .ends(s.ends_at.unwrap_or(until));
+        if let Some(second) = s.secondary {
+            event.description(&format!(
+                "Primary: {primary}\nSecondary: {}",
+                person(&names, second).display_name
+            ));
+        }
+        calendar.push(event.done());
+    }
+    for o in overrides {
+        let who = person(&names, o.user_id).display_name;
+        let mut event = icalendar::Event::new();
+        event
+            .uid(&format!("override-{}@nightowl", o.id))
+            .timestamp(now)
+            .summary(&format!("Override: {who} covers ({})", roster.name))
+            .starts(o.starts_at)
+            .ends(o.ends_at);
+        if let Some(reason) = &o.reason {
+            event.description(reason);
+        }
+        calendar.push(event.done());
+    }
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "text/calendar; charset=utf-8")],
+        calendar.done().to_string(),
+    )
+        .into_response())
+}

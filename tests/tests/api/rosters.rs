@@ -10,7 +10,8 @@ async fn user(app: &TestApp, t: &TestTenant, name: &str) -> String {
     let (s, u) = send(
         app.as_key(&t.admin_key, Method::POST, "/api/v1/users")
             .json(&json!({
-                "email": format!("{name}@acme.example"), "display_name": name, "role": "engineer"
+                "email": format!("{}@acme.example", name.chars().filter(char::is_ascii_alphanumeric).collect::<String>()),
+        "display_name": name, "role": "engineer"
             })),
     )
     .await;
@@ -191,4 +192,158 @@ async fn follow_the_sun_switches_between_the_linked_rosters_at_both_handoffs() {
         assert_eq!(now["primary"]["user_id"], who.as_str(), "{at}");
         assert_eq!(now["active_roster_id"], active.as_str(), "{at}");
     }
+}
+
+/// Parses an iCalendar text with Python's `icalendar` library (a real, independent parser) and returns
+/// the events as JSON.
+fn parse_with_python(ics: &str) -> Vec<Value> {
+    let script = r#"
+import sys, json, icalendar
+cal = icalendar.Calendar.from_ical(sys.stdin.read())
+events = []
+for e in cal.walk('VEVENT'):
+    events.append({
+        'uid': str(e['UID']),
+        'start': e.decoded('DTSTART').isoformat(),
+        'end': e.decoded('DTEND').isoformat(),
+        'summary': str(e['SUMMARY']),
+        'stamp': e.decoded('DTSTAMP').isoformat(),
+    })
+print(json.dumps({'version': str(cal['VERSION']), 'events': events}))
+"#;
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3");
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(ics.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "python icalendar could not parse the feed (pip install icalendar)"
+    );
+    let parsed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(parsed["version"], "2.0");
+    parsed["events"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn the_ical_feed_parses_with_a_real_library_and_equals_the_shifts() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant().await;
+    let (ann, ben) = (
+        user(&app, &t, "ann; \"the, on-call\\hero\"").await,
+        user(&app, &t, "ben").await,
+    );
+    let id = roster(
+        &app,
+        &t,
+        json!({"name": "core, EU; night", "timezone": "Europe/Berlin", "rotation_type": "daily",
+        "handoff_time": "09:00:00", "start_date": "2026-03-01"}),
+        &[&ann, &ben],
+    )
+    .await;
+    app.clock.set(utc("2026-03-20T12:00:00Z"));
+    let over = json!({"user_id": ben, "starts_at": "2026-03-30T10:00:00Z", "ends_at": "2026-03-30T14:00:00Z", "reason": "dentist, sorry"});
+    send(
+        app.as_key(
+            &t.admin_key,
+            Method::POST,
+            &format!("/api/v1/rosters/{id}/overrides"),
+        )
+        .json(&over),
+    )
+    .await;
+
+    // Subscribable with a read-only key in the URL; other keys are refused there.
+    let (_, key) = send(
+        app.as_key(&t.admin_key, Method::POST, "/api/v1/admin/api-keys")
+            .json(&json!({"name": "calendar", "role": "readonly", "scopes": ["read"]})),
+    )
+    .await;
+    let feed = format!(
+        "{}/api/v1/rosters/{id}/export.ics?key={}",
+        app.base,
+        key["key"].as_str().unwrap()
+    );
+    let response = app.http.get(&feed).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/calendar")
+    );
+    let ics = response.text().await.unwrap();
+    assert!(
+        ics.lines().all(|l| l.len() <= 75),
+        "lines are folded at 75 octets"
+    );
+    let refused = app
+        .http
+        .get(format!(
+            "{}/api/v1/rosters/{id}/export.ics?key={}",
+            app.base, t.admin_key
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+
+    let events = parse_with_python(&ics);
+    let url = reqwest::Url::parse_with_params(
+        &format!("{}/api/v1/rosters/{id}/shifts", app.base),
+        [
+            ("from", "2026-03-13T12:00:00Z"),
+            ("until", "2026-04-24T12:00:00Z"),
+        ],
+    )
+    .unwrap();
+    let (_, shifts) = send(app.http.get(url).header("x-api-key", &t.admin_key)).await;
+    let shifts = shifts.as_array().unwrap();
+    let shift_events: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["uid"].as_str().unwrap().starts_with("shift-"))
+        .collect();
+    assert_eq!(shift_events.len(), shifts.len());
+    for (e, s) in shift_events.iter().zip(shifts) {
+        assert_eq!(
+            utc(e["start"].as_str().unwrap()),
+            utc(s["starts_at"].as_str().unwrap())
+        );
+        assert_eq!(
+            utc(e["end"].as_str().unwrap()),
+            utc(s["ends_at"].as_str().unwrap())
+        );
+        let primary = s["primary"]["display_name"].as_str().unwrap();
+        assert_eq!(
+            e["summary"],
+            format!("On call: {primary} (core, EU; night)"),
+            "text survives escaping"
+        );
+        assert_eq!(utc(e["stamp"].as_str().unwrap()), utc("2026-03-20T12:00:00Z"));
+    }
+    let overrides: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["uid"].as_str().unwrap().starts_with("override-"))
+        .collect();
+    assert_eq!(overrides.len(), 1);
+    assert_eq!(
+        utc(overrides[0]["start"].as_str().unwrap()),
+        utc("2026-03-30T10:00:00Z")
+    );
+
+    // UIDs are stable: the same feed later keeps the ids of the shifts it still shows.
+    app.clock.set(utc("2026-03-21T12:00:00Z"));
+    let later = parse_with_python(&app.http.get(&feed).send().await.unwrap().text().await.unwrap());
+    let uid_of = |events: &[Value], start: &str| {
+        events
+            .iter()
+            .find(|e| e["start"] == start)
+            .map(|e| e["uid"].clone())
+    };
+    let some_start = shift_events[10]["start"].as_str().unwrap().to_owned();
+    assert_eq!(uid_of(&events, &some_start), uid_of(&later, &some_start));
 }
