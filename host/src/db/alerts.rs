@@ -81,11 +81,35 @@ pub async fn upsert_firing(
     a: &NormalizedAlert,
     now: DateTime<Utc>,
 ) -> Result<(Uuid, bool), sqlx::Error> {
+    insert(conn, source, a, None, now).await
+}
+
+/// Stores an alert that arrives already resolved (an agent fixed it).
+pub async fn insert_resolved(
+    conn: &mut PgConnection,
+    source: &str,
+    a: &NormalizedAlert,
+    resolved_by: &str,
+    now: DateTime<Utc>,
+) -> Result<Uuid, sqlx::Error> {
+    Ok(insert(conn, source, a, Some(resolved_by), now).await?.0)
+}
+
+/// One insert for both: a resolved row never enters the partial unique index of open alerts, so the
+/// `ON CONFLICT` branch (counting a repeat) can only be taken by a firing one.
+async fn insert(
+    conn: &mut PgConnection,
+    source: &str,
+    a: &NormalizedAlert,
+    resolved_by: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(Uuid, bool), sqlx::Error> {
     sqlx::query_as(
         "insert into alerts (fingerprint, status, severity, priority, title, description, source, service, labels,
                              annotations, links, starts_at, ends_at, first_fired_at, last_fired_at, created_at,
-                             updated_at, agent_metadata)
-         values ($1, 'firing', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $13, $13, $14)
+                             updated_at, agent_metadata, resolved_by, resolved_at)
+         values ($1, case when $15::text is null then 'firing' else 'resolved' end, $2, $3, $4, $5, $6, $7, $8, $9,
+                 $10, $11, $12, $13, $13, $13, $13, $14, $15, case when $15::text is null then null else $13 end)
          on conflict (fingerprint) where status <> 'resolved'
          do update set occurrence_count = alerts.occurrence_count + 1,
                        last_fired_at = greatest(alerts.last_fired_at, excluded.last_fired_at),
@@ -106,6 +130,7 @@ pub async fn upsert_firing(
     .bind(a.ends_at)
     .bind(now)
     .bind(a.agent.as_ref().map(|r| sqlx::types::Json(&r.raw)))
+    .bind(resolved_by)
     .fetch_one(conn)
     .await
 }
@@ -123,40 +148,6 @@ pub async fn bump_open(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) ->
     .await?
     .rows_affected();
     Ok(n == 1)
-}
-
-/// Stores an alert that arrives already resolved (an agent fixed it).
-pub async fn insert_resolved(
-    conn: &mut PgConnection,
-    source: &str,
-    a: &NormalizedAlert,
-    resolved_by: &str,
-    now: DateTime<Utc>,
-) -> Result<Uuid, sqlx::Error> {
-    sqlx::query_scalar(
-        "insert into alerts (fingerprint, status, severity, priority, title, description, source, service, labels,
-                             annotations, links, starts_at, ends_at, first_fired_at, last_fired_at, resolved_at,
-                             resolved_by, created_at, updated_at, agent_metadata)
-         values ($1, 'resolved', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $13, $14, $13, $13, $15)
-         returning id",
-    )
-    .bind(&a.fingerprint)
-    .bind(a.severity.as_str())
-    .bind(a.priority)
-    .bind(&a.title)
-    .bind(&a.description)
-    .bind(source)
-    .bind(&a.service)
-    .bind(sqlx::types::Json(&a.labels))
-    .bind(sqlx::types::Json(&a.annotations))
-    .bind(&a.links)
-    .bind(a.starts_at)
-    .bind(a.ends_at)
-    .bind(now)
-    .bind(resolved_by)
-    .bind(a.agent.as_ref().map(|r| sqlx::types::Json(&r.raw)))
-    .fetch_one(conn)
-    .await
 }
 
 /// An alert that was open and is now resolved.

@@ -241,6 +241,34 @@ pub async fn list(
     Ok((rows.into_iter().map(Incident::from).collect(), total))
 }
 
+/// `sql` with `$1` = `key`, `$2`..`$14` = the editable fields in table order, `$15` = `now`.
+fn with_fields<'q, K>(
+    sql: &'q str,
+    key: K,
+    i: &'q IncidentInput,
+    now: DateTime<Utc>,
+) -> sqlx::query::QueryAs<'q, sqlx::Postgres, IncidentRow, sqlx::postgres::PgArguments>
+where
+    K: 'q + Send + sqlx::Encode<'q, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+{
+    sqlx::query_as(sql)
+        .bind(key)
+        .bind(&i.title)
+        .bind(&i.fingerprints)
+        .bind(&i.severity)
+        .bind(&i.category)
+        .bind(&i.tags)
+        .bind(&i.services)
+        .bind(&i.clusters)
+        .bind(&i.namespaces)
+        .bind(&i.symptoms)
+        .bind(&i.error_patterns)
+        .bind(&i.root_cause)
+        .bind(&i.solution)
+        .bind(i.runbook_id)
+        .bind(now)
+}
+
 /// Inserts an incident.
 pub async fn create(
     conn: &mut PgConnection,
@@ -248,30 +276,14 @@ pub async fn create(
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<Incident, sqlx::Error> {
-    let row: IncidentRow = sqlx::query_as(&format!(
-        "insert into incidents (title, fingerprints, severity, category, tags, services, clusters, namespaces, symptoms,
-                                error_patterns, root_cause, solution, runbook_id, created_by, created_at, updated_at)
+    let sql = format!(
+        "insert into incidents (created_by, title, fingerprints, severity, category, tags, services, clusters,
+                                namespaces, symptoms, error_patterns, root_cause, solution, runbook_id, created_at,
+                                updated_at)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)
          returning {COLUMNS}"
-    ))
-    .bind(&i.title)
-    .bind(&i.fingerprints)
-    .bind(&i.severity)
-    .bind(&i.category)
-    .bind(&i.tags)
-    .bind(&i.services)
-    .bind(&i.clusters)
-    .bind(&i.namespaces)
-    .bind(&i.symptoms)
-    .bind(&i.error_patterns)
-    .bind(&i.root_cause)
-    .bind(&i.solution)
-    .bind(i.runbook_id)
-    .bind(by)
-    .bind(now)
-    .fetch_one(conn)
-    .await?;
-    Ok(row.into())
+    );
+    Ok(with_fields(&sql, by, i, now).fetch_one(conn).await?.into())
 }
 
 /// Replaces the editable fields of a live incident; `None` when there is none with this id.
@@ -281,31 +293,17 @@ pub async fn update(
     i: &IncidentInput,
     now: DateTime<Utc>,
 ) -> Result<Option<Incident>, sqlx::Error> {
-    let row: Option<IncidentRow> = sqlx::query_as(&format!(
+    let sql = format!(
         "update incidents set title = $2, fingerprints = $3, severity = $4, category = $5, tags = $6, services = $7,
                 clusters = $8, namespaces = $9, symptoms = $10, error_patterns = $11, root_cause = $12,
                 solution = $13, runbook_id = $14, updated_at = $15
          where id = $1 and merged_into_id is null and archived_at is null
          returning {COLUMNS}"
-    ))
-    .bind(id)
-    .bind(&i.title)
-    .bind(&i.fingerprints)
-    .bind(&i.severity)
-    .bind(&i.category)
-    .bind(&i.tags)
-    .bind(&i.services)
-    .bind(&i.clusters)
-    .bind(&i.namespaces)
-    .bind(&i.symptoms)
-    .bind(&i.error_patterns)
-    .bind(&i.root_cause)
-    .bind(&i.solution)
-    .bind(i.runbook_id)
-    .bind(now)
-    .fetch_optional(conn)
-    .await?;
-    Ok(row.map(Incident::from))
+    );
+    Ok(with_fields(&sql, id, i, now)
+        .fetch_optional(conn)
+        .await?
+        .map(Incident::from))
 }
 
 /// Records an event (create/merge/delete) that is not a field change.

@@ -70,23 +70,15 @@ where
     }
 }
 
+/// `Json::from_bytes` only fails on syntax (400) or shape (422); content type and size are checked before.
 fn json_rejection(rejection: JsonRejection) -> ApiError {
     match rejection {
         JsonRejection::JsonSyntaxError(e) => ApiError::bad_request("invalid_json", e.body_text()),
-        JsonRejection::JsonDataError(e) => {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", e.body_text())
-        }
-        JsonRejection::MissingJsonContentType(e) => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            e.body_text(),
+        other => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            other.body_text(),
         ),
-        JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "request body exceeds the size limit",
-        ),
-        other => ApiError::new(other.status(), "invalid_body", other.body_text()),
     }
 }
 

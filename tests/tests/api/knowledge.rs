@@ -16,9 +16,11 @@ async fn create(app: &TestApp, t: &TestTenant, body: Value) -> Value {
 }
 
 async fn search(app: &TestApp, t: &TestTenant, q: &str) -> (StatusCode, Value) {
-    let url = reqwest::Url::parse_with_params(&format!("{}/api/v1/incidents/search", app.base), [("q", q)])
-        .unwrap();
-    send(app.http.get(url).header("x-api-key", &t.admin_key)).await
+    send(
+        app.as_key(&t.admin_key, Method::GET, "/api/v1/incidents/search")
+            .query(&[("q", q)]),
+    )
+    .await
 }
 
 fn titles(hits: &Value) -> Vec<String> {

@@ -41,14 +41,29 @@ async fn roster(app: &TestApp, t: &TestTenant, body: Value, members: &[&str]) ->
 }
 
 async fn oncall(app: &TestApp, t: &TestTenant, id: &str, at: DateTime<Utc>) -> Value {
-    let url = reqwest::Url::parse_with_params(
-        &format!("{}/api/v1/rosters/{id}/oncall", app.base),
-        [("at", at.to_rfc3339())],
+    let path = format!("/api/v1/rosters/{id}/oncall");
+    let (s, body) = send(
+        app.as_key(&t.admin_key, Method::GET, &path)
+            .query(&[("at", at.to_rfc3339())]),
     )
-    .unwrap();
-    let (s, body) = send(app.http.get(url).header("x-api-key", &t.admin_key)).await;
+    .await;
     assert_eq!(s, StatusCode::OK, "{body}");
     body
+}
+
+async fn shifts_between(
+    app: &TestApp,
+    t: &TestTenant,
+    id: &str,
+    from: &str,
+    until: &str,
+) -> (StatusCode, Value) {
+    let path = format!("/api/v1/rosters/{id}/shifts");
+    send(
+        app.as_key(&t.admin_key, Method::GET, &path)
+            .query(&[("from", from), ("until", until)]),
+    )
+    .await
 }
 
 fn utc(s: &str) -> DateTime<Utc> {
@@ -73,15 +88,7 @@ async fn oncall_at_agrees_with_the_shift_listing_across_a_dst_change_and_overrid
     )
     .await;
 
-    let url = reqwest::Url::parse_with_params(
-        &format!("{}/api/v1/rosters/{id}/shifts", app.base),
-        [
-            ("from", "2026-03-25T00:00:00Z"),
-            ("until", "2026-04-02T00:00:00Z"),
-        ],
-    )
-    .unwrap();
-    let (_, shifts) = send(app.http.get(url).header("x-api-key", &t.admin_key)).await;
+    let (_, shifts) = shifts_between(&app, &t, &id, "2026-03-25T00:00:00Z", "2026-04-02T00:00:00Z").await;
     let shifts = shifts.as_array().unwrap().clone();
     assert_eq!(shifts.len(), 9);
     // The spring-forward day (02:30 does not exist) hands off at 01:00Z, the first instant after the gap.
@@ -293,15 +300,7 @@ async fn the_ical_feed_parses_with_a_real_library_and_equals_the_shifts() {
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 
     let events = parse_with_python(&ics);
-    let url = reqwest::Url::parse_with_params(
-        &format!("{}/api/v1/rosters/{id}/shifts", app.base),
-        [
-            ("from", "2026-03-13T12:00:00Z"),
-            ("until", "2026-04-24T12:00:00Z"),
-        ],
-    )
-    .unwrap();
-    let (_, shifts) = send(app.http.get(url).header("x-api-key", &t.admin_key)).await;
+    let (_, shifts) = shifts_between(&app, &t, &id, "2026-03-13T12:00:00Z", "2026-04-24T12:00:00Z").await;
     let shifts = shifts.as_array().unwrap();
     let shift_events: Vec<&Value> = events
         .iter()
