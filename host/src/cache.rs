@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use redis::AsyncCommands;
@@ -22,6 +23,8 @@ pub struct Redis {
     client: Option<redis::Client>,
     conn: Mutex<Option<ConnectionManager>>,
     down_until: std::sync::Mutex<Option<Instant>>,
+    /// Set while a connect attempt holds `conn`.
+    connecting: AtomicBool,
 }
 
 impl std::fmt::Debug for Redis {
@@ -59,6 +62,7 @@ impl Redis {
             client,
             conn: Mutex::new(None),
             down_until: std::sync::Mutex::new(None),
+            connecting: AtomicBool::new(false),
         })
     }
 
@@ -69,16 +73,18 @@ impl Redis {
         if let Some(conn) = slot.as_ref() {
             return Some(conn.clone());
         }
+        self.connecting.store(true, Ordering::Release);
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(OP_TIMEOUT)
             .set_response_timeout(OP_TIMEOUT)
             .set_number_of_retries(1);
-        match tokio::time::timeout(
+        let attempt = tokio::time::timeout(
             OP_TIMEOUT * 2,
             ConnectionManager::new_with_config(client.clone(), config),
         )
-        .await
-        {
+        .await;
+        self.connecting.store(false, Ordering::Release);
+        match attempt {
             Ok(Ok(conn)) => {
                 *slot = Some(conn.clone());
                 Some(conn)
@@ -124,6 +130,11 @@ impl Redis {
             .expect("redis backoff lock")
             .is_some_and(|until| Instant::now() < until)
         {
+            return None;
+        }
+        // Someone (readiness, another request) is connecting right now: take the database path instead
+        // of queueing behind a connect that may time out.
+        if self.connecting.load(Ordering::Acquire) {
             return None;
         }
         let conn = self.connection().await;
