@@ -26,6 +26,16 @@ pub struct Cli {
 /// What to run.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    #[command(flatten)]
+    Database(DatabaseCommand),
+    /// Plugin tools (no database needed).
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+/// Commands that work on the database.
+#[derive(Debug, Subcommand)]
+pub enum DatabaseCommand {
     /// HTTP API, web UI and background workers in one process (the single-node default).
     Serve,
     /// HTTP API only (scale out: N stateless replicas).
@@ -44,9 +54,6 @@ pub enum Command {
     Seed(SeedArgs),
     /// Drop and re-create the demo tenant `acme` with a full data set (destructive).
     SeedDemo(SeedArgs),
-    /// Plugin tools.
-    #[command(subcommand)]
-    Plugin(PluginCommand),
 }
 
 /// Plugin subcommands.
@@ -111,24 +118,26 @@ fn parse_role(s: &str) -> Result<Role, String> {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = cli.config;
     telemetry::init(&config);
-    if let Command::Plugin(PluginCommand::Test { plugin, payload }) = &cli.command {
+    let command = match cli.command {
         // Needs no database: the plugin and the normaliser are all that run.
-        return crate::plugins::tester::run(plugin, payload).await;
-    }
+        Command::Plugin(PluginCommand::Test { plugin, payload }) => {
+            return crate::plugins::tester::run(&plugin, &payload).await;
+        }
+        Command::Database(command) => command,
+    };
     let pool = db::connect(&config)
         .await
         .with_context(|| format!("connecting to PostgreSQL at {}", redact(&config.database_url)))?;
-    match cli.command {
-        Command::Plugin(PluginCommand::Test { .. }) => Ok(()),
-        Command::Serve => serve(config, pool, true, true).await,
-        Command::Api => serve(config, pool, true, false).await,
-        Command::Worker => serve(config, pool, false, true).await,
-        Command::Migrate => {
+    match command {
+        DatabaseCommand::Serve => serve(config, pool, true, true).await,
+        DatabaseCommand::Api => serve(config, pool, true, false).await,
+        DatabaseCommand::Worker => serve(config, pool, false, true).await,
+        DatabaseCommand::Migrate => {
             let n = db::migrate::migrate_all(&pool, &config.database_url).await?;
             println!("migrated the global schema and {n} tenant schema(s)");
             Ok(())
         }
-        Command::Tenant(TenantCommand::Create { slug, name }) => {
+        DatabaseCommand::Tenant(TenantCommand::Create { slug, name }) => {
             db::migrate::migrate_global(&config.database_url).await?;
             let slug = Slug::parse(&slug)?;
             let name = name.unwrap_or_else(|| slug.to_string());
@@ -141,13 +150,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Tenant(TenantCommand::List) => {
+        DatabaseCommand::Tenant(TenantCommand::List) => {
             for t in tenancy::list_tenants(&pool).await? {
                 println!("{}\t{}\t{}", t.slug, t.id, t.name);
             }
             Ok(())
         }
-        Command::Apikey(ApikeyCommand::Create { tenant, role, name }) => {
+        DatabaseCommand::Apikey(ApikeyCommand::Create { tenant, role, name }) => {
             let tenant = tenancy::find_tenant(&pool, &tenant)
                 .await?
                 .with_context(|| format!("no tenant {tenant:?}"))?;
@@ -156,14 +165,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("store this key now: it is not shown again");
             Ok(())
         }
-        Command::Seed(args) => {
+        DatabaseCommand::Seed(args) => {
             db::migrate::migrate_global(&config.database_url).await?;
             seed::seed(&pool, &config.database_url, args.admin_password.as_deref())
                 .await?
                 .print();
             Ok(())
         }
-        Command::SeedDemo(args) => {
+        DatabaseCommand::SeedDemo(args) => {
             db::migrate::migrate_global(&config.database_url).await?;
             seed::seed_demo(&pool, &config.database_url, args.admin_password.as_deref())
                 .await?
