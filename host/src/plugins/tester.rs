@@ -18,7 +18,16 @@ pub async fn run(plugin: &Path, payload: &Path) -> anyhow::Result<()> {
     let dir = staging_dir(plugin)?;
     let runtime = Arc::new(Runtime::new(None, &prometheus::Registry::new())?);
     let rt = runtime.clone();
-    let loaded = tokio::task::spawn_blocking(move || registry::load(&rt, &dir)).await??;
+    let staged = dir != plugin;
+    let loaded = tokio::task::spawn_blocking(move || {
+        let loaded = registry::load(&rt, &dir);
+        // A bare .wasm was copied into a temporary directory; the component is in memory now.
+        if staged {
+            let _ = std::fs::remove_dir_all(dir.parent().unwrap_or(&dir));
+        }
+        loaded
+    })
+    .await??;
     anyhow::ensure!(
         loaded.manifest.kind == Kind::Source,
         "plugin {} is not a source plugin",
