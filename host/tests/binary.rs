@@ -179,4 +179,5 @@ fn plugin_test_prints_what_ingest_would_store_or_the_plugins_error() {
         printed["error"].as_str().unwrap().starts_with("invalid payload"),
         "{printed}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
 }
