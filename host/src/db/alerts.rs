@@ -266,21 +266,32 @@ pub async fn list(
     Ok(rows.into_iter().map(Alert::from).collect())
 }
 
-/// Acknowledges an open alert; `None` when there is no such alert, `Some(false)` when it is resolved.
+/// What acknowledging did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ack {
+    /// The alert was firing and is acknowledged now.
+    Acknowledged,
+    /// It already was (nothing changed).
+    AlreadyAcknowledged,
+    /// Resolved alerts cannot be acknowledged.
+    Resolved,
+}
+
+/// Acknowledges an open alert; `None` when there is no such alert.
 pub async fn acknowledge(
     conn: &mut PgConnection,
     id: Uuid,
     by: &str,
     now: DateTime<Utc>,
-) -> Result<Option<bool>, sqlx::Error> {
+) -> Result<Option<Ack>, sqlx::Error> {
     let status: Option<String> = sqlx::query_scalar("select status from alerts where id = $1 for update")
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?;
     match status.as_deref() {
         None => Ok(None),
-        Some("resolved") => Ok(Some(false)),
-        Some("acknowledged") => Ok(Some(true)),
+        Some("resolved") => Ok(Some(Ack::Resolved)),
+        Some("acknowledged") => Ok(Some(Ack::AlreadyAcknowledged)),
         Some(_) => {
             sqlx::query(
                 "update alerts set status = 'acknowledged', acknowledged_at = $2, acknowledged_by = $3, updated_at = $2
@@ -291,7 +302,7 @@ pub async fn acknowledge(
             .bind(by)
             .execute(conn)
             .await?;
-            Ok(Some(true))
+            Ok(Some(Ack::Acknowledged))
         }
     }
 }

@@ -12,7 +12,7 @@ use super::error::ApiError;
 use super::extract::{Json, TenantTx};
 use super::pagination::{CursorParams, next_cursor};
 use crate::db;
-use crate::db::alerts::AlertFilter;
+use crate::db::alerts::{Ack, AlertFilter};
 use crate::events::{self, AlertEvent, AlertEventKind};
 use crate::state::AppState;
 
@@ -93,25 +93,16 @@ pub async fn acknowledge_alert(
     let by = t.principal.label();
     match db::alerts::acknowledge(&mut t, id, &by, state.clock.now()).await? {
         None => return Err(ApiError::not_found("alert")),
-        Some(false) => {
+        Some(Ack::Resolved) => {
             return Err(ApiError::conflict(
                 "alert_resolved",
                 "a resolved alert cannot be acknowledged",
             ));
         }
-        Some(true) => {}
+        // Only a real change is an event: a repeated acknowledge must not reach the workers twice.
+        Some(Ack::Acknowledged) => publish(&mut t, id, AlertEventKind::Acknowledged).await?,
+        Some(Ack::AlreadyAcknowledged) => {}
     }
-    let tenant = t.principal.tenant.slug.to_string();
-    events::publish(
-        &mut t,
-        &AlertEvent {
-            tenant,
-            alert_id: id,
-            event: AlertEventKind::Acknowledged,
-            severity: None,
-        },
-    )
-    .await?;
     let alert = db::alerts::get(&mut t, id)
         .await?
         .ok_or_else(|| ApiError::not_found("alert"))?;
@@ -135,17 +126,7 @@ pub async fn resolve_alert(
     if let Some(resolved) = resolved {
         // Only an alert this call actually closed counts towards its incident's resolutions.
         resolved.record_on_incident(&mut t, &by, now).await?;
-        let tenant = t.principal.tenant.slug.to_string();
-        events::publish(
-            &mut t,
-            &AlertEvent {
-                tenant,
-                alert_id: id,
-                event: AlertEventKind::Resolved,
-                severity: None,
-            },
-        )
-        .await?;
+        publish(&mut t, id, AlertEventKind::Resolved).await?;
     }
     let alert = db::alerts::get(&mut t, id)
         .await?
@@ -164,4 +145,19 @@ pub async fn resolve_alert(
         kb_entry_exists,
         add_to_kb_prompt: !kb_entry_exists,
     }))
+}
+
+/// Queues an alert event in the request's transaction.
+async fn publish(t: &mut TenantTx, alert_id: Uuid, event: AlertEventKind) -> Result<(), sqlx::Error> {
+    let tenant = t.principal.tenant.slug.to_string();
+    events::publish(
+        t,
+        &AlertEvent {
+            tenant,
+            alert_id,
+            event,
+            severity: None,
+        },
+    )
+    .await
 }

@@ -513,6 +513,14 @@ async fn alert_lifecycle_events_are_published_on_commit() {
     ))
     .await;
     assert_eq!(next().await["event"], "acknowledged");
+    // Acknowledging again changes nothing and publishes nothing: the next event is the resolution.
+    let (status, _) = send(app.as_key(
+        &t.admin_key,
+        Method::PATCH,
+        &format!("/api/v1/alerts/{id}/acknowledge"),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK);
     send(app.as_key(
         &t.admin_key,
         Method::PATCH,
