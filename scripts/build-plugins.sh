@@ -23,4 +23,4 @@ lay_out() { # <dest root> <crate dir> <wasm file stem>
 echo "plugins/dist:"
 for p in alertmanager keep generic; do lay_out dist "$p" "nightowl_plugin_$p"; done
 echo "plugins/dist-test:"
-for p in looper hog panicker greedy; do lay_out dist-test "testing/$p" "nightowl_test_plugin_$p"; done
+for p in looper hog panicker greedy recorder; do lay_out dist-test "testing/$p" "nightowl_test_plugin_$p"; done

@@ -222,11 +222,15 @@ async fn serve(config: Config, pool: PgPool, http: bool, workers: bool) -> anyho
     let report = state.plugins.scan().await;
     tracing::info!(loaded = ?report.loaded, failed = report.failed.len(), "plugins scanned");
     let _watcher = (poll > 0).then(|| state.plugins.spawn_watcher(std::time::Duration::from_secs(poll)));
-    if workers {
-        // The escalation, notification and handoff workers join here as they are built; until then a
-        // `worker` process only keeps its place in a deployment.
-        tracing::info!("worker started (no background jobs are defined yet)");
-    }
+    let worker = workers.then(|| {
+        let name = format!(
+            "{}:{}",
+            std::env::var("HOSTNAME").unwrap_or_else(|_| "nightowl".into()),
+            std::process::id()
+        );
+        tracing::info!(%name, "escalation, delivery and handoff workers started");
+        crate::escalation::worker::spawn(state.clone(), name)
+    });
     if http {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
@@ -240,6 +244,9 @@ async fn serve(config: Config, pool: PgPool, http: bool, workers: bool) -> anyho
         .await?;
     } else {
         shutdown_signal().await;
+    }
+    if let Some(worker) = worker {
+        worker.shutdown().await;
     }
     // Requests have finished: write every queued audit entry before exiting.
     state.audit.shutdown().await;

@@ -32,6 +32,15 @@ pub struct Config {
     #[arg(long, global = true, env = "NIGHTOWL_REDIS_URL")]
     pub redis_url: Option<String>,
 
+    /// The externally visible base URL of NightOwl (links in notifications point here).
+    #[arg(
+        long,
+        global = true,
+        env = "NIGHTOWL_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub public_url: String,
+
     /// Address the HTTP server listens on.
     #[arg(
         long,

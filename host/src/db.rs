@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod config;
 pub mod incidents;
 pub mod migrate;
+pub mod policies;
 pub mod rosters;
 pub mod runbooks;
 pub mod services;

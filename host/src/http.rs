@@ -17,6 +17,7 @@ pub mod incidents;
 pub mod pagination;
 pub mod permissions;
 pub mod plugins;
+pub mod policies;
 pub mod rosters;
 pub mod runbooks;
 pub mod services;
@@ -154,6 +155,15 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(alerts::get_alert))
         .routes(routes!(alerts::acknowledge_alert))
         .routes(routes!(alerts::resolve_alert))
+        .routes(routes!(alerts::get_alert_escalation))
+        .routes(routes!(alerts::escalate_alert))
+        .routes(routes!(policies::list_policies, policies::create_policy))
+        .routes(routes!(
+            policies::get_policy,
+            policies::update_policy,
+            policies::delete_policy
+        ))
+        .routes(routes!(policies::dry_run))
         .routes(routes!(incidents::list_incidents, incidents::create_incident))
         .routes(routes!(
             incidents::get_incident,

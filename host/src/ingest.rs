@@ -140,6 +140,15 @@ pub async fn store(
             IngestOutcome::Deduplicated | IngestOutcome::Ignored => None,
         };
         if let (Some(event), Some(alert_id)) = (event, result.id) {
+            match event {
+                AlertEventKind::Created => {
+                    let service = alert.service.as_deref();
+                    crate::escalation::start(conn, alert_id, alert.severity.as_str(), service, now).await?;
+                }
+                _ => {
+                    crate::escalation::stop(conn, alert_id, "resolved", &format!("source:{source}"), now).await?;
+                }
+            }
             let severity = Some(alert.severity.as_str().to_owned());
             events::publish(
                 conn,

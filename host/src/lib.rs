@@ -8,6 +8,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod escalation;
 pub mod events;
 pub mod http;
 pub mod ingest;

@@ -20,6 +20,12 @@ pub struct Metrics {
     pub kb_hits: IntCounter,
     /// Alerts an automated agent reported as already resolved.
     pub alerts_agent_resolved: IntCounter,
+    /// Escalation tiers fired, by 1-based tier.
+    pub alerts_escalated: IntCounterVec,
+    /// Notification delivery outcomes (sent, retried, failed) by channel.
+    pub notifications: IntCounterVec,
+    /// How long after its deadline an escalation tier fired.
+    pub escalation_lateness: prometheus::Histogram,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -70,13 +76,34 @@ impl Metrics {
             "Alerts an agent reported as resolved",
         )
         .expect("valid counter");
-        let collectors: [Box<dyn prometheus::core::Collector>; 6] = [
+        let alerts_escalated = IntCounterVec::new(
+            Opts::new("nightowl_alerts_escalated_total", "Escalation tiers fired"),
+            &["tier"],
+        )
+        .expect("valid counter");
+        let notifications = IntCounterVec::new(
+            Opts::new("nightowl_notifications_total", "Notification delivery outcomes"),
+            &["channel", "status"],
+        )
+        .expect("valid counter");
+        let escalation_lateness = prometheus::Histogram::with_opts(
+            HistogramOpts::new(
+                "nightowl_escalation_lateness_seconds",
+                "Time between an escalation tier's deadline and its firing",
+            )
+            .buckets(vec![0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0]),
+        )
+        .expect("valid histogram");
+        let collectors: [Box<dyn prometheus::core::Collector>; 9] = [
             Box::new(api_request_duration.clone()),
             Box::new(alerts_received.clone()),
             Box::new(alerts_deduplicated.clone()),
             Box::new(alert_processing_duration.clone()),
             Box::new(kb_hits.clone()),
             Box::new(alerts_agent_resolved.clone()),
+            Box::new(alerts_escalated.clone()),
+            Box::new(notifications.clone()),
+            Box::new(escalation_lateness.clone()),
         ];
         for collector in collectors {
             registry.register(collector).expect("metric registered once");
@@ -89,6 +116,9 @@ impl Metrics {
             alert_processing_duration,
             kb_hits,
             alerts_agent_resolved,
+            alerts_escalated,
+            notifications,
+            escalation_lateness,
         }
     }
 

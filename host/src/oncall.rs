@@ -162,6 +162,42 @@ impl Rotation {
     }
 }
 
+/// The handoff instants around `t`: the latest at or before it and the first after it. For a
+/// follow-the-sun roster these are its daily local handoffs (when its window opens); otherwise the
+/// rotation's shift boundaries. Nothing after the roster has ended.
+pub fn handoffs_around(
+    r: &Rotation,
+    follow_the_sun: bool,
+    t: DateTime<Utc>,
+) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+    if r.end().is_some_and(|end| t >= end) || r.members.is_empty() {
+        return (None, None);
+    }
+    if follow_the_sun {
+        let local = t.with_timezone(&r.timezone).date_naive();
+        let days: Vec<DateTime<Utc>> = (-1..=1)
+            .map(|d| local + Duration::days(d))
+            .filter(|d| *d >= r.start_date)
+            .map(|d| resolve_local(r.timezone, d.and_time(r.handoff_time)))
+            .collect();
+        let last = days.iter().copied().filter(|h| *h <= t).max();
+        let next = days
+            .iter()
+            .copied()
+            .filter(|h| *h > t)
+            .min()
+            .or_else(|| (t < r.handoff(0)).then(|| r.handoff(0)));
+        return (last, next);
+    }
+    match r.shift_index(t) {
+        Some(k) => (
+            Some(r.handoff(k)),
+            Some(r.handoff(k + 1)).filter(|h| r.end().is_none_or(|end| *h <= end)),
+        ),
+        None => (None, Some(r.handoff(0))),
+    }
+}
+
 /// Of follow-the-sun rosters, the index of the one active at `t`: the one whose latest daily handoff
 /// (at or before `t`) is most recent. `None` before any has started.
 pub fn follow_the_sun(rosters: &[&Rotation], t: DateTime<Utc>) -> Option<usize> {
@@ -203,6 +239,24 @@ mod tests {
             end_date: None,
             members: users(members),
         }
+    }
+
+    #[test]
+    fn handoffs_around_name_the_boundaries() {
+        let r = rotation("Europe/Berlin", 7, "09:00", "2026-03-02", 2);
+        let t = utc("2026-03-10T12:00:00Z");
+        assert_eq!(
+            handoffs_around(&r, false, t),
+            (Some(utc("2026-03-09T08:00:00Z")), Some(utc("2026-03-16T08:00:00Z")))
+        );
+        // Across spring forward (29 March) the daily handoff moves to 07:00 UTC.
+        let t = utc("2026-03-29T07:30:00Z");
+        assert_eq!(
+            handoffs_around(&r, true, t),
+            (Some(utc("2026-03-29T07:00:00Z")), Some(utc("2026-03-30T07:00:00Z")))
+        );
+        let before = utc("2026-03-01T00:00:00Z");
+        assert_eq!(handoffs_around(&r, false, before), (None, Some(utc("2026-03-02T08:00:00Z"))));
     }
 
     #[test]

@@ -66,3 +66,98 @@ pub enum PluginError {
     #[error("plugin error: {0}")]
     Internal(String),
 }
+
+/// An alert as channels show it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AlertRef {
+    pub id: String,
+    pub title: String,
+    pub status: String,
+    pub severity: String,
+    pub priority: Option<String>,
+    pub service: Option<String>,
+    pub description: Option<String>,
+    pub suggested_solution: Option<String>,
+    pub occurrence_count: u32,
+    /// Link to the alert in the NightOwl UI.
+    pub url: String,
+}
+
+/// A person a channel reaches.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Responder {
+    pub user_id: String,
+    pub name: String,
+    pub phone: Option<String>,
+    pub timezone: String,
+    /// External identities keyed by channel, e.g. ("slack", "U123").
+    pub identities: Vec<(String, String)>,
+}
+
+/// What happened to an alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertEvent {
+    Triggered,
+    Acknowledged,
+    Resolved,
+    Escalated,
+    Reminder,
+}
+
+/// A shift summary or briefing at a roster handoff.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct HandoffNotice {
+    pub roster: String,
+    /// RFC 3339.
+    pub shift_start: String,
+    pub shift_end: String,
+    pub alerts: Vec<AlertRef>,
+    /// Markdown the host prepared.
+    pub summary: String,
+}
+
+/// What a notification is about.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum Subject {
+    Alert {
+        event: AlertEvent,
+        alert: AlertRef,
+        /// 1-based escalation tier.
+        tier: u32,
+    },
+    HandoffOutgoing(HandoffNotice),
+    HandoffIncoming(HandoffNotice),
+    OncallChanged {
+        roster: String,
+        previous: Option<Responder>,
+        current: Option<Responder>,
+    },
+}
+
+/// Where a notification goes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Destination {
+    Person(Responder),
+    /// A channel or group by the channel's own id.
+    Group(String),
+}
+
+/// One notification for a channel plugin (version-independent host form of the WIT record).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Notification {
+    pub subject: Subject,
+    pub destination: Destination,
+    pub previous_external_id: Option<String>,
+    /// 1-based delivery attempt.
+    pub attempt: u32,
+}
+
+/// What a channel reports about a delivery.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Delivery {
+    pub external_id: Option<String>,
+    pub details: Vec<(String, String)>,
+}

@@ -105,7 +105,16 @@ impl TestApp {
 
     /// Starts the app with these plugins (ids from `plugins/dist` or `plugins/dist-test`) installed.
     pub async fn spawn_with_plugins(plugins: &[&str], configure: impl FnOnce(&mut Config)) -> TestApp {
-        TestApp::start(5, plugins, configure).await
+        TestApp::start(10, plugins, configure).await
+    }
+
+    /// Starts the app with a pool of `max_connections` and these plugins installed.
+    pub async fn spawn_custom(
+        max_connections: u32,
+        plugins: &[&str],
+        configure: impl FnOnce(&mut Config),
+    ) -> TestApp {
+        TestApp::start(max_connections, plugins, configure).await
     }
 
     async fn start(max_connections: u32, plugins: &[&str], configure: impl FnOnce(&mut Config)) -> TestApp {

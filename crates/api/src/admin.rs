@@ -163,6 +163,8 @@ pub struct Service {
     pub owner_user_id: Option<Uuid>,
     /// 1 (most critical) to 4.
     pub tier: i16,
+    /// The team roster answering for the service: its escalation policy pages for the service's alerts.
+    pub roster_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -183,6 +185,8 @@ pub struct ServiceInput {
     /// 1 (most critical) to 4; defaults to 3.
     #[serde(default = "default_tier")]
     pub tier: i16,
+    #[serde(default)]
+    pub roster_id: Option<Uuid>,
 }
 
 fn default_tier() -> i16 {
@@ -227,6 +231,8 @@ pub struct TenantConfig {
     pub twilio_from_number: Option<String>,
     /// Days to keep resolved alerts and audit rows.
     pub retention_days: i32,
+    /// Roster (and so escalation policy) for alerts whose service routes nowhere.
+    pub default_roster_id: Option<Uuid>,
     pub slack_bot_token: SecretStatus,
     pub slack_signing_secret: SecretStatus,
     pub twilio_auth_token: SecretStatus,
@@ -250,6 +256,8 @@ pub struct TenantConfigInput {
     pub twilio_from_number: Option<String>,
     #[serde(default = "default_retention")]
     pub retention_days: i32,
+    #[serde(default)]
+    pub default_roster_id: Option<Uuid>,
     #[serde(
         default,
         deserialize_with = "present",

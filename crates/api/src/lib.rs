@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod alerts;
 pub mod error;
+pub mod escalation;
 pub mod incidents;
 pub mod page;
 pub mod role;

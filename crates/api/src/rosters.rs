@@ -26,6 +26,8 @@ pub struct Roster {
     pub is_follow_the_sun: bool,
     pub linked_roster_id: Option<Uuid>,
     pub escalation_policy_id: Option<Uuid>,
+    /// The `team_lead` target of the roster's escalation policy.
+    pub team_lead_id: Option<Uuid>,
     /// Members in rotation order.
     pub members: Vec<RosterMember>,
     pub created_at: DateTime<Utc>,
@@ -64,6 +66,8 @@ pub struct RosterInput {
     pub linked_roster_id: Option<Uuid>,
     #[serde(default)]
     pub escalation_policy_id: Option<Uuid>,
+    #[serde(default)]
+    pub team_lead_id: Option<Uuid>,
 }
 
 impl RosterInput {

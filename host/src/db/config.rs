@@ -13,6 +13,7 @@ pub struct ConfigRow {
     pub twilio_account_sid: Option<String>,
     pub twilio_from_number: Option<String>,
     pub retention_days: i32,
+    pub default_roster_id: Option<uuid::Uuid>,
     pub slack_bot_token_enc: Option<Vec<u8>>,
     pub slack_signing_secret_enc: Option<Vec<u8>>,
     pub twilio_auth_token_enc: Option<Vec<u8>>,
@@ -20,7 +21,7 @@ pub struct ConfigRow {
 }
 
 const COLUMNS: &str = "default_timezone, slack_workspace, slack_channel, twilio_account_sid, twilio_from_number, \
-                       retention_days, slack_bot_token_enc, slack_signing_secret_enc, twilio_auth_token_enc, updated_at";
+                       retention_days, default_roster_id, slack_bot_token_enc, slack_signing_secret_enc, twilio_auth_token_enc, updated_at";
 
 /// Reads the configuration, locking the row when `for_update`.
 pub async fn get(conn: &mut PgConnection, for_update: bool) -> Result<ConfigRow, sqlx::Error> {
@@ -36,7 +37,7 @@ pub async fn put(conn: &mut PgConnection, c: &ConfigRow) -> Result<ConfigRow, sq
         "update tenant_config set default_timezone = $1, slack_workspace = $2, slack_channel = $3,
                 twilio_account_sid = $4, twilio_from_number = $5, retention_days = $6,
                 slack_bot_token_enc = $7, slack_signing_secret_enc = $8, twilio_auth_token_enc = $9,
-                updated_at = $10
+                updated_at = $10, default_roster_id = $11
          where id returning {COLUMNS}"
     ))
     .bind(&c.default_timezone)
@@ -49,6 +50,7 @@ pub async fn put(conn: &mut PgConnection, c: &ConfigRow) -> Result<ConfigRow, sq
     .bind(&c.slack_signing_secret_enc)
     .bind(&c.twilio_auth_token_enc)
     .bind(c.updated_at)
+    .bind(c.default_roster_id)
     .fetch_one(conn)
     .await
 }

@@ -5,10 +5,10 @@ use nightowl_api::rosters::{OverrideInput, Roster, RosterInput, RosterMember, Ro
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::oncall::{Override, Rotation};
+use crate::oncall::{OnCall, Override, Rotation};
 
 const COLUMNS: &str = "id, name, description, timezone, rotation_type, rotation_length, handoff_time, start_date, \
-     end_date, is_follow_the_sun, linked_roster_id, escalation_policy_id, created_at, updated_at";
+     end_date, is_follow_the_sun, linked_roster_id, escalation_policy_id, team_lead_id, created_at, updated_at";
 
 #[derive(sqlx::FromRow)]
 struct RosterRow {
@@ -24,6 +24,7 @@ struct RosterRow {
     is_follow_the_sun: bool,
     linked_roster_id: Option<Uuid>,
     escalation_policy_id: Option<Uuid>,
+    team_lead_id: Option<Uuid>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -61,6 +62,7 @@ async fn view(conn: &mut PgConnection, r: RosterRow) -> Result<Roster, sqlx::Err
         is_follow_the_sun: r.is_follow_the_sun,
         linked_roster_id: r.linked_roster_id,
         escalation_policy_id: r.escalation_policy_id,
+        team_lead_id: r.team_lead_id,
         created_at: r.created_at,
         updated_at: r.updated_at,
     })
@@ -98,11 +100,11 @@ pub async fn save(
 ) -> Result<Option<Uuid>, sqlx::Error> {
     let sql = match id {
         None => "insert into rosters (name, description, timezone, rotation_type, rotation_length, handoff_time,
-                     start_date, end_date, is_follow_the_sun, linked_roster_id, escalation_policy_id)
-                 values ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning id",
+                     start_date, end_date, is_follow_the_sun, linked_roster_id, escalation_policy_id, team_lead_id)
+                 values ($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) returning id",
         Some(_) => "update rosters set name = $2, description = $3, timezone = $4, rotation_type = $5,
                      rotation_length = $6, handoff_time = $7, start_date = $8, end_date = $9,
-                     is_follow_the_sun = $10, linked_roster_id = $11, escalation_policy_id = $12, updated_at = now()
+                     is_follow_the_sun = $10, linked_roster_id = $11, escalation_policy_id = $12, team_lead_id = $13, updated_at = now()
                  where id = $1 returning id",
     };
     sqlx::query_scalar(sql)
@@ -118,6 +120,7 @@ pub async fn save(
         .bind(r.is_follow_the_sun)
         .bind(r.linked_roster_id)
         .bind(r.escalation_policy_id)
+        .bind(r.team_lead_id)
         .fetch_optional(conn)
         .await
 }
@@ -267,4 +270,58 @@ pub fn as_overrides(list: &[RosterOverride]) -> Vec<Override> {
             ends_at: o.ends_at,
         })
         .collect()
+}
+
+/// The answer to "who is on call for this roster at `at`", as the API, escalation, handoffs and dry
+/// runs all ask it.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The roster that answers: the asked one, or its follow-the-sun partner while that one is active.
+    pub roster: Roster,
+    /// `None` before the rotation starts, after it ends, or without members.
+    pub answer: Option<OnCall>,
+    /// Id of the override deciding the primary, when one does.
+    pub override_id: Option<Uuid>,
+}
+
+/// Resolves who is on call at `at` for `roster` (follow-the-sun partner and overrides applied). A
+/// roster whose stored settings do not form a rotation answers nobody.
+pub async fn on_call(conn: &mut PgConnection, mut roster: Roster, at: DateTime<Utc>) -> Result<Resolved, sqlx::Error> {
+    if roster.is_follow_the_sun
+        && let Some(partner_id) = roster.linked_roster_id
+        && let Some(partner) = get(conn, partner_id).await?
+        && let (Some(mine), Some(theirs)) = (rotation(&roster), rotation(&partner))
+        && crate::oncall::follow_the_sun(&[&mine, &theirs], at) == Some(1)
+    {
+        roster = partner;
+    }
+    let Some(rotation) = rotation(&roster) else {
+        tracing::warn!(roster = %roster.id, "roster settings do not form a rotation");
+        return Ok(Resolved {
+            roster,
+            answer: None,
+            override_id: None,
+        });
+    };
+    let list = overrides(
+        conn,
+        roster.id,
+        at - chrono::Duration::seconds(1),
+        at + chrono::Duration::seconds(1),
+    )
+    .await?;
+    let answer = rotation.on_call(at, &as_overrides(&list));
+    let override_id = answer
+        .as_ref()
+        .and_then(|a| a.override_active.as_ref())
+        .and_then(|o| {
+            list.iter()
+                .find(|x| x.user_id == o.user && x.starts_at == o.starts_at)
+                .map(|x| x.id)
+        });
+    Ok(Resolved {
+        roster,
+        answer,
+        override_id,
+    })
 }

@@ -5,7 +5,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 const COLUMNS: &str =
-    "id, name, description, cluster, namespace, owner_user_id, tier, created_at, updated_at";
+    "id, name, description, cluster, namespace, owner_user_id, tier, roster_id, created_at, updated_at";
 
 #[derive(sqlx::FromRow)]
 struct ServiceRow {
@@ -16,6 +16,7 @@ struct ServiceRow {
     namespace: Option<String>,
     owner_user_id: Option<Uuid>,
     tier: i16,
+    roster_id: Option<Uuid>,
     created_at: chrono::DateTime<chrono::Utc>,
     updated_at: chrono::DateTime<chrono::Utc>,
 }
@@ -30,6 +31,7 @@ impl From<ServiceRow> for Service {
             namespace: r.namespace,
             owner_user_id: r.owner_user_id,
             tier: r.tier,
+            roster_id: r.roster_id,
             created_at: r.created_at,
             updated_at: r.updated_at,
         }
@@ -71,8 +73,8 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<Service>, s
 /// Inserts a service.
 pub async fn create(conn: &mut PgConnection, s: &ServiceInput) -> Result<Service, sqlx::Error> {
     let row: ServiceRow = sqlx::query_as(&format!(
-        "insert into services (name, description, cluster, namespace, owner_user_id, tier)
-         values ($1, $2, $3, $4, $5, $6) returning {COLUMNS}"
+        "insert into services (name, description, cluster, namespace, owner_user_id, tier, roster_id)
+         values ($1, $2, $3, $4, $5, $6, $7) returning {COLUMNS}"
     ))
     .bind(&s.name)
     .bind(&s.description)
@@ -80,6 +82,7 @@ pub async fn create(conn: &mut PgConnection, s: &ServiceInput) -> Result<Service
     .bind(&s.namespace)
     .bind(s.owner_user_id)
     .bind(s.tier)
+    .bind(s.roster_id)
     .fetch_one(conn)
     .await?;
     Ok(row.into())
@@ -93,7 +96,7 @@ pub async fn update(
 ) -> Result<Option<Service>, sqlx::Error> {
     let row: Option<ServiceRow> = sqlx::query_as(&format!(
         "update services set name = $2, description = $3, cluster = $4, namespace = $5, owner_user_id = $6,
-                tier = $7, updated_at = now()
+                tier = $7, roster_id = $8, updated_at = now()
          where id = $1 returning {COLUMNS}"
     ))
     .bind(id)
@@ -103,6 +106,7 @@ pub async fn update(
     .bind(&s.namespace)
     .bind(s.owner_user_id)
     .bind(s.tier)
+    .bind(s.roster_id)
     .fetch_optional(conn)
     .await?;
     Ok(row.map(Service::from))

@@ -46,6 +46,7 @@ fn view(sealer: &Sealer, row: ConfigRow) -> TenantConfig {
         twilio_account_sid: row.twilio_account_sid,
         twilio_from_number: row.twilio_from_number,
         retention_days: row.retention_days,
+        default_roster_id: row.default_roster_id,
         updated_at: row.updated_at,
     }
 }
@@ -88,6 +89,7 @@ pub async fn put_config(
     row.twilio_account_sid = input.twilio_account_sid;
     row.twilio_from_number = input.twilio_from_number;
     row.retention_days = input.retention_days;
+    row.default_roster_id = input.default_roster_id;
     row.updated_at = state.clock.now();
     let row = db::config::put(&mut t, &row).await?;
     t.commit().await?;

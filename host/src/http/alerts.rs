@@ -1,8 +1,10 @@
 //! `/api/v1/alerts`: list, detail, acknowledge, resolve.
 
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use nightowl_api::alerts::{Alert, ResolveResponse};
+use nightowl_api::escalation::{AlertEscalation, EscalationEvent};
 use nightowl_api::{CursorPage, ErrorBody};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -100,7 +102,10 @@ pub async fn acknowledge_alert(
             ));
         }
         // Only a real change is an event: a repeated acknowledge must not reach the workers twice.
-        Some(Ack::Acknowledged) => publish(&mut t, id, AlertEventKind::Acknowledged).await?,
+        Some(Ack::Acknowledged) => {
+            crate::escalation::stop(&mut t, id, "acknowledged", &by, state.clock.now()).await?;
+            publish(&mut t, id, AlertEventKind::Acknowledged).await?;
+        }
         Some(Ack::AlreadyAcknowledged) => {}
     }
     let alert = db::alerts::get(&mut t, id)
@@ -126,6 +131,7 @@ pub async fn resolve_alert(
     if let Some(resolved) = resolved {
         // Only an alert this call actually closed counts towards its incident's resolutions.
         resolved.record_on_incident(&mut t, &by, now).await?;
+        crate::escalation::stop(&mut t, id, "resolved", &by, now).await?;
         publish(&mut t, id, AlertEventKind::Resolved).await?;
     }
     let alert = db::alerts::get(&mut t, id)
@@ -160,4 +166,95 @@ async fn publish(t: &mut TenantTx, alert_id: Uuid, event: AlertEventKind) -> Res
         },
     )
     .await
+}
+
+#[derive(sqlx::FromRow)]
+struct EscalationRow {
+    policy_id: Uuid,
+    roster_id: Option<Uuid>,
+    state: String,
+    next_tier: i32,
+    round: i32,
+    next_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The alert's escalation: state, the tier due next and when, and every step so far.
+#[utoipa::path(get, path = "/api/v1/alerts/{id}/escalation", tag = "alerts", params(("id" = Uuid, Path)),
+    responses((status = 200, body = AlertEscalation), (status = 404, body = ErrorBody)))]
+pub async fn get_alert_escalation(mut t: TenantTx, Path(id): Path<Uuid>) -> Result<Json<AlertEscalation>, ApiError> {
+    let policy: Option<Option<Uuid>> = sqlx::query_scalar("select escalation_policy_id from alerts where id = $1")
+        .bind(id)
+        .fetch_optional(&mut *t)
+        .await?;
+    let Some(policy) = policy else {
+        return Err(ApiError::not_found("alert"));
+    };
+    let row: Option<EscalationRow> = sqlx::query_as(
+        "select policy_id, roster_id, state, next_tier, round, next_at from alert_escalations where alert_id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *t)
+    .await?;
+    let events: Vec<EscalationEvent> = sqlx::query_as::<_, (i64, Option<Uuid>, Option<i32>, Option<i32>, String, Option<String>, Option<String>, serde_json::Value, chrono::DateTime<chrono::Utc>)>(
+        "select id, policy_id, tier, round, action, target, channel, detail, created_at
+         from escalation_events where alert_id = $1 order by created_at, id",
+    )
+    .bind(id)
+    .fetch_all(&mut *t)
+    .await?
+    .into_iter()
+    .map(|(id, policy_id, tier, round, action, target, channel, detail, created_at)| EscalationEvent {
+        id,
+        policy_id,
+        tier,
+        round,
+        action,
+        target,
+        channel,
+        detail,
+        created_at,
+    })
+    .collect();
+    let active = row.as_ref().is_some_and(|r| r.state == "active");
+    Ok(Json(AlertEscalation {
+        alert_id: id,
+        policy_id: row.as_ref().map(|r| r.policy_id).or(policy),
+        roster_id: row.as_ref().and_then(|r| r.roster_id),
+        state: row.as_ref().map(|r| r.state.clone()),
+        next_tier: row.as_ref().filter(|_| active).map(|r| r.next_tier + 1),
+        round: row.as_ref().map(|r| r.round),
+        next_at: row.as_ref().filter(|_| active).map(|r| r.next_at),
+        events,
+    }))
+}
+
+/// Fires the alert's next escalation tier now instead of at its deadline.
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/escalate", tag = "alerts", params(("id" = Uuid, Path)),
+    responses((status = 202), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn escalate_alert(
+    State(state): State<AppState>,
+    mut t: TenantTx,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    let exists: bool = sqlx::query_scalar("select exists(select 1 from alerts where id = $1)")
+        .bind(id)
+        .fetch_one(&mut *t)
+        .await?;
+    if !exists {
+        return Err(ApiError::not_found("alert"));
+    }
+    let by = t.principal.label();
+    if !crate::escalation::escalate_now(&mut t, id, &by, Some("manual"), state.clock.now()).await? {
+        return Err(ApiError::conflict(
+            "not_escalating",
+            "the alert has no running escalation (acknowledged, resolved, exhausted or never routed)",
+        ));
+    }
+    // Wake the workers: the next tier is due now.
+    sqlx::query("select pg_notify($1, '')")
+        .bind(crate::events::CHANNEL)
+        .execute(&mut *t)
+        .await?;
+    t.commit().await?;
+    Ok(StatusCode::ACCEPTED)
 }

@@ -245,36 +245,14 @@ pub async fn get_oncall(
     Query(q): Query<At>,
 ) -> Result<Json<OnCallView>, ApiError> {
     let at = q.at.unwrap_or_else(|| state.clock.now());
-    let mut roster = load(&mut t, id).await?;
-    if roster.is_follow_the_sun
-        && let Some(partner_id) = roster.linked_roster_id
-        && let Some(partner) = db::rosters::get(&mut t, partner_id).await?
-    {
-        let (mine, theirs) = (rotation_of(&roster)?, rotation_of(&partner)?);
-        if oncall::follow_the_sun(&[&mine, &theirs], at) == Some(1) {
-            roster = partner;
-        }
-    }
-    let rotation = rotation_of(&roster)?;
-    let overrides = db::rosters::overrides(
-        &mut t,
-        roster.id,
-        at - Duration::seconds(1),
-        at + Duration::seconds(1),
-    )
-    .await?;
-    let answer = rotation.on_call(at, &db::rosters::as_overrides(&overrides));
+    let roster = load(&mut t, id).await?;
+    let db::rosters::Resolved {
+        roster,
+        answer,
+        override_id: active_override,
+    } = db::rosters::on_call(&mut t, roster, at).await?;
     let extra: Vec<Uuid> = answer.iter().map(|a| a.primary).collect();
     let names = names(&mut t, &roster, &extra).await?;
-    let active_override = answer
-        .as_ref()
-        .and_then(|a| a.override_active.as_ref())
-        .and_then(|o| {
-            overrides
-                .iter()
-                .find(|x| x.user_id == o.user && x.starts_at == o.starts_at)
-                .map(|x| x.id)
-        });
     Ok(Json(OnCallView {
         at,
         active_roster_id: roster.id,

@@ -24,6 +24,7 @@ pub struct LoadedPlugin {
     pub sha256: String,
     pub loaded_at: SystemTime,
     source: Option<v0_1_0::SourcePre<HostState>>,
+    channel: Option<v0_1_0::ChannelPre<HostState>>,
 }
 
 impl std::fmt::Debug for LoadedPlugin {
@@ -39,6 +40,11 @@ impl LoadedPlugin {
     /// The pre-instantiated source world, when this is a source plugin.
     pub fn source(&self) -> Option<&v0_1_0::SourcePre<HostState>> {
         self.source.as_ref()
+    }
+
+    /// The pre-instantiated channel world, when this is a channel plugin.
+    pub fn channel(&self) -> Option<&v0_1_0::ChannelPre<HostState>> {
+        self.channel.as_ref()
     }
 }
 
@@ -134,29 +140,50 @@ pub fn load(runtime: &Runtime, dir: &Path) -> Result<LoadedPlugin, LoadError> {
     let component = Component::new(runtime.engine(), &wasm)
         .map_err(|e| refused(format!("not a valid component: {e}")))?;
     check_imports(runtime, &component, &manifest).map_err(refused)?;
-    let source = match manifest.kind {
-        Kind::Source => Some(runtime.prepare_source(&component).map_err(|e| {
-            refused(format!(
-                "does not implement the nightowl:plugin@0.1.0 source world: {e:#}"
-            ))
-        })?),
-        Kind::Channel => {
-            return Err(refused(
-                "channel plugins are not supported by this host version yet".into(),
-            ));
-        }
+    let (source, channel) = match manifest.kind {
+        Kind::Source => (
+            Some(runtime.prepare_source(&component).map_err(|e| {
+                refused(format!(
+                    "does not implement the nightowl:plugin@0.1.0 source world: {e:#}"
+                ))
+            })?),
+            None,
+        ),
+        Kind::Channel => (
+            None,
+            Some(runtime.prepare_channel(&component).map_err(|e| {
+                refused(format!(
+                    "does not implement the nightowl:plugin@0.1.0 channel world: {e:#}"
+                ))
+            })?),
+        ),
     };
     Ok(LoadedPlugin {
         sha256: hex::encode(Sha256::digest(&wasm)),
         loaded_at: SystemTime::now(),
         source,
+        channel,
         manifest,
     })
 }
 
+/// Host interfaces declared in the WIT whose functions this host does not implement yet (they come
+/// with the Slack and Twilio channel plugins).
+const NOT_YET_PROVIDED: [&str; 3] = ["http-client", "crypto", "incidents"];
+
+/// True when an imported instance carries no functions.
+fn is_types_only(runtime: &Runtime, item: &wasmtime::component::types::ComponentItem) -> bool {
+    match item {
+        wasmtime::component::types::ComponentItem::ComponentInstance(instance) => instance
+            .exports(runtime.engine())
+            .all(|(_, export)| !matches!(export.ty, wasmtime::component::types::ComponentItem::ComponentFunc(_))),
+        _ => false,
+    }
+}
+
 /// Refuses a component that imports an interface its manifest does not grant, naming it.
 fn check_imports(runtime: &Runtime, component: &Component, manifest: &Manifest) -> Result<(), String> {
-    for (name, _) in component.component_type().imports(runtime.engine()) {
+    for (name, item) in component.component_type().imports(runtime.engine()) {
         if name.starts_with("wasi:") {
             // WASI is linked with an empty context: no files, environment, clocks beyond the basics, or sockets.
             continue;
@@ -167,9 +194,18 @@ fn check_imports(runtime: &Runtime, component: &Component, manifest: &Manifest) 
             ));
         };
         let interface = rest.split('@').next().unwrap_or(rest);
+        if is_types_only(runtime, &item.ty) {
+            // Only types (e.g. `incidents` records used by `channel-api`): no power to grant.
+            continue;
+        }
         if !manifest.grants(interface) {
             return Err(format!(
                 "component imports {name} but plugin.toml does not grant the {interface:?} capability"
+            ));
+        }
+        if NOT_YET_PROVIDED.contains(&interface) {
+            return Err(format!(
+                "component imports functions of {name}, which this host version does not provide yet"
             ));
         }
     }

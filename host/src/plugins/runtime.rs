@@ -18,7 +18,7 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::manifest::Manifest;
-use super::{InboundRequest, ParsedAlert, PluginError, v0_1_0};
+use super::{Delivery, InboundRequest, Notification, ParsedAlert, PluginError, v0_1_0};
 
 /// How often the epoch advances.
 const TICK: Duration = Duration::from_millis(10);
@@ -159,6 +159,7 @@ impl WasiView for HostState {
 pub struct Runtime {
     engine: Engine,
     source_linker: Linker<HostState>,
+    channel_linker: Linker<HostState>,
     faults: IntCounterVec,
     _ticker: std::thread::JoinHandle<()>,
 }
@@ -209,6 +210,9 @@ impl Runtime {
         let mut source_linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut source_linker)?;
         v0_1_0::add_source_to_linker(&mut source_linker)?;
+        let mut channel_linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut channel_linker)?;
+        v0_1_0::add_channel_to_linker(&mut channel_linker)?;
 
         let weak = engine.weak();
         let ticker = std::thread::Builder::new()
@@ -231,6 +235,7 @@ impl Runtime {
         Ok(Runtime {
             engine,
             source_linker,
+            channel_linker,
             faults,
             _ticker: ticker,
         })
@@ -245,6 +250,12 @@ impl Runtime {
     pub fn prepare_source(&self, component: &Component) -> anyhow::Result<v0_1_0::SourcePre<HostState>> {
         let pre = self.source_linker.instantiate_pre(component)?;
         Ok(v0_1_0::SourcePre::new(pre)?)
+    }
+
+    /// Pre-instantiates a channel component.
+    pub fn prepare_channel(&self, component: &Component) -> anyhow::Result<v0_1_0::ChannelPre<HostState>> {
+        let pre = self.channel_linker.instantiate_pre(component)?;
+        Ok(v0_1_0::ChannelPre::new(pre)?)
     }
 
     fn store(&self, manifest: &Manifest, tenant: &str, config: HashMap<String, String>) -> Store<HostState> {
@@ -279,11 +290,6 @@ impl Runtime {
     }
 
     /// Runs `parse` of a source plugin in a fresh instance.
-    ///
-    /// Guest code runs on tokio's blocking pool, never on a runtime worker: a guest spinning until its
-    /// deadline then holds one pool thread, not a worker every other request needs. (Async calls that
-    /// yield at each epoch tick were tried first: the workers stayed so busy that timers and sockets
-    /// starved for the whole deadline.)
     pub async fn parse(
         self: &Arc<Self>,
         manifest: &Manifest,
@@ -292,24 +298,68 @@ impl Runtime {
         config: HashMap<String, String>,
         req: &InboundRequest,
     ) -> Result<Vec<ParsedAlert>, CallError> {
+        let (pre, wit_req) = (pre.clone(), v0_1_0::request(req));
+        self.call(manifest, tenant, config, move |store| {
+            let instance = pre
+                .instantiate(&mut *store)
+                .map_err(|e| (FaultKind::Instantiate, e))?;
+            let answer = instance
+                .nightowl_plugin_source_api()
+                .call_parse(&mut *store, &wit_req)
+                .map_err(|e| (FaultKind::Trap, e))?;
+            Ok(answer
+                .map(|alerts| alerts.into_iter().map(v0_1_0::alert).collect())
+                .map_err(v0_1_0::error))
+        })
+        .await
+    }
+
+    /// Runs `notify` of a channel plugin in a fresh instance.
+    pub async fn notify(
+        self: &Arc<Self>,
+        manifest: &Manifest,
+        pre: &v0_1_0::ChannelPre<HostState>,
+        tenant: &str,
+        config: HashMap<String, String>,
+        notification: &Notification,
+    ) -> Result<Delivery, CallError> {
+        let (pre, wit) = (pre.clone(), v0_1_0::notification(notification));
+        self.call(manifest, tenant, config, move |store| {
+            let instance = pre
+                .instantiate(&mut *store)
+                .map_err(|e| (FaultKind::Instantiate, e))?;
+            let answer = instance
+                .nightowl_plugin_channel_api()
+                .call_notify(&mut *store, &wit)
+                .map_err(|e| (FaultKind::Trap, e))?;
+            Ok(answer.map(v0_1_0::delivery).map_err(v0_1_0::error))
+        })
+        .await
+    }
+
+    /// Runs `body` against a fresh store on the blocking pool and classifies what went wrong.
+    ///
+    /// Guest code runs on tokio's blocking pool, never on a runtime worker: a guest spinning until its
+    /// deadline then holds one pool thread, not a worker every other request needs. (Async calls that
+    /// yield at each epoch tick were tried first: the workers stayed so busy that timers and sockets
+    /// starved for the whole deadline.)
+    async fn call<T: Send + 'static>(
+        self: &Arc<Self>,
+        manifest: &Manifest,
+        tenant: &str,
+        config: HashMap<String, String>,
+        body: impl FnOnce(&mut Store<HostState>) -> Result<Result<T, PluginError>, (FaultKind, wasmtime::Error)>
+        + Send
+        + 'static,
+    ) -> Result<T, CallError> {
         let this = self.clone();
-        let (owned_manifest, pre, owned_tenant) = (manifest.clone(), pre.clone(), tenant.to_owned());
-        let wit_req = v0_1_0::request(req);
+        let (owned_manifest, owned_tenant) = (manifest.clone(), tenant.to_owned());
         let call = tokio::task::spawn_blocking(move || {
             let (manifest, tenant) = (&owned_manifest, owned_tenant.as_str());
             let mut store = this.store(manifest, tenant, config);
-            let outcome = pre
-                .instantiate(&mut store)
-                .map_err(|e| (FaultKind::Instantiate, e))
-                .and_then(|instance| {
-                    instance
-                        .nightowl_plugin_source_api()
-                        .call_parse(&mut store, &wit_req)
-                        .map_err(|e| (FaultKind::Trap, e))
-                });
-            match outcome {
-                Ok(Ok(alerts)) => Ok(alerts.into_iter().map(v0_1_0::alert).collect()),
-                Ok(Err(plugin_error)) => Err(CallError::Plugin(v0_1_0::error(plugin_error))),
+            match body(&mut store) {
+                Ok(Ok(value)) => Ok(value),
+                Ok(Err(plugin_error)) => Err(CallError::Plugin(plugin_error)),
                 Err((kind, err)) => Err(this.fault(manifest, tenant, store.data(), kind, &describe(&err))),
             }
         });

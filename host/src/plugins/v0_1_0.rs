@@ -12,8 +12,24 @@ mod bindings {
     });
 }
 
+mod channel_bindings {
+    wasmtime::component::bindgen!({
+        world: "channel",
+        path: "../wit/nightowl-plugin-0.1.0",
+        imports: { default: trappable },
+        with: {
+            "nightowl:plugin/types": super::bindings::nightowl::plugin::types,
+            "nightowl:plugin/log": super::bindings::nightowl::plugin::log,
+            "nightowl:plugin/config": super::bindings::nightowl::plugin::config,
+        },
+    });
+}
+
 use bindings::nightowl::plugin::{config, log, types};
 pub use bindings::{Source, SourcePre};
+use channel_bindings::exports::nightowl::plugin::channel_api as ch;
+use channel_bindings::nightowl::plugin::incidents;
+pub use channel_bindings::{Channel, ChannelPre};
 
 impl types::Host for HostState {}
 
@@ -44,6 +60,95 @@ pub fn add_source_to_linker(linker: &mut wasmtime::component::Linker<HostState>)
     config::add_to_linker::<HostState, wasmtime::component::HasSelf<HostState>>(linker, |s| s)?;
     types::add_to_linker::<HostState, wasmtime::component::HasSelf<HostState>>(linker, |s| s)?;
     Ok(())
+}
+
+/// Adds the channel world's host interfaces this host version provides: `log`, `config`, and the
+/// types of `incidents` (which `channel-api` uses). The registry refuses channel components that
+/// import functions of `http-client`, `crypto` or `incidents` until the host implements them.
+pub fn add_channel_to_linker(linker: &mut wasmtime::component::Linker<HostState>) -> wasmtime::Result<()> {
+    add_source_to_linker(linker)?;
+    linker.instance("nightowl:plugin/incidents@0.1.0")?;
+    Ok(())
+}
+
+fn alert_ref(a: &super::AlertRef) -> incidents::AlertRef {
+    incidents::AlertRef {
+        id: a.id.clone(),
+        title: a.title.clone(),
+        status: a.status.clone(),
+        severity: a.severity.clone(),
+        priority: a.priority.clone(),
+        service: a.service.clone(),
+        description: a.description.clone(),
+        suggested_solution: a.suggested_solution.clone(),
+        occurrence_count: a.occurrence_count,
+        url: a.url.clone(),
+    }
+}
+
+fn responder(r: &super::Responder) -> incidents::Responder {
+    incidents::Responder {
+        user_id: r.user_id.clone(),
+        name: r.name.clone(),
+        phone: r.phone.clone(),
+        timezone: r.timezone.clone(),
+        identities: r.identities.clone(),
+    }
+}
+
+fn handoff(h: &super::HandoffNotice) -> ch::HandoffNotice {
+    ch::HandoffNotice {
+        roster: h.roster.clone(),
+        shift_start: h.shift_start.clone(),
+        shift_end: h.shift_end.clone(),
+        alerts: h.alerts.iter().map(alert_ref).collect(),
+        summary: h.summary.clone(),
+    }
+}
+
+/// Host notification → WIT notification.
+pub fn notification(n: &super::Notification) -> ch::Notification {
+    use super::{AlertEvent as E, Destination as D, Subject as S};
+    ch::Notification {
+        subject: match &n.subject {
+            S::Alert { event, alert, tier } => ch::Subject::Alert(ch::AlertNotice {
+                event: match event {
+                    E::Triggered => ch::AlertEvent::Triggered,
+                    E::Acknowledged => ch::AlertEvent::Acknowledged,
+                    E::Resolved => ch::AlertEvent::Resolved,
+                    E::Escalated => ch::AlertEvent::Escalated,
+                    E::Reminder => ch::AlertEvent::Reminder,
+                },
+                alert: alert_ref(alert),
+                tier: *tier,
+            }),
+            S::HandoffOutgoing(h) => ch::Subject::HandoffOutgoing(handoff(h)),
+            S::HandoffIncoming(h) => ch::Subject::HandoffIncoming(handoff(h)),
+            S::OncallChanged {
+                roster,
+                previous,
+                current,
+            } => ch::Subject::OncallChanged((
+                roster.clone(),
+                previous.as_ref().map(responder),
+                current.as_ref().map(responder),
+            )),
+        },
+        destination: match &n.destination {
+            D::Person(p) => ch::Destination::Person(responder(p)),
+            D::Group(g) => ch::Destination::Group(g.clone()),
+        },
+        previous_external_id: n.previous_external_id.clone(),
+        attempt: n.attempt,
+    }
+}
+
+/// WIT delivery → host delivery.
+pub fn delivery(d: ch::Delivery) -> super::Delivery {
+    super::Delivery {
+        external_id: d.external_id,
+        details: pairs(d.details),
+    }
 }
 
 /// Host request → WIT request.

@@ -5,6 +5,7 @@ mod alertmanager;
 mod audit;
 mod auth;
 mod errors;
+mod escalation;
 mod health;
 mod isolation;
 mod knowledge;

@@ -1,0 +1,362 @@
+//! The notification outbox: every notification is a row, delivered by a channel.
+//!
+//! Lifecycle: `pending` → claimed (`sending`, with a lease) → `sent` | back to `pending` for the one
+//! retry | `failed`. A row whose alert was acknowledged or resolved before delivery is `cancelled`.
+//! A worker that dies while sending leaves the row `sending`; when the lease runs out another worker
+//! takes it over (the channel then gets the same notification again with a higher `attempt`: delivery
+//! is at least once, which is why channels receive the attempt number).
+//!
+//! When the last undelivered notification of an escalation tier fails for good, the tier counts as
+//! unanswered at once: the alert's next tier becomes due now instead of at its deadline.
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Value, json};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use super::targets::Person;
+use super::{Event, record};
+use crate::db;
+use crate::plugins::{AlertRef, Delivery, Notification, Responder};
+use crate::state::AppState;
+use crate::tenancy::Slug;
+
+/// Delivery attempts per notification: the first and one retry.
+pub const MAX_ATTEMPTS: i32 = 2;
+/// Wait before the retry.
+pub const RETRY_AFTER: Duration = Duration::seconds(30);
+/// How long a claimed row stays with its worker before another may take it over.
+pub const LEASE: Duration = Duration::seconds(120);
+
+/// The plugin serving a channel name of a policy.
+pub fn plugin_for(channel: &str) -> &str {
+    match channel {
+        "slack_dm" | "slack_channel" => "slack",
+        "phone" | "sms" => "twilio",
+        other => other,
+    }
+}
+
+/// How channels see an alert.
+pub fn alert_ref(a: &nightowl_api::alerts::Alert, public_url: &str) -> AlertRef {
+    AlertRef {
+        id: a.id.to_string(),
+        title: a.title.clone(),
+        status: a.status.clone(),
+        severity: a.severity.clone(),
+        priority: a.priority.clone(),
+        service: a.service.clone(),
+        description: a.description.clone(),
+        suggested_solution: a.suggested_solution.clone(),
+        occurrence_count: u32::try_from(a.occurrence_count).unwrap_or(0),
+        url: format!("{}/alerts/{}", public_url.trim_end_matches('/'), a.id),
+    }
+}
+
+/// How channels see a person.
+pub fn responder(p: &Person) -> Responder {
+    Responder {
+        user_id: p.id.to_string(),
+        name: p.display_name.clone(),
+        phone: p.phone.clone(),
+        timezone: p.timezone.clone(),
+        identities: p
+            .slack_user_id
+            .iter()
+            .map(|id| ("slack".to_owned(), id.clone()))
+            .chain(std::iter::once(("email".to_owned(), p.email.clone())))
+            .collect(),
+    }
+}
+
+/// A row to queue.
+#[derive(Debug)]
+pub struct NewNotice<'a> {
+    /// Unique per logical notification: racing workers create it once.
+    pub key: String,
+    pub alert_id: Option<Uuid>,
+    /// alert, handoff_outgoing, handoff_incoming, oncall_changed.
+    pub kind: &'a str,
+    pub channel: &'a str,
+    /// User id or group id.
+    pub target: String,
+    pub notification: Notification,
+    /// Extra facts kept with the row (tier, round, roster, ...).
+    pub meta: Value,
+}
+
+/// Queues a notification unless one with the same key exists; true when queued.
+pub async fn queue(conn: &mut PgConnection, n: NewNotice<'_>, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
+    let mut payload = n.meta;
+    payload["notification"] = serde_json::to_value(&n.notification).expect("notification serializes");
+    let inserted = sqlx::query(
+        "insert into notification_outbox (idempotency_key, alert_id, kind, channel, target, payload, status,
+             attempts, next_attempt_at, created_at)
+         values ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7)
+         on conflict (idempotency_key) do nothing",
+    )
+    .bind(&n.key)
+    .bind(n.alert_id)
+    .bind(n.kind)
+    .bind(n.channel)
+    .bind(&n.target)
+    .bind(&payload)
+    .bind(now)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+/// A claimed row.
+#[derive(Debug, sqlx::FromRow)]
+struct Claimed {
+    id: Uuid,
+    alert_id: Option<Uuid>,
+    kind: String,
+    channel: String,
+    target: String,
+    payload: Value,
+    attempts: i32,
+}
+
+/// Delivers due notifications of one tenant until none is left; returns how many were handled.
+pub async fn deliver_due(state: &AppState, slug: &Slug, worker: &str, batch: i64) -> anyhow::Result<usize> {
+    let mut handled = 0;
+    loop {
+        let now = state.clock.now();
+        let claimed = claim(&state.db, slug, worker, now, batch).await?;
+        if claimed.is_empty() {
+            return Ok(handled);
+        }
+        handled += claimed.len();
+        for row in claimed {
+            let outcome = deliver(state, slug, &row).await;
+            finish(state, slug, worker, &row, outcome).await?;
+        }
+    }
+}
+
+async fn claim(pool: &PgPool, slug: &Slug, worker: &str, now: DateTime<Utc>, batch: i64) -> Result<Vec<Claimed>, sqlx::Error> {
+    let mut tx = db::begin_tenant(pool, slug, "system:outbox").await?;
+    let rows: Vec<Claimed> = sqlx::query_as(
+        "update notification_outbox o
+         set status = 'sending', attempts = o.attempts + 1, claimed_by = $1, next_attempt_at = $3
+         where o.id in (
+             select id from notification_outbox
+             where status in ('pending', 'sending') and next_attempt_at <= $2
+             order by next_attempt_at
+             limit $4
+             for update skip locked)
+         returning o.id, o.alert_id, o.kind, o.channel, o.target, o.payload, o.attempts",
+    )
+    .bind(worker)
+    .bind(now)
+    .bind(now + LEASE)
+    .bind(batch)
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(rows)
+}
+
+/// Hands one notification to its channel.
+async fn deliver(state: &AppState, slug: &Slug, row: &Claimed) -> Result<Delivery, String> {
+    let mut notification: Notification = serde_json::from_value(row.payload["notification"].clone())
+        .map_err(|e| format!("unreadable notification payload: {e}"))?;
+    notification.attempt = u32::try_from(row.attempts).unwrap_or(1);
+    if row.channel == "log" {
+        // The built-in channel: one structured log line per notification.
+        tracing::info!(
+            tenant = %slug,
+            channel = "log",
+            kind = %row.kind,
+            target = %row.target,
+            alert_id = ?row.alert_id,
+            attempt = notification.attempt,
+            notification = %serde_json::to_string(&notification.subject).unwrap_or_default(),
+            "notification"
+        );
+        return Ok(Delivery {
+            external_id: Some(format!("log:{}", row.id)),
+            details: vec![],
+        });
+    }
+    let plugin_id = plugin_for(&row.channel);
+    let plugin = state
+        .plugins
+        .get(plugin_id)
+        .ok_or_else(|| format!("no channel plugin {plugin_id:?} is installed"))?;
+    let pre = plugin
+        .channel()
+        .ok_or_else(|| format!("plugin {plugin_id:?} is not a channel plugin"))?;
+    let mut config = std::collections::HashMap::new();
+    config.insert("channel".to_owned(), row.channel.clone());
+    state
+        .plugins
+        .runtime()
+        .notify(&plugin.manifest, pre, slug.as_str(), config, &notification)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn finish(
+    state: &AppState,
+    slug: &Slug,
+    worker: &str,
+    row: &Claimed,
+    outcome: Result<Delivery, String>,
+) -> Result<(), sqlx::Error> {
+    let now = state.clock.now();
+    let mut tx = db::begin_tenant(&state.db, slug, "system:outbox").await?;
+    let tier = row.payload.get("tier").and_then(Value::as_i64).map(|t| t as i32);
+    let round = row.payload.get("round").and_then(Value::as_i64).map(|r| r as i32);
+    let event = |action: &'static str, detail: Value| Event {
+        alert_id: row.alert_id.unwrap_or_default(),
+        policy_id: None,
+        tier,
+        round,
+        action,
+        target: Some(&row.target),
+        channel: Some(&row.channel),
+        detail,
+    };
+    match outcome {
+        Ok(delivery) => {
+            let result = json!({ "external_id": delivery.external_id, "details": delivery.details });
+            let done = sqlx::query(
+                "update notification_outbox set status = 'sent', sent_at = $3, result = $4, claimed_by = null
+                 where id = $1 and claimed_by = $2 and status = 'sending'",
+            )
+            .bind(row.id)
+            .bind(worker)
+            .bind(now)
+            .bind(&result)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            state
+                .metrics
+                .notifications
+                .with_label_values(&[row.channel.as_str(), "sent"])
+                .inc();
+            if done == 1 && row.kind == "alert" && row.alert_id.is_some() {
+                record(&mut tx, event("delivered", result), now).await?;
+            }
+        }
+        Err(error) if row.attempts < MAX_ATTEMPTS => {
+            tracing::warn!(tenant = %slug, channel = %row.channel, attempt = row.attempts, %error, "notification failed; retrying");
+            sqlx::query(
+                "update notification_outbox set status = 'pending', next_attempt_at = $3, last_error = $4,
+                     claimed_by = null
+                 where id = $1 and claimed_by = $2 and status = 'sending'",
+            )
+            .bind(row.id)
+            .bind(worker)
+            .bind(now + RETRY_AFTER)
+            .bind(&error)
+            .execute(&mut *tx)
+            .await?;
+            state
+                .metrics
+                .notifications
+                .with_label_values(&[row.channel.as_str(), "retried"])
+                .inc();
+        }
+        Err(error) => {
+            tracing::error!(tenant = %slug, channel = %row.channel, target = %row.target, attempts = row.attempts, %error, "notification failed for good");
+            let done = sqlx::query(
+                "update notification_outbox set status = 'failed', last_error = $3, claimed_by = null
+                 where id = $1 and claimed_by = $2 and status = 'sending'",
+            )
+            .bind(row.id)
+            .bind(worker)
+            .bind(&error)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            state
+                .metrics
+                .notifications
+                .with_label_values(&[row.channel.as_str(), "failed"])
+                .inc();
+            if done == 1
+                && row.kind == "alert"
+                && let (Some(alert_id), Some(tier), Some(round)) = (row.alert_id, tier, round)
+            {
+                record(&mut tx, event("delivery_failed", json!({ "error": error })), now).await?;
+                escalate_if_unanswered(&mut tx, alert_id, tier, round, now).await?;
+            }
+        }
+    }
+    tx.commit().await
+}
+
+/// After a tier's notification failed for good: when none of the tier's notifications was delivered
+/// or is still in flight, and the alert still waits on that tier, its next tier is due now.
+async fn escalate_if_unanswered(
+    conn: &mut PgConnection,
+    alert_id: Uuid,
+    tier: i32,
+    round: i32,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let prefix = format!("alert:{alert_id}:{round}:{}:", tier - 1);
+    let alive: i64 = sqlx::query_scalar(
+        "select count(*) from notification_outbox
+         where alert_id = $1 and kind = 'alert' and starts_with(idempotency_key, $2)
+           and status in ('pending', 'sending', 'sent')",
+    )
+    .bind(alert_id)
+    .bind(&prefix)
+    .fetch_one(&mut *conn)
+    .await?;
+    if alive > 0 {
+        return Ok(());
+    }
+    // The tier that fired is `tier` (1-based) of `round`; the row must not have moved past the tier
+    // after it (e.g. by a manual escalation) for this to apply.
+    let moved: Option<(Uuid, i32, i32)> = sqlx::query_as(
+        "update alert_escalations set next_at = $2, updated_at = $2
+         where alert_id = $1 and state = 'active' and next_at > $2
+           and ((round = $3 and next_tier = $4)
+                or (round = $3 + 1 and next_tier = 0
+                    and $4 = (select jsonb_array_length(p.tiers) from escalation_policies p
+                              where p.id = alert_escalations.policy_id)))
+         returning policy_id, next_tier, round",
+    )
+    .bind(alert_id)
+    .bind(now)
+    .bind(round)
+    .bind(tier)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some((policy, next_tier, next_round)) = moved {
+        record(
+            conn,
+            Event {
+                alert_id,
+                policy_id: Some(policy),
+                tier: Some(next_tier + 1),
+                round: Some(next_round),
+                action: "escalated",
+                detail: json!({ "reason": "every notification of the previous tier failed" }),
+                ..Event::default()
+            },
+            now,
+        )
+        .await?;
+        sqlx::query("select pg_notify($1, '')")
+            .bind(crate::events::CHANNEL)
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The earliest moment a notification of the transaction's tenant becomes due.
+pub async fn next_due(conn: &mut PgConnection) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    sqlx::query_scalar("select min(next_attempt_at) from notification_outbox where status in ('pending', 'sending')")
+        .fetch_one(conn)
+        .await
+}

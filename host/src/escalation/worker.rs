@@ -1,0 +1,270 @@
+//! The background workers of `nightowl worker` (and of `serve`): escalation, notification delivery
+//! and handoffs, each a loop over every tenant.
+//!
+//! A loop does a pass, then sleeps until the earliest deadline the pass saw (on the injected clock, so
+//! a test that moves the clock wakes it), an event (`LISTEN`: a new, acknowledged or resolved alert; a
+//! queued notification), or a safety poll, whichever comes first. Passes claim rows with
+//! `FOR UPDATE SKIP LOCKED`, so any number of workers in any number of processes share the work and
+//! each tier and notification is handled once. A worker killed mid-pass leaves its transaction
+//! uncommitted: the rows fall back to the next worker.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgListener;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+use super::{OUTBOX_CHANNEL, fire_due, handoff, next_deadline, outbox};
+use crate::state::AppState;
+use crate::tenancy::{self, Slug};
+use crate::{db, events};
+
+/// Longest sleep without an event or deadline (covers a lost `NOTIFY`).
+pub const SAFETY_POLL: Duration = Duration::from_secs(30);
+/// Escalations claimed per transaction.
+const BATCH: i64 = 50;
+/// Pause before looking again at a deadline that is due but held by another worker.
+const BUSY_PAUSE: Duration = Duration::from_millis(50);
+
+/// Running workers.
+#[derive(Debug)]
+pub struct WorkerHandle {
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl WorkerHandle {
+    /// Lets each loop finish its pass, then stops.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+
+    /// Stops at once, mid-pass if need be (what a crash does: open transactions roll back).
+    pub fn abort(&self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// Which tenants a worker serves.
+#[derive(Debug, Clone, Default)]
+pub enum Scope {
+    /// Every tenant (the default).
+    #[default]
+    All,
+    /// Only these (shard tenants across worker groups; tests watch their own tenant).
+    Only(Vec<Slug>),
+}
+
+impl Scope {
+    async fn tenants(&self, pool: &sqlx::PgPool) -> Result<Vec<Slug>, sqlx::Error> {
+        match self {
+            Scope::All => Ok(tenancy::list_tenants(pool)
+                .await?
+                .into_iter()
+                .map(|t| t.slug)
+                .collect()),
+            Scope::Only(list) => Ok(list.clone()),
+        }
+    }
+}
+
+/// Starts the escalation, delivery and handoff loops for every tenant. `name` identifies the worker
+/// in outbox claims.
+pub fn spawn(state: AppState, name: impl Into<String>) -> WorkerHandle {
+    spawn_scoped(state, name, Scope::All)
+}
+
+/// Starts the loops for the tenants of `scope`.
+pub fn spawn_scoped(state: AppState, name: impl Into<String>, scope: Scope) -> WorkerHandle {
+    let name: Arc<str> = Arc::from(name.into());
+    let scope = Arc::new(scope);
+    let (stop, stop_rx) = watch::channel(false);
+    let escalate = Arc::new(Notify::new());
+    let deliver = Arc::new(Notify::new());
+    let handoffs = Arc::new(Notify::new());
+    let mut tasks = vec![tokio::spawn(listen(
+        state.clone(),
+        vec![escalate.clone(), deliver.clone()],
+        stop_rx.clone(),
+    ))];
+    {
+        let (state2, scope) = (state.clone(), scope.clone());
+        tasks.push(tokio::spawn(run_loop(
+            "escalation",
+            state.clone(),
+            stop_rx.clone(),
+            escalate,
+            move || escalation_pass(state2.clone(), scope.clone()),
+        )));
+    }
+    {
+        let (state2, name, scope) = (state.clone(), name.clone(), scope.clone());
+        tasks.push(tokio::spawn(run_loop(
+            "delivery",
+            state.clone(),
+            stop_rx.clone(),
+            deliver,
+            move || delivery_pass(state2.clone(), name.clone(), scope.clone()),
+        )));
+    }
+    {
+        let (state2, scope) = (state.clone(), scope.clone());
+        tasks.push(tokio::spawn(run_loop(
+            "handoff",
+            state.clone(),
+            stop_rx,
+            handoffs,
+            move || handoff_pass(state2.clone(), scope.clone()),
+        )));
+    }
+    WorkerHandle { stop, tasks }
+}
+
+fn earliest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+async fn escalation_pass(state: AppState, scope: Arc<Scope>) -> anyhow::Result<Option<DateTime<Utc>>> {
+    let mut next = None;
+    for slug in scope.tenants(&state.db).await? {
+        loop {
+            let now = state.clock.now();
+            let mut tx = db::begin_tenant(&state.db, &slug, "system:escalation").await?;
+            let fired = fire_due(&mut tx, now, BATCH, &state.config.public_url).await?;
+            tx.commit().await?;
+            for tier in &fired.tiers {
+                state
+                    .metrics
+                    .alerts_escalated
+                    .with_label_values(&[tier.to_string().as_str()])
+                    .inc();
+            }
+            for late in &fired.lateness {
+                state.metrics.escalation_lateness.observe(late.max(0.0));
+            }
+            if fired.processed == 0 {
+                break;
+            }
+        }
+        let mut tx = db::begin_tenant(&state.db, &slug, "system:escalation").await?;
+        next = earliest(next, next_deadline(&mut tx).await?);
+        tx.commit().await?;
+    }
+    Ok(next)
+}
+
+async fn delivery_pass(state: AppState, name: Arc<str>, scope: Arc<Scope>) -> anyhow::Result<Option<DateTime<Utc>>> {
+    let mut next = None;
+    for slug in scope.tenants(&state.db).await? {
+        outbox::deliver_due(&state, &slug, &name, 10).await?;
+        let mut tx = db::begin_tenant(&state.db, &slug, "system:outbox").await?;
+        next = earliest(next, outbox::next_due(&mut tx).await?);
+        tx.commit().await?;
+    }
+    Ok(next)
+}
+
+async fn handoff_pass(state: AppState, scope: Arc<Scope>) -> anyhow::Result<Option<DateTime<Utc>>> {
+    let mut next = None;
+    for slug in scope.tenants(&state.db).await? {
+        next = earliest(next, handoff::pass(&state, &slug).await?);
+    }
+    Ok(next)
+}
+
+async fn run_loop<F, Fut>(
+    name: &'static str,
+    state: AppState,
+    mut stop: watch::Receiver<bool>,
+    wake: Arc<Notify>,
+    mut pass: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<Option<DateTime<Utc>>>>,
+{
+    let mut backoff = Duration::from_millis(250);
+    while !*stop.borrow() {
+        let next = match pass().await {
+            Ok(next) => {
+                backoff = Duration::from_millis(250);
+                next
+            }
+            Err(err) => {
+                tracing::error!(worker = name, error = %format!("{err:#}"), "worker pass failed; retrying");
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff) => {}
+                    _ = stop.changed() => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(10));
+                continue;
+            }
+        };
+        if next.is_some_and(|t| t <= state.clock.now()) {
+            // Due but not ours (another worker holds it): look again shortly.
+            tokio::select! {
+                _ = tokio::time::sleep(BUSY_PAUSE) => {}
+                _ = stop.changed() => {}
+            }
+            continue;
+        }
+        let deadline = match next {
+            Some(t) => state.clock.sleep_until(t),
+            None => Box::pin(std::future::pending()),
+        };
+        tokio::select! {
+            _ = deadline => {}
+            _ = wake.notified() => {}
+            _ = tokio::time::sleep(SAFETY_POLL) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
+/// Forwards `NOTIFY`s to the loops: alert events wake escalation, queued notifications wake delivery.
+/// Reconnects after a failure and wakes everyone then (notifications may have been missed).
+async fn listen(state: AppState, wake: Vec<Arc<Notify>>, mut stop: watch::Receiver<bool>) {
+    let [escalate, deliver] = [&wake[0], &wake[1]];
+    while !*stop.borrow() {
+        let mut listener = match PgListener::connect_with(&state.db).await {
+            Ok(l) => l,
+            Err(err) => {
+                tracing::warn!(error = %err, "event listener cannot connect; retrying");
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = stop.changed() => {}
+                }
+                continue;
+            }
+        };
+        if let Err(err) = listener.listen_all([events::CHANNEL, OUTBOX_CHANNEL]).await {
+            tracing::warn!(error = %err, "LISTEN failed; retrying");
+            continue;
+        }
+        escalate.notify_one();
+        deliver.notify_one();
+        loop {
+            tokio::select! {
+                received = listener.recv() => match received {
+                    Ok(n) if n.channel() == OUTBOX_CHANNEL => deliver.notify_one(),
+                    Ok(_) => escalate.notify_one(),
+                    Err(err) => {
+                        tracing::warn!(error = %err, "event listener lost its connection");
+                        break;
+                    }
+                },
+                _ = stop.changed() => return,
+            }
+        }
+    }
+}
