@@ -101,7 +101,9 @@ mod tests {
         let mut sleep = clock.sleep_until(start + Duration::minutes(5));
         let poll = |s: &mut Sleep| {
             let waker = std::task::Waker::noop();
-            s.as_mut().poll(&mut std::task::Context::from_waker(waker)).is_ready()
+            s.as_mut()
+                .poll(&mut std::task::Context::from_waker(waker))
+                .is_ready()
         };
         assert!(!poll(&mut sleep));
         clock.advance(Duration::minutes(4));

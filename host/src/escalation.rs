@@ -72,10 +72,11 @@ pub async fn record(conn: &mut PgConnection, e: Event<'_>, at: DateTime<Utc>) ->
 /// The roster answering for an alert of `service`: the service's, else the tenant default.
 pub async fn route(conn: &mut PgConnection, service: Option<&str>) -> Result<Option<Uuid>, sqlx::Error> {
     if let Some(service) = service {
-        let roster: Option<Option<Uuid>> = sqlx::query_scalar("select roster_id from services where name = $1")
-            .bind(service)
-            .fetch_optional(&mut *conn)
-            .await?;
+        let roster: Option<Option<Uuid>> =
+            sqlx::query_scalar("select roster_id from services where name = $1")
+                .bind(service)
+                .fetch_optional(&mut *conn)
+                .await?;
         if let Some(Some(roster)) = roster {
             return Ok(Some(roster));
         }
@@ -100,12 +101,11 @@ pub async fn start(
     let Some(roster) = route(conn, service).await? else {
         return Ok(None);
     };
-    let policy: Option<Uuid> =
-        sqlx::query_scalar("select escalation_policy_id from rosters where id = $1")
-            .bind(roster)
-            .fetch_optional(&mut *conn)
-            .await?
-            .flatten();
+    let policy: Option<Uuid> = sqlx::query_scalar("select escalation_policy_id from rosters where id = $1")
+        .bind(roster)
+        .fetch_optional(&mut *conn)
+        .await?
+        .flatten();
     let Some(policy) = policy else {
         return Ok(None);
     };
@@ -324,7 +324,12 @@ pub async fn fire_due(
     Ok(fired)
 }
 
-async fn set_state(conn: &mut PgConnection, alert_id: Uuid, state: &str, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+async fn set_state(
+    conn: &mut PgConnection,
+    alert_id: Uuid,
+    state: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     sqlx::query("update alert_escalations set state = $2, updated_at = $3 where alert_id = $1")
         .bind(alert_id)
         .bind(state)
@@ -364,7 +369,17 @@ async fn fire_one(
         // Past the last tier (or the policy lost tiers): the deadline was the end of the policy.
         set_state(conn, d.alert_id, "exhausted", now).await?;
         let detail = json!({ "scheduled_at": d.next_at });
-        return record(conn, Event { action: "exhausted", tier: None, detail, ..base }, now).await;
+        return record(
+            conn,
+            Event {
+                action: "exhausted",
+                tier: None,
+                detail,
+                ..base
+            },
+            now,
+        )
+        .await;
     };
     let recipients = targets::resolve_tier(conn, tier, d.roster_id, d.next_at).await?;
     let event = match (pos.round, pos.tier) {
@@ -419,7 +434,16 @@ async fn fire_one(
     }
     if recipients.is_empty() {
         let detail = json!({ "scheduled_at": d.next_at, "targets": tier.targets });
-        record(conn, Event { action: "no_recipients", detail, ..base.clone() }, now).await?;
+        record(
+            conn,
+            Event {
+                action: "no_recipients",
+                detail,
+                ..base.clone()
+            },
+            now,
+        )
+        .await?;
     }
     fired.tiers.push(u32::try_from(pos.tier + 1).unwrap_or(u32::MAX));
     fired

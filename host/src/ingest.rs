@@ -146,7 +146,8 @@ pub async fn store(
                     crate::escalation::start(conn, alert_id, alert.severity.as_str(), service, now).await?;
                 }
                 _ => {
-                    crate::escalation::stop(conn, alert_id, "resolved", &format!("source:{source}"), now).await?;
+                    crate::escalation::stop(conn, alert_id, "resolved", &format!("source:{source}"), now)
+                        .await?;
                 }
             }
             let severity = Some(alert.severity.as_str().to_owned());

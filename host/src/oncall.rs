@@ -247,16 +247,25 @@ mod tests {
         let t = utc("2026-03-10T12:00:00Z");
         assert_eq!(
             handoffs_around(&r, false, t),
-            (Some(utc("2026-03-09T08:00:00Z")), Some(utc("2026-03-16T08:00:00Z")))
+            (
+                Some(utc("2026-03-09T08:00:00Z")),
+                Some(utc("2026-03-16T08:00:00Z"))
+            )
         );
         // Across spring forward (29 March) the daily handoff moves to 07:00 UTC.
         let t = utc("2026-03-29T07:30:00Z");
         assert_eq!(
             handoffs_around(&r, true, t),
-            (Some(utc("2026-03-29T07:00:00Z")), Some(utc("2026-03-30T07:00:00Z")))
+            (
+                Some(utc("2026-03-29T07:00:00Z")),
+                Some(utc("2026-03-30T07:00:00Z"))
+            )
         );
         let before = utc("2026-03-01T00:00:00Z");
-        assert_eq!(handoffs_around(&r, false, before), (None, Some(utc("2026-03-02T08:00:00Z"))));
+        assert_eq!(
+            handoffs_around(&r, false, before),
+            (None, Some(utc("2026-03-02T08:00:00Z")))
+        );
     }
 
     #[test]

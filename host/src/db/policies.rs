@@ -35,20 +35,22 @@ impl From<PolicyRow> for EscalationPolicy {
 
 /// One policy.
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<EscalationPolicy>, sqlx::Error> {
-    let row: Option<PolicyRow> =
-        sqlx::query_as(&format!("select {COLUMNS} from escalation_policies where id = $1"))
-            .bind(id)
-            .fetch_optional(conn)
-            .await?;
+    let row: Option<PolicyRow> = sqlx::query_as(&format!(
+        "select {COLUMNS} from escalation_policies where id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?;
     Ok(row.map(EscalationPolicy::from))
 }
 
 /// Every policy, by name.
 pub async fn list(conn: &mut PgConnection) -> Result<Vec<EscalationPolicy>, sqlx::Error> {
-    let rows: Vec<PolicyRow> =
-        sqlx::query_as(&format!("select {COLUMNS} from escalation_policies order by name"))
-            .fetch_all(conn)
-            .await?;
+    let rows: Vec<PolicyRow> = sqlx::query_as(&format!(
+        "select {COLUMNS} from escalation_policies order by name"
+    ))
+    .fetch_all(conn)
+    .await?;
     Ok(rows.into_iter().map(EscalationPolicy::from).collect())
 }
 

@@ -286,7 +286,11 @@ pub struct Resolved {
 
 /// Resolves who is on call at `at` for `roster` (follow-the-sun partner and overrides applied). A
 /// roster whose stored settings do not form a rotation answers nobody.
-pub async fn on_call(conn: &mut PgConnection, mut roster: Roster, at: DateTime<Utc>) -> Result<Resolved, sqlx::Error> {
+pub async fn on_call(
+    conn: &mut PgConnection,
+    mut roster: Roster,
+    at: DateTime<Utc>,
+) -> Result<Resolved, sqlx::Error> {
     if roster.is_follow_the_sun
         && let Some(partner_id) = roster.linked_roster_id
         && let Some(partner) = get(conn, partner_id).await?

@@ -53,7 +53,9 @@ pub async fn pass(state: &AppState, slug: &Slug) -> anyhow::Result<Option<DateTi
         } else {
             rotation
                 .shift_index(at - Duration::seconds(1))
-                .map_or(at - Duration::days(i64::from(rotation.length_days)), |k| rotation.handoff(k))
+                .map_or(at - Duration::days(i64::from(rotation.length_days)), |k| {
+                    rotation.handoff(k)
+                })
         };
         queued += notices(&mut tx, state, roster, at, window_start, now).await?;
     }
@@ -101,11 +103,12 @@ async fn raised_between(
     from: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> Result<(Vec<AlertRow>, i64), sqlx::Error> {
-    let total: i64 = sqlx::query_scalar("select count(*) from alerts where first_fired_at >= $1 and first_fired_at < $2")
-        .bind(from)
-        .bind(until)
-        .fetch_one(&mut *conn)
-        .await?;
+    let total: i64 =
+        sqlx::query_scalar("select count(*) from alerts where first_fired_at >= $1 and first_fired_at < $2")
+            .bind(from)
+            .bind(until)
+            .fetch_one(&mut *conn)
+            .await?;
     let rows = sqlx::query_as(
         "select id, title, status, severity, priority, service, description, suggested_solution, occurrence_count
          from alerts where first_fired_at >= $1 and first_fired_at < $2
@@ -177,7 +180,11 @@ async fn notices(
             .unwrap_or_default(),
         None => Vec::new(),
     };
-    let channels = if channels.is_empty() { vec!["log".to_owned()] } else { channels };
+    let channels = if channels.is_empty() {
+        vec!["log".to_owned()]
+    } else {
+        channels
+    };
     let public_url = state.config.public_url.as_str();
     let (raised, raised_total) = raised_between(conn, window_start, at).await?;
     let (open, open_total) = open_alerts(conn).await?;
@@ -230,7 +237,11 @@ async fn notices(
         let summary = format!(
             "**You are now on call for {}** until {}.\n\n{} alert(s) open at handoff:\n{}",
             roster.name,
-            if shift_end.is_empty() { "further notice" } else { shift_end.as_str() },
+            if shift_end.is_empty() {
+                "further notice"
+            } else {
+                shift_end.as_str()
+            },
             open_total,
             bullet_list(&open, open_total),
         );
@@ -259,9 +270,10 @@ async fn notices(
             queued += usize::from(outbox::queue(conn, n, now).await?);
         }
     }
-    let slack_channel: Option<String> = sqlx::query_scalar("select slack_channel from tenant_config where id")
-        .fetch_one(&mut *conn)
-        .await?;
+    let slack_channel: Option<String> =
+        sqlx::query_scalar("select slack_channel from tenant_config where id")
+            .fetch_one(&mut *conn)
+            .await?;
     let (channel, group) = match slack_channel {
         Some(c) => ("slack_channel", c),
         None => ("log", roster.name.clone()),

@@ -86,7 +86,11 @@ pub struct NewNotice<'a> {
 }
 
 /// Queues a notification unless one with the same key exists; true when queued.
-pub async fn queue(conn: &mut PgConnection, n: NewNotice<'_>, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
+pub async fn queue(
+    conn: &mut PgConnection,
+    n: NewNotice<'_>,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
     let mut payload = n.meta;
     payload["notification"] = serde_json::to_value(&n.notification).expect("notification serializes");
     let inserted = sqlx::query(
@@ -137,7 +141,13 @@ pub async fn deliver_due(state: &AppState, slug: &Slug, worker: &str, batch: i64
     }
 }
 
-async fn claim(pool: &PgPool, slug: &Slug, worker: &str, now: DateTime<Utc>, batch: i64) -> Result<Vec<Claimed>, sqlx::Error> {
+async fn claim(
+    pool: &PgPool,
+    slug: &Slug,
+    worker: &str,
+    now: DateTime<Utc>,
+    batch: i64,
+) -> Result<Vec<Claimed>, sqlx::Error> {
     let mut tx = db::begin_tenant(pool, slug, "system:outbox").await?;
     let rows: Vec<Claimed> = sqlx::query_as(
         "update notification_outbox o
@@ -356,7 +366,9 @@ async fn escalate_if_unanswered(
 
 /// The earliest moment a notification of the transaction's tenant becomes due.
 pub async fn next_due(conn: &mut PgConnection) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-    sqlx::query_scalar("select min(next_attempt_at) from notification_outbox where status in ('pending', 'sending')")
-        .fetch_one(conn)
-        .await
+    sqlx::query_scalar(
+        "select min(next_attempt_at) from notification_outbox where status in ('pending', 'sending')",
+    )
+    .fetch_one(conn)
+    .await
 }

@@ -34,10 +34,12 @@ pub enum Next {
 
 /// The step after tier `fired` went off at `at`, having reached someone or not.
 pub fn after(tiers: &[Tier], repeat_count: u32, fired: Position, at: DateTime<Utc>, reached: bool) -> Next {
-    let timeout = tiers
-        .get(fired.tier)
-        .map_or(0, |t| i64::from(t.timeout_minutes));
-    let when = if reached { at + Duration::minutes(timeout) } else { at };
+    let timeout = tiers.get(fired.tier).map_or(0, |t| i64::from(t.timeout_minutes));
+    let when = if reached {
+        at + Duration::minutes(timeout)
+    } else {
+        at
+    };
     if fired.tier + 1 < tiers.len() {
         Next::Fire(
             Position {
@@ -75,7 +77,11 @@ mod tests {
     }
 
     /// Walks a whole policy in which every tier reaches someone.
-    fn walk(tiers: &[Tier], repeat: u32, start: DateTime<Utc>) -> (Vec<(Position, DateTime<Utc>)>, DateTime<Utc>) {
+    fn walk(
+        tiers: &[Tier],
+        repeat: u32,
+        start: DateTime<Utc>,
+    ) -> (Vec<(Position, DateTime<Utc>)>, DateTime<Utc>) {
         let mut fired = vec![(Position::START, start)];
         loop {
             let (pos, at) = *fired.last().unwrap();
@@ -88,7 +94,9 @@ mod tests {
 
     #[test]
     fn deadlines_add_up_over_tiers_and_rounds() {
-        let start = DateTime::parse_from_rfc3339("2026-03-29T00:30:00Z").unwrap().to_utc();
+        let start = DateTime::parse_from_rfc3339("2026-03-29T00:30:00Z")
+            .unwrap()
+            .to_utc();
         let (fired, exhausted) = walk(&tiers(&[5, 10, 15]), 1, start);
         let minutes: Vec<(u32, usize, i64)> = fired
             .iter()
@@ -96,7 +104,14 @@ mod tests {
             .collect();
         assert_eq!(
             minutes,
-            vec![(0, 0, 0), (0, 1, 5), (0, 2, 15), (1, 0, 30), (1, 1, 35), (1, 2, 45)]
+            vec![
+                (0, 0, 0),
+                (0, 1, 5),
+                (0, 2, 15),
+                (1, 0, 30),
+                (1, 1, 35),
+                (1, 2, 45)
+            ]
         );
         assert_eq!((exhausted - start).num_minutes(), 60);
     }

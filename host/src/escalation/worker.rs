@@ -164,7 +164,11 @@ async fn escalation_pass(state: AppState, scope: Arc<Scope>) -> anyhow::Result<O
     Ok(next)
 }
 
-async fn delivery_pass(state: AppState, name: Arc<str>, scope: Arc<Scope>) -> anyhow::Result<Option<DateTime<Utc>>> {
+async fn delivery_pass(
+    state: AppState,
+    name: Arc<str>,
+    scope: Arc<Scope>,
+) -> anyhow::Result<Option<DateTime<Utc>>> {
     let mut next = None;
     for slug in scope.tenants(&state.db).await? {
         outbox::deliver_due(&state, &slug, &name, 10).await?;

@@ -181,11 +181,15 @@ struct EscalationRow {
 /// The alert's escalation: state, the tier due next and when, and every step so far.
 #[utoipa::path(get, path = "/api/v1/alerts/{id}/escalation", tag = "alerts", params(("id" = Uuid, Path)),
     responses((status = 200, body = AlertEscalation), (status = 404, body = ErrorBody)))]
-pub async fn get_alert_escalation(mut t: TenantTx, Path(id): Path<Uuid>) -> Result<Json<AlertEscalation>, ApiError> {
-    let policy: Option<Option<Uuid>> = sqlx::query_scalar("select escalation_policy_id from alerts where id = $1")
-        .bind(id)
-        .fetch_optional(&mut *t)
-        .await?;
+pub async fn get_alert_escalation(
+    mut t: TenantTx,
+    Path(id): Path<Uuid>,
+) -> Result<Json<AlertEscalation>, ApiError> {
+    let policy: Option<Option<Uuid>> =
+        sqlx::query_scalar("select escalation_policy_id from alerts where id = $1")
+            .bind(id)
+            .fetch_optional(&mut *t)
+            .await?;
     let Some(policy) = policy else {
         return Err(ApiError::not_found("alert"));
     };
@@ -195,7 +199,20 @@ pub async fn get_alert_escalation(mut t: TenantTx, Path(id): Path<Uuid>) -> Resu
     .bind(id)
     .fetch_optional(&mut *t)
     .await?;
-    let events: Vec<EscalationEvent> = sqlx::query_as::<_, (i64, Option<Uuid>, Option<i32>, Option<i32>, String, Option<String>, Option<String>, serde_json::Value, chrono::DateTime<chrono::Utc>)>(
+    let events: Vec<EscalationEvent> = sqlx::query_as::<
+        _,
+        (
+            i64,
+            Option<Uuid>,
+            Option<i32>,
+            Option<i32>,
+            String,
+            Option<String>,
+            Option<String>,
+            serde_json::Value,
+            chrono::DateTime<chrono::Utc>,
+        ),
+    >(
         "select id, policy_id, tier, round, action, target, channel, detail, created_at
          from escalation_events where alert_id = $1 order by created_at, id",
     )
@@ -203,17 +220,19 @@ pub async fn get_alert_escalation(mut t: TenantTx, Path(id): Path<Uuid>) -> Resu
     .fetch_all(&mut *t)
     .await?
     .into_iter()
-    .map(|(id, policy_id, tier, round, action, target, channel, detail, created_at)| EscalationEvent {
-        id,
-        policy_id,
-        tier,
-        round,
-        action,
-        target,
-        channel,
-        detail,
-        created_at,
-    })
+    .map(
+        |(id, policy_id, tier, round, action, target, channel, detail, created_at)| EscalationEvent {
+            id,
+            policy_id,
+            tier,
+            round,
+            action,
+            target,
+            channel,
+            detail,
+            created_at,
+        },
+    )
     .collect();
     let active = row.as_ref().is_some_and(|r| r.state == "active");
     Ok(Json(AlertEscalation {

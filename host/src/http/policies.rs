@@ -3,7 +3,9 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use nightowl_api::ErrorBody;
-use nightowl_api::escalation::{BUILTIN_CHANNELS, DryRun, DryRunInput, EscalationPolicy, PolicyInput, Target};
+use nightowl_api::escalation::{
+    BUILTIN_CHANNELS, DryRun, DryRunInput, EscalationPolicy, PolicyInput, Target,
+};
 use uuid::Uuid;
 
 use super::error::ApiError;
@@ -14,7 +16,10 @@ use crate::state::AppState;
 
 fn map_write_error(err: sqlx::Error) -> ApiError {
     if db::is_unique_violation(&err, "escalation_policies_name_key") {
-        ApiError::conflict("policy_exists", "an escalation policy with this name already exists")
+        ApiError::conflict(
+            "policy_exists",
+            "an escalation policy with this name already exists",
+        )
     } else {
         err.into()
     }
@@ -43,16 +48,21 @@ async fn check_references(state: &AppState, t: &mut TenantTx, input: &PolicyInpu
                 Target::Roster(id) => ("rosters", id),
                 _ => continue,
             };
-            let exists: bool = sqlx::query_scalar(&format!("select exists(select 1 from {table} where id = $1)"))
-                .bind(id)
-                .fetch_one(&mut **t)
-                .await?;
+            let exists: bool =
+                sqlx::query_scalar(&format!("select exists(select 1 from {table} where id = $1)"))
+                    .bind(id)
+                    .fetch_one(&mut **t)
+                    .await?;
             if !exists {
                 errors.add(&format!("tiers[{i}].targets"), format!("{target} does not exist"));
             }
         }
     }
-    if errors.is_empty() { Ok(()) } else { Err(ApiError::validation(errors)) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
 }
 
 async fn load(t: &mut TenantTx, id: Uuid) -> Result<EscalationPolicy, ApiError> {
@@ -158,5 +168,7 @@ pub async fn dry_run(
         }
     };
     let start = input.start.unwrap_or_else(|| state.clock.now());
-    Ok(Json(crate::escalation::dry_run(&mut t, &policy, roster, start).await?))
+    Ok(Json(
+        crate::escalation::dry_run(&mut t, &policy, roster, start).await?,
+    ))
 }

@@ -174,9 +174,14 @@ const NOT_YET_PROVIDED: [&str; 3] = ["http-client", "crypto", "incidents"];
 /// True when an imported instance carries no functions.
 fn is_types_only(runtime: &Runtime, item: &wasmtime::component::types::ComponentItem) -> bool {
     match item {
-        wasmtime::component::types::ComponentItem::ComponentInstance(instance) => instance
-            .exports(runtime.engine())
-            .all(|(_, export)| !matches!(export.ty, wasmtime::component::types::ComponentItem::ComponentFunc(_))),
+        wasmtime::component::types::ComponentItem::ComponentInstance(instance) => {
+            instance.exports(runtime.engine()).all(|(_, export)| {
+                !matches!(
+                    export.ty,
+                    wasmtime::component::types::ComponentItem::ComponentFunc(_)
+                )
+            })
+        }
         _ => false,
     }
 }

@@ -246,7 +246,27 @@ async fn every_mutating_route_leaves_an_audit_row() {
         Some(json!({"email": "m@x.example", "display_name": "M", "role": "engineer"})),
     )
     .await;
-    let roster_body = json!({"name": "r", "timezone": "Europe/Berlin", "rotation_type": "weekly", "handoff_time": "09:00:00", "start_date": "2026-01-05"});
+    let tiers = json!([{"timeout_minutes": 5, "notify_via": ["log"], "targets": ["oncall_primary"]}]);
+    let policy = ok(
+        &app,
+        &t,
+        Method::POST,
+        "/api/v1/escalation-policies",
+        Some(json!({"name": "p", "tiers": tiers})),
+    )
+    .await;
+    mark("POST", "/api/v1/escalation-policies");
+    let p = id(&policy);
+    ok(
+        &app,
+        &t,
+        Method::PUT,
+        &format!("/api/v1/escalation-policies/{p}"),
+        Some(json!({"name": "p2", "tiers": tiers, "repeat_count": 1})),
+    )
+    .await;
+    mark("PUT", "/api/v1/escalation-policies/{id}");
+    let roster_body = json!({"name": "r", "timezone": "Europe/Berlin", "rotation_type": "weekly", "handoff_time": "09:00:00", "start_date": "2026-01-05", "escalation_policy_id": p});
     let roster = ok(
         &app,
         &t,
@@ -286,20 +306,58 @@ async fn every_mutating_route_leaves_an_audit_row() {
     )
     .await;
     mark("DELETE", "/api/v1/rosters/{id}/overrides/{override_id}");
+    // An escalating alert: a service routed to the roster (one extra audited create), a critical
+    // alert for it (webhooks are not audited), a manual escalation.
+    ok(
+        &app,
+        &t,
+        Method::POST,
+        "/api/v1/services",
+        Some(json!({"name": "pay", "roster_id": r})),
+    )
+    .await;
+    let paging = ok(
+        &app,
+        &t,
+        Method::POST,
+        "/api/v1/webhooks/generic",
+        Some(json!({"title": "pay down", "severity": "critical", "service": "pay"})),
+    )
+    .await;
+    let paging = paging["alerts"][0]["id"].as_str().unwrap().to_owned();
+    ok(
+        &app,
+        &t,
+        Method::POST,
+        &format!("/api/v1/alerts/{paging}/escalate"),
+        None,
+    )
+    .await;
+    mark("POST", "/api/v1/alerts/{id}/escalate");
+    ok(
+        &app,
+        &t,
+        Method::DELETE,
+        &format!("/api/v1/escalation-policies/{p}"),
+        None,
+    )
+    .await;
+    mark("DELETE", "/api/v1/escalation-policies/{id}");
     ok(&app, &t, Method::DELETE, &format!("/api/v1/rosters/{r}"), None).await;
     mark("DELETE", "/api/v1/rosters/{id}");
 
     let mutating: BTreeSet<(&str, &str)> = ROUTES
         .iter()
-        .filter(|(m, _, _)| *m != "GET")
+        .filter(|(m, p, _)| *m != "GET" && !nightowl::audit::READ_ONLY_POSTS.contains(p))
         .map(|(m, p, _)| (*m, *p))
         .collect();
     assert_eq!(done, mutating, "the scenario exercises every mutating route");
 
     // Webhook deliveries are not audited (each alert row records them); everything else is.
     // One row per successful mutating call, minus the webhook delivery.
-    // Extra calls beyond one per route: the second incident and the roster member's user.
-    let expected = mutating.len() + 2 - 1;
+    // Extra calls beyond one per route: the second incident, the roster member's user and the
+    // routed service.
+    let expected = mutating.len() + 3 - 1;
     let rows = audit_rows(&app, &t, expected).await;
     assert_eq!(rows.len(), expected);
     let seen: BTreeSet<(String, String)> = rows

@@ -14,7 +14,9 @@ use sqlx::Row;
 
 /// 12:00 UTC on a Wednesday, far from any DST change.
 fn t0() -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339("2026-06-10T12:00:00Z").unwrap().to_utc()
+    DateTime::parse_from_rfc3339("2026-06-10T12:00:00Z")
+        .unwrap()
+        .to_utc()
 }
 
 struct Team {
@@ -224,7 +226,10 @@ async fn policies_are_validated_and_kept() {
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let text = body.to_string();
-    assert!(text.contains("pager") && text.contains("does not exist"), "{text}");
+    assert!(
+        text.contains("pager") && text.contains("does not exist"),
+        "{text}"
+    );
 
     let good = json!({"name": "Default", "tiers": two_tiers(), "repeat_count": 1});
     let (s, created) = send(app.as_key(&t.admin_key, Method::POST, path).json(&good)).await;
@@ -298,13 +303,31 @@ async fn tiers_fire_at_their_deadlines_and_acknowledge_stops_everything() {
     .fetch_all(app.db())
     .await
     .unwrap();
-    assert!(results.iter().all(|r| r["external_id"].as_str().unwrap().starts_with("rec:")), "{results:?}");
+    assert!(
+        results
+            .iter()
+            .all(|r| r["external_id"].as_str().unwrap().starts_with("rec:")),
+        "{results:?}"
+    );
 
     // Acknowledge: escalation stops and nothing more is sent, however far the clock moves.
-    ok(&app, &team.t, Method::PATCH, &format!("/api/v1/alerts/{a}/acknowledge"), Value::Null).await;
+    ok(
+        &app,
+        &team.t,
+        Method::PATCH,
+        &format!("/api/v1/alerts/{a}/acknowledge"),
+        Value::Null,
+    )
+    .await;
     let state = escalation_state(&app, &team, &a).await;
     assert_eq!(state["state"], "stopped");
-    assert!(state["events"].as_array().unwrap().iter().any(|e| e["action"] == "acknowledged"));
+    assert!(
+        state["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "acknowledged")
+    );
     app.clock.set(t0() + Duration::hours(3));
     settle().await;
     assert_eq!(notified(&app, &team, &a).await.len(), 3);
@@ -329,7 +352,10 @@ async fn the_policy_repeats_then_gives_up() {
     let a = alert(&app, &team, "repeat", "major").await;
     for (i, minutes) in [0, 5, 10].iter().enumerate() {
         app.clock.set(t0() + Duration::minutes(*minutes));
-        until("next round", || async { notified(&app, &team, &a).await.len() == i + 1 }).await;
+        until("next round", || async {
+            notified(&app, &team, &a).await.len() == i + 1
+        })
+        .await;
     }
     let state = escalation_state(&app, &team, &a).await;
     assert_eq!(state["state"], "active");
@@ -416,7 +442,11 @@ async fn a_killed_worker_loses_nothing() {
     first.abort();
     app.clock.set(t0() + Duration::minutes(5));
     settle().await;
-    assert_eq!(notified(&app, &team, &a).await.len(), 1, "nobody is left to fire tier 2");
+    assert_eq!(
+        notified(&app, &team, &a).await.len(),
+        1,
+        "nobody is left to fire tier 2"
+    );
 
     // A worker that dies holding the row mid-transaction: simulated by a transaction that claimed
     // the row the way a worker does and never commits.
@@ -431,9 +461,16 @@ async fn a_killed_worker_loses_nothing() {
     .unwrap();
     let second = start(&app, &team, "successor");
     settle().await;
-    assert_eq!(notified(&app, &team, &a).await.len(), 1, "a locked row is skipped, not waited on");
+    assert_eq!(
+        notified(&app, &team, &a).await.len(),
+        1,
+        "a locked row is skipped, not waited on"
+    );
     drop(zombie);
-    until("tier 2 by the successor", || async { notified(&app, &team, &a).await.len() == 3 }).await;
+    until("tier 2 by the successor", || async {
+        notified(&app, &team, &a).await.len() == 3
+    })
+    .await;
     until("delivered", || async {
         outbox(&app, &team).await.iter().filter(|r| r.3 == "sent").count() == 3
     })
@@ -449,7 +486,9 @@ async fn the_dry_run_is_what_the_worker_then_does() {
     let app = TestApp::spawn_with_plugins(&["generic", "recorder"], |_| {}).await;
     // 08:52: the roster hands off at 09:00 while the alert escalates, and an override covers Dave
     // in from 09:10 to 09:20.
-    let start_at = DateTime::parse_from_rfc3339("2026-06-10T08:52:00Z").unwrap().to_utc();
+    let start_at = DateTime::parse_from_rfc3339("2026-06-10T08:52:00Z")
+        .unwrap()
+        .to_utc();
     app.clock.set(start_at);
     let tiers = json!([
         {"timeout_minutes": 5, "notify_via": ["log"], "targets": ["oncall_primary"]},
@@ -477,7 +516,10 @@ async fn the_dry_run_is_what_the_worker_then_does() {
     let steps = dry["steps"].as_array().unwrap();
     assert_eq!(steps.len(), 6, "{dry}");
     assert_eq!(
-        steps.iter().map(|s| s["after_minutes"].as_i64().unwrap()).collect::<Vec<_>>(),
+        steps
+            .iter()
+            .map(|s| s["after_minutes"].as_i64().unwrap())
+            .collect::<Vec<_>>(),
         vec![0, 5, 12, 18, 23, 30]
     );
     assert_eq!(dry["exhausted_at"], "2026-06-10T09:28:00Z");
@@ -506,28 +548,47 @@ async fn the_dry_run_is_what_the_worker_then_does() {
         .collect();
     let mut seen = 0;
     for step in steps {
-        let at = DateTime::parse_from_rfc3339(step["at"].as_str().unwrap()).unwrap().to_utc();
+        let at = DateTime::parse_from_rfc3339(step["at"].as_str().unwrap())
+            .unwrap()
+            .to_utc();
         app.clock.set(at);
         seen += step["recipients"].as_array().unwrap().len();
-        until("the step", || async { notified(&app, &team, &a).await.len() == seen }).await;
+        until("the step", || async {
+            notified(&app, &team, &a).await.len() == seen
+        })
+        .await;
     }
     let done: Vec<(i64, String, String, String)> = notified(&app, &team, &a)
         .await
         .into_iter()
         .map(|(tier, user, channel, at)| {
             let at = DateTime::parse_from_rfc3339(&at).unwrap().to_utc();
-            (tier, user, channel, at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+            (
+                tier,
+                user,
+                channel,
+                at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            )
         })
         .collect();
     let expected: Vec<_> = expected
         .into_iter()
         .map(|(tier, user, channel, at)| {
             let at = DateTime::parse_from_rfc3339(&at).unwrap().to_utc();
-            (tier, user, channel, at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+            (
+                tier,
+                user,
+                channel,
+                at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            )
         })
         .collect();
     assert_eq!(done, expected);
-    app.clock.set(DateTime::parse_from_rfc3339("2026-06-10T09:28:00Z").unwrap().to_utc());
+    app.clock.set(
+        DateTime::parse_from_rfc3339("2026-06-10T09:28:00Z")
+            .unwrap()
+            .to_utc(),
+    );
     until("exhausted", || async {
         escalation_state(&app, &team, &a).await["state"] == "exhausted"
     })
@@ -549,13 +610,19 @@ async fn a_failing_channel_is_retried_once_then_the_next_tier_fires() {
     let w = start(&app, &team, "w1");
     let a = alert(&app, &team, "flaky", "critical").await;
     until("first attempt failed", || async {
-        outbox(&app, &team).await.first().is_some_and(|r| r.3 == "pending" && r.4 == 1)
+        outbox(&app, &team)
+            .await
+            .first()
+            .is_some_and(|r| r.3 == "pending" && r.4 == 1)
     })
     .await;
     // The retry waits 30 s.
     app.clock.set(t0() + Duration::seconds(30));
     until("retried and sent", || async {
-        outbox(&app, &team).await.first().is_some_and(|r| r.3 == "sent" && r.4 == 2)
+        outbox(&app, &team)
+            .await
+            .first()
+            .is_some_and(|r| r.3 == "sent" && r.4 == 2)
     })
     .await;
     let state = escalation_state(&app, &team, &a).await;
@@ -564,9 +631,15 @@ async fn a_failing_channel_is_retried_once_then_the_next_tier_fires() {
     // Tier 2 goes to Broken Bill, whose channel always fails: after the retry, tier 3 fires at
     // once instead of 30 minutes later.
     app.clock.set(t0() + Duration::minutes(5));
-    until("tier 2 queued", || async { notified(&app, &team, &a).await.len() == 2 }).await;
+    until("tier 2 queued", || async {
+        notified(&app, &team, &a).await.len() == 2
+    })
+    .await;
     app.clock.set(t0() + Duration::minutes(5) + Duration::seconds(30));
-    until("tier 3 after the failure", || async { notified(&app, &team, &a).await.len() == 3 }).await;
+    until("tier 3 after the failure", || async {
+        notified(&app, &team, &a).await.len() == 3
+    })
+    .await;
     let events = escalation_state(&app, &team, &a).await["events"].clone();
     let actions: Vec<&str> = events
         .as_array()
@@ -574,8 +647,15 @@ async fn a_failing_channel_is_retried_once_then_the_next_tier_fires() {
         .iter()
         .map(|e| e["action"].as_str().unwrap())
         .collect();
-    assert!(actions.contains(&"delivery_failed") && actions.contains(&"escalated"), "{actions:?}");
-    let failed: Vec<_> = outbox(&app, &team).await.into_iter().filter(|r| r.3 == "failed").collect();
+    assert!(
+        actions.contains(&"delivery_failed") && actions.contains(&"escalated"),
+        "{actions:?}"
+    );
+    let failed: Vec<_> = outbox(&app, &team)
+        .await
+        .into_iter()
+        .filter(|r| r.3 == "failed")
+        .collect();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].4, 2, "tried twice");
     assert_eq!(notified(&app, &team, &a).await[2].1, team.user("Carol"));
@@ -587,7 +667,9 @@ async fn handoffs_send_a_summary_a_briefing_and_a_team_notice_once() {
     let app = TestApp::spawn_with_plugins(&["generic", "recorder"], |_| {}).await;
     // 10 June 08:30: Alice's shift (shift 9 is Bob's from 09:00 with members Alice, Bob... the
     // module decides; the test reads who is on call before and after from the API).
-    let before = DateTime::parse_from_rfc3339("2026-06-10T08:30:00Z").unwrap().to_utc();
+    let before = DateTime::parse_from_rfc3339("2026-06-10T08:30:00Z")
+        .unwrap()
+        .to_utc();
     app.clock.set(before);
     let team = team(&app, &["Alice", "Bob"], "Carol", two_tiers(), 0).await;
     let (w1, w2) = (start(&app, &team, "w1"), start(&app, &team, "w2"));
@@ -597,13 +679,22 @@ async fn handoffs_send_a_summary_a_briefing_and_a_team_notice_once() {
     let oncall = |at: &str| {
         let (app, team) = (&app, &team);
         let path = format!("/api/v1/rosters/{}/oncall?at={at}", team.roster);
-        async move { ok(app, &team.t, Method::GET, &path, Value::Null).await["primary"]["user_id"].as_str().unwrap().to_owned() }
+        async move {
+            ok(app, &team.t, Method::GET, &path, Value::Null).await["primary"]["user_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
     };
     let leaving = oncall("2026-06-10T08:59:59Z").await;
     let arriving = oncall("2026-06-10T09:00:00Z").await;
     assert_ne!(leaving, arriving);
 
-    app.clock.set(DateTime::parse_from_rfc3339("2026-06-10T09:00:00Z").unwrap().to_utc());
+    app.clock.set(
+        DateTime::parse_from_rfc3339("2026-06-10T09:00:00Z")
+            .unwrap()
+            .to_utc(),
+    );
     until("three notices sent", || async {
         let rows = outbox(&app, &team).await;
         rows.len() == 3 && rows.iter().all(|r| r.3 == "sent")
@@ -618,7 +709,10 @@ async fn handoffs_send_a_summary_a_briefing_and_a_team_notice_once() {
     .await
     .unwrap();
     let kinds: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
-    assert_eq!(kinds, vec!["handoff_incoming", "handoff_outgoing", "oncall_changed"]);
+    assert_eq!(
+        kinds,
+        vec!["handoff_incoming", "handoff_outgoing", "oncall_changed"]
+    );
     assert_eq!(rows[0].1, arriving);
     assert_eq!(rows[1].1, leaving);
     let summary = rows[1].2["notification"]["subject"]["summary"].as_str().unwrap();
@@ -627,7 +721,11 @@ async fn handoffs_send_a_summary_a_briefing_and_a_team_notice_once() {
     assert!(briefing.contains("night-shift"), "{briefing}");
     assert_eq!(rows[2].2["notification"]["destination"]["group"], "Checkout");
     // The next day's handoff is another set; nothing in between.
-    app.clock.set(DateTime::parse_from_rfc3339("2026-06-10T20:00:00Z").unwrap().to_utc());
+    app.clock.set(
+        DateTime::parse_from_rfc3339("2026-06-10T20:00:00Z")
+            .unwrap()
+            .to_utc(),
+    );
     settle().await;
     assert_eq!(outbox(&app, &team).await.len(), 3);
     w1.shutdown().await;

@@ -18,6 +18,7 @@ struct Seeded {
     runbook_id: String,
     roster_id: String,
     override_id: String,
+    policy_id: String,
 }
 
 async fn seed(app: &TestApp, t: &TestTenant, tag: &str) -> Seeded {
@@ -78,7 +79,14 @@ async fn seed(app: &TestApp, t: &TestTenant, tag: &str) -> Seeded {
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{over}");
+    let (s, policy) = send(
+        app.as_key(&t.admin_key, Method::POST, "/api/v1/escalation-policies")
+            .json(&json!({ "name": format!("{tag} policy"), "tiers": policy_tiers() })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{policy}");
     Seeded {
+        policy_id: policy["id"].as_str().unwrap().into(),
         override_id: over["id"].as_str().unwrap().into(),
         roster_id,
         runbook_id: runbook["id"].as_str().unwrap().into(),
@@ -89,6 +97,10 @@ async fn seed(app: &TestApp, t: &TestTenant, tag: &str) -> Seeded {
         key_id: key["id"].as_str().unwrap().into(),
         key: key["key"].as_str().unwrap().into(),
     }
+}
+
+fn policy_tiers() -> Value {
+    json!([{ "timeout_minutes": 5, "notify_via": ["log"], "targets": ["oncall_primary"] }])
 }
 
 fn ids(list: &Value) -> BTreeSet<String> {
@@ -130,6 +142,8 @@ async fn tenant_a_cannot_see_or_change_tenant_b_on_any_endpoint() {
             &b_rows.runbook_id
         } else if path.starts_with("/api/v1/rosters") {
             &b_rows.roster_id
+        } else if path.starts_with("/api/v1/escalation-policies") {
+            &b_rows.policy_id
         } else {
             &b_rows.key_id
         };
@@ -164,6 +178,10 @@ async fn tenant_a_cannot_see_or_change_tenant_b_on_any_endpoint() {
             "/api/v1/rosters/{id}/overrides" => Some(json!({
                 "user_id": uuid::Uuid::new_v4(), "starts_at": "2026-03-01T00:00:00Z", "ends_at": "2026-03-02T00:00:00Z"
             })),
+            "/api/v1/escalation-policies" | "/api/v1/escalation-policies/{id}" => {
+                Some(json!({ "name": "hijack", "tiers": policy_tiers() }))
+            }
+            "/api/v1/escalation-policies/{id}/dry-run" => Some(json!({})),
             // Aim A's own incident at B's: must be "not found".
             "/api/v1/incidents/{id}/merge" => Some(json!({ "target_id": a_incident })),
             _ => None,
@@ -190,6 +208,7 @@ async fn tenant_a_cannot_see_or_change_tenant_b_on_any_endpoint() {
                 &b_rows.runbook_id,
                 &b_rows.roster_id,
                 &b_rows.override_id,
+                &b_rows.policy_id,
             ] {
                 assert!(!text.contains(foreign.as_str()), "A's {path} shows B's {foreign}");
             }
