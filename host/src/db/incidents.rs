@@ -455,7 +455,24 @@ pub fn fragments(marked: &str) -> Vec<Fragment> {
 
 /// Weighted full-text search over live incidents (`websearch_to_tsquery`: quotes, `or`, `-word`; any
 /// other input is taken as words, never as syntax), ranked, with highlights computed for the page only.
+///
+/// Runs with JIT compilation off for the rest of the caller's transaction: a broad query over a large
+/// knowledge base costs enough for the planner to JIT-compile it, and compiling takes longer than the
+/// query itself (`bench-search` measures both).
 pub async fn search(
+    conn: &mut PgConnection,
+    q: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<SearchRow>, sqlx::Error> {
+    sqlx::query("select set_config('jit', 'off', true)")
+        .execute(&mut *conn)
+        .await?;
+    search_query(conn, q, limit, offset).await
+}
+
+/// The search itself, under whatever settings the transaction has (see [`search`]).
+pub async fn search_query(
     conn: &mut PgConnection,
     q: &str,
     limit: i64,

@@ -125,6 +125,7 @@ async fn main() -> anyhow::Result<()> {
     let mut round_trip = Vec::with_capacity(iterations);
     let mut by_fingerprint = Vec::with_capacity(iterations);
     let mut search = Vec::with_capacity(iterations);
+    let mut search_jit = Vec::with_capacity(iterations);
     let mut hits = 0usize;
     for n in 0..iterations {
         let mut tx = db::begin_tenant(&pool, &slug, "bench").await?;
@@ -140,6 +141,13 @@ async fn main() -> anyhow::Result<()> {
             .await?
             .len();
         search.push(t.elapsed());
+        // The same query with the server's default JIT setting, to show what `search` saves.
+        sqlx::query("select set_config('jit', 'on', true)")
+            .execute(&mut *tx)
+            .await?;
+        let t = Instant::now();
+        db::incidents::search_query(&mut tx, QUERIES[n % QUERIES.len()], 20, 0).await?;
+        search_jit.push(t.elapsed());
         tx.rollback().await?;
     }
     println!(
@@ -149,5 +157,6 @@ async fn main() -> anyhow::Result<()> {
     let base = report("baseline: select 1", round_trip, None);
     report("fingerprint lookup (GIN)", by_fingerprint, Some(base));
     report("search + highlights (20)", search, Some(base));
+    report("same, JIT on (server default)", search_jit, Some(base));
     Ok(())
 }
