@@ -523,8 +523,8 @@ async fn the_dry_run_is_what_the_worker_then_does() {
         vec![0, 5, 12, 18, 23, 30]
     );
     assert_eq!(dry["exhausted_at"], "2026-06-10T09:28:00Z");
-    // The handoff and the override change who is reached: Alice before 09:00 (shift 8 of Alice, Bob,
-    // Dave is Dave... computed by the module, so only check the answer changes over time).
+    // The handoff and the override change who is reached while the policy runs (who exactly is the
+    // on-call module's answer; the worker must match it step for step below).
     let primaries: Vec<&str> = steps
         .iter()
         .map(|s| s["recipients"][0]["user_id"].as_str().unwrap())
@@ -665,8 +665,8 @@ async fn a_failing_channel_is_retried_once_then_the_next_tier_fires() {
 #[tokio::test]
 async fn handoffs_send_a_summary_a_briefing_and_a_team_notice_once() {
     let app = TestApp::spawn_with_plugins(&["generic", "recorder"], |_| {}).await;
-    // 10 June 08:30: Alice's shift (shift 9 is Bob's from 09:00 with members Alice, Bob... the
-    // module decides; the test reads who is on call before and after from the API).
+    // 10 June 08:30, half an hour before the daily handoff. Who leaves and who arrives is read from
+    // the on-call API.
     let before = DateTime::parse_from_rfc3339("2026-06-10T08:30:00Z")
         .unwrap()
         .to_utc();
