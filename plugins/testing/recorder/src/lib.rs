@@ -38,7 +38,10 @@ mod component {
             };
             let lower = name.to_lowercase();
             if lower.contains("broken") || (lower.contains("flaky") && n.attempt == 1) {
-                log(Level::Warn, &format!("refusing {subject} for {name} (attempt {})", n.attempt));
+                log(
+                    Level::Warn,
+                    &format!("refusing {subject} for {name} (attempt {})", n.attempt),
+                );
                 return Err(PluginError::Upstream(format!("simulated outage for {name}")));
             }
             log(Level::Info, &format!("delivered {subject} to {name}"));
@@ -52,7 +55,9 @@ mod component {
         }
 
         fn handle_inbound(_req: InboundRequest) -> Result<InboundResponse, PluginError> {
-            Err(PluginError::InvalidPayload("the recorder takes no callbacks".into()))
+            Err(PluginError::InvalidPayload(
+                "the recorder takes no callbacks".into(),
+            ))
         }
     }
 
