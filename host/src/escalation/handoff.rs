@@ -151,6 +151,47 @@ fn bullet_list(rows: &[AlertRow], total: i64) -> String {
     out
 }
 
+/// Queues a handoff notice for one person on each channel; returns how many were new.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one call site per notice kind; a struct would only rename them"
+)]
+async fn to_person(
+    conn: &mut PgConnection,
+    roster: &nightowl_api::rosters::Roster,
+    channels: &[String],
+    p: &targets::Person,
+    kind: &str,
+    subject: Subject,
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<usize, sqlx::Error> {
+    let mut queued = 0;
+    for channel in channels {
+        let n = NewNotice {
+            key: format!(
+                "handoff:{}:{}:{kind}:{}:{channel}",
+                roster.id,
+                at.timestamp(),
+                p.id
+            ),
+            alert_id: None,
+            kind: &format!("handoff_{kind}"),
+            channel,
+            target: p.id.to_string(),
+            notification: Notification {
+                subject: subject.clone(),
+                destination: Destination::Person(outbox::responder(p)),
+                previous_external_id: None,
+                attempt: 1,
+            },
+            meta: json!({ "roster_id": roster.id, "handoff_at": at }),
+        };
+        queued += usize::from(outbox::queue(conn, n, now).await?);
+    }
+    Ok(queued)
+}
+
 async fn notices(
     conn: &mut PgConnection,
     state: &AppState,
@@ -215,23 +256,8 @@ async fn notices(
             alerts: raised.into_iter().map(|a| alert_ref(a, public_url)).collect(),
             summary,
         };
-        for channel in &channels {
-            let n = NewNotice {
-                key: format!("handoff:{}:{stamp}:outgoing:{}:{channel}", roster.id, p.id),
-                alert_id: None,
-                kind: "handoff_outgoing",
-                channel,
-                target: p.id.to_string(),
-                notification: Notification {
-                    subject: Subject::HandoffOutgoing(notice.clone()),
-                    destination: Destination::Person(outbox::responder(p)),
-                    previous_external_id: None,
-                    attempt: 1,
-                },
-                meta: json!({ "roster_id": roster.id, "handoff_at": at }),
-            };
-            queued += usize::from(outbox::queue(conn, n, now).await?);
-        }
+        let subject = Subject::HandoffOutgoing(notice);
+        queued += to_person(conn, &roster, &channels, p, "outgoing", subject, at, now).await?;
     }
     if let Some(p) = &arriving {
         let summary = format!(
@@ -252,23 +278,8 @@ async fn notices(
             alerts: open.into_iter().map(|a| alert_ref(a, public_url)).collect(),
             summary,
         };
-        for channel in &channels {
-            let n = NewNotice {
-                key: format!("handoff:{}:{stamp}:incoming:{}:{channel}", roster.id, p.id),
-                alert_id: None,
-                kind: "handoff_incoming",
-                channel,
-                target: p.id.to_string(),
-                notification: Notification {
-                    subject: Subject::HandoffIncoming(notice.clone()),
-                    destination: Destination::Person(outbox::responder(p)),
-                    previous_external_id: None,
-                    attempt: 1,
-                },
-                meta: json!({ "roster_id": roster.id, "handoff_at": at }),
-            };
-            queued += usize::from(outbox::queue(conn, n, now).await?);
-        }
+        let subject = Subject::HandoffIncoming(notice);
+        queued += to_person(conn, &roster, &channels, p, "incoming", subject, at, now).await?;
     }
     let slack_channel: Option<String> =
         sqlx::query_scalar("select slack_channel from tenant_config where id")
