@@ -8,6 +8,9 @@
 //! - Before the first handoff, and from the handoff on `end_date` on, nobody is on call.
 //! - The primary of shift `k` is `members[k mod n]`; the secondary is the next member in rotation order.
 //! - An override covering the instant beats the rotation for the primary.
+//! - Leave takes a member out of the rotation while it lasts: the primary is the first member in
+//!   rotation order from the shift's position who is not on leave, the secondary the next such one.
+//!   When everyone is away and nobody covers, nobody is on call.
 //! - Follow-the-sun: of linked rosters, the one whose latest daily handoff is most recent is active.
 
 use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
@@ -27,12 +30,23 @@ pub struct Rotation {
     pub members: Vec<Uuid>,
 }
 
-/// A user covering `[starts_at, ends_at)` instead of the rotation.
+/// What an override does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OverrideKind {
+    /// `user` is the primary instead of the rotation.
+    #[default]
+    Cover,
+    /// `user` is away (holiday, sick leave) and skipped by the rotation.
+    Leave,
+}
+
+/// A user covering (or away during) `[starts_at, ends_at)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Override {
     pub user: Uuid,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
+    pub kind: OverrideKind,
 }
 
 /// One shift of the rotation.
@@ -131,14 +145,28 @@ impl Rotation {
     /// Who is on call at `t`, overrides applied.
     pub fn on_call(&self, t: DateTime<Utc>, overrides: &[Override]) -> Option<OnCall> {
         let shift = self.shift(self.shift_index(t)?);
+        let now = |o: &&Override| o.starts_at <= t && t < o.ends_at;
         let active = overrides
             .iter()
-            .filter(|o| o.starts_at <= t && t < o.ends_at)
+            .filter(now)
+            .filter(|o| o.kind == OverrideKind::Cover)
             .max_by_key(|o| o.starts_at)
             .cloned();
+        let away: Vec<Uuid> = overrides
+            .iter()
+            .filter(now)
+            .filter(|o| o.kind == OverrideKind::Leave)
+            .map(|o| o.user)
+            .collect();
+        let n = self.members.len() as i64;
+        let available: Vec<Uuid> = (0..n)
+            .map(|i| self.members[(shift.index + i).rem_euclid(n) as usize])
+            .filter(|u| !away.contains(u))
+            .collect();
+        let primary = active.as_ref().map(|o| o.user).or(available.first().copied())?;
         Some(OnCall {
-            primary: active.as_ref().map_or(shift.primary, |o| o.user),
-            secondary: shift.secondary,
+            primary,
+            secondary: available.get(1).copied(),
             shift,
             override_active: active,
         })
@@ -378,6 +406,50 @@ mod tests {
     }
 
     #[test]
+    fn leave_skips_a_member_and_cover_still_wins() {
+        // Daily from 1 June, members 1, 2, 3: 3 June (shift 2) is member 3's, then 1.
+        let r = rotation("UTC", 1, "09:00", "2026-06-01", 3);
+        let leave = |user: u128, from: &str, until: &str| Override {
+            user: Uuid::from_u128(user),
+            starts_at: utc(from),
+            ends_at: utc(until),
+            kind: OverrideKind::Leave,
+        };
+        let t = utc("2026-06-03T12:00:00Z");
+        let plain = r.on_call(t, &[]).unwrap();
+        assert_eq!(
+            (plain.primary, plain.secondary),
+            (Uuid::from_u128(3), Some(Uuid::from_u128(1)))
+        );
+        let away = [leave(3, "2026-06-02T00:00:00Z", "2026-06-05T00:00:00Z")];
+        let skipped = r.on_call(t, &away).unwrap();
+        assert_eq!(
+            (skipped.primary, skipped.secondary),
+            (Uuid::from_u128(1), Some(Uuid::from_u128(2)))
+        );
+        assert!(skipped.override_active.is_none());
+        let secondary_away = [leave(1, "2026-06-02T00:00:00Z", "2026-06-05T00:00:00Z")];
+        let s = r.on_call(t, &secondary_away).unwrap();
+        assert_eq!(
+            (s.primary, s.secondary),
+            (Uuid::from_u128(3), Some(Uuid::from_u128(2)))
+        );
+        let mut all = vec![
+            leave(1, "2026-06-01T00:00:00Z", "2026-06-09T00:00:00Z"),
+            leave(2, "2026-06-01T00:00:00Z", "2026-06-09T00:00:00Z"),
+            leave(3, "2026-06-01T00:00:00Z", "2026-06-09T00:00:00Z"),
+        ];
+        assert!(r.on_call(t, &all).is_none(), "everyone away, nobody covering");
+        all.push(Override {
+            user: Uuid::from_u128(42),
+            starts_at: utc("2026-06-03T00:00:00Z"),
+            ends_at: utc("2026-06-04T00:00:00Z"),
+            kind: OverrideKind::Cover,
+        });
+        assert_eq!(r.on_call(t, &all).unwrap().primary, Uuid::from_u128(42));
+    }
+
+    #[test]
     fn overrides_beat_the_rotation_and_nobody_is_on_call_outside_the_roster() {
         let mut r = rotation("UTC", 1, "09:00", "2026-06-01", 2);
         r.end_date = Some(NaiveDate::from_ymd_opt(2026, 6, 10).unwrap());
@@ -385,6 +457,7 @@ mod tests {
             user: Uuid::from_u128(99),
             starts_at: utc("2026-06-03T12:00:00Z"),
             ends_at: utc("2026-06-03T18:00:00Z"),
+            kind: OverrideKind::Cover,
         };
         let at = |s: &str| r.on_call(utc(s), std::slice::from_ref(&cover));
         assert_eq!(at("2026-06-03T11:59:00Z").unwrap().primary, Uuid::from_u128(1));

@@ -135,6 +135,8 @@ pub struct RosterOverride {
     pub ends_at: DateTime<Utc>,
     pub reason: Option<String>,
     pub created_by: Option<String>,
+    /// `override` (the user covers as primary) or `leave` (the user is away and skipped).
+    pub kind: String,
 }
 
 /// Body of `POST /api/v1/rosters/{id}/overrides`.
@@ -146,6 +148,17 @@ pub struct OverrideInput {
     pub ends_at: DateTime<Utc>,
     #[serde(default)]
     pub reason: Option<String>,
+    /// `override` (default: the user covers as primary) or `leave` (the user is away; the rotation
+    /// skips them).
+    #[serde(default)]
+    pub kind: Option<String>,
+}
+
+impl OverrideInput {
+    /// The kind, defaulted.
+    pub fn kind(&self) -> &str {
+        self.kind.as_deref().unwrap_or("override")
+    }
 }
 
 impl Validate for OverrideInput {
@@ -156,6 +169,9 @@ impl Validate for OverrideInput {
         }
         if let Some(r) = &self.reason {
             e.max_len("reason", r, 500);
+        }
+        if !["override", "leave"].contains(&self.kind()) {
+            e.add("kind", "must be override or leave");
         }
         e.finish()
     }

@@ -5,7 +5,7 @@ use nightowl_api::rosters::{OverrideInput, Roster, RosterInput, RosterMember, Ro
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::oncall::{OnCall, Override, Rotation};
+use crate::oncall::{OnCall, Override, OverrideKind, Rotation};
 
 const COLUMNS: &str = "id, name, description, timezone, rotation_type, rotation_length, handoff_time, start_date, \
      end_date, is_follow_the_sun, linked_roster_id, escalation_policy_id, team_lead_id, created_at, updated_at";
@@ -160,6 +160,7 @@ struct OverrideRow {
     ends_at: DateTime<Utc>,
     reason: Option<String>,
     created_by: Option<String>,
+    kind: String,
 }
 
 /// Overrides of a roster overlapping `[from, until)`, by start.
@@ -170,7 +171,7 @@ pub async fn overrides(
     until: DateTime<Utc>,
 ) -> Result<Vec<RosterOverride>, sqlx::Error> {
     let rows: Vec<OverrideRow> = sqlx::query_as(
-        "select id, user_id, starts_at, ends_at, reason, created_by from roster_overrides
+        "select id, user_id, starts_at, ends_at, reason, created_by, kind from roster_overrides
          where roster_id = $1 and starts_at < $3 and ends_at > $2 order by starts_at",
     )
     .bind(id)
@@ -187,12 +188,15 @@ pub async fn overrides(
             ends_at: r.ends_at,
             reason: r.reason,
             created_by: r.created_by,
+            kind: r.kind,
         })
         .collect())
 }
 
-/// Adds an override unless it overlaps another of the same roster (`Ok(None)` then). The roster row is
-/// locked first, so two concurrent overlapping requests cannot both pass the check.
+/// Adds an override unless it clashes (`Ok(None)` then): a cover may not overlap another cover of the
+/// roster, a leave may not overlap another leave of the same person (different people may be away at
+/// once, and someone may cover during a leave). The roster row is locked first, so two concurrent
+/// clashing requests cannot both pass the check.
 pub async fn add_override(
     conn: &mut PgConnection,
     id: Uuid,
@@ -204,19 +208,22 @@ pub async fn add_override(
         .execute(&mut *conn)
         .await?;
     let clash: Option<Uuid> = sqlx::query_scalar(
-        "select id from roster_overrides where roster_id = $1 and starts_at < $3 and ends_at > $2 limit 1",
+        "select id from roster_overrides where roster_id = $1 and starts_at < $3 and ends_at > $2
+             and kind = $4 and (kind = 'override' or user_id = $5) limit 1",
     )
     .bind(id)
     .bind(o.starts_at)
     .bind(o.ends_at)
+    .bind(o.kind())
+    .bind(o.user_id)
     .fetch_optional(&mut *conn)
     .await?;
     if clash.is_some() {
         return Ok(None);
     }
     let new_id: Uuid = sqlx::query_scalar(
-        "insert into roster_overrides (roster_id, user_id, starts_at, ends_at, reason, created_by)
-         values ($1, $2, $3, $4, $5, $6) returning id",
+        "insert into roster_overrides (roster_id, user_id, starts_at, ends_at, reason, created_by, kind)
+         values ($1, $2, $3, $4, $5, $6, $7) returning id",
     )
     .bind(id)
     .bind(o.user_id)
@@ -224,6 +231,7 @@ pub async fn add_override(
     .bind(o.ends_at)
     .bind(&o.reason)
     .bind(by)
+    .bind(o.kind())
     .fetch_one(conn)
     .await?;
     Ok(Some(RosterOverride {
@@ -233,6 +241,7 @@ pub async fn add_override(
         ends_at: o.ends_at,
         reason: o.reason.clone(),
         created_by: Some(by.to_owned()),
+        kind: o.kind().to_owned(),
     }))
 }
 
@@ -268,6 +277,11 @@ pub fn as_overrides(list: &[RosterOverride]) -> Vec<Override> {
             user: o.user_id,
             starts_at: o.starts_at,
             ends_at: o.ends_at,
+            kind: if o.kind == "leave" {
+                OverrideKind::Leave
+            } else {
+                OverrideKind::Cover
+            },
         })
         .collect()
 }
@@ -320,7 +334,7 @@ pub async fn on_call(
         .and_then(|a| a.override_active.as_ref())
         .and_then(|o| {
             list.iter()
-                .find(|x| x.user_id == o.user && x.starts_at == o.starts_at)
+                .find(|x| x.kind != "leave" && x.user_id == o.user && x.starts_at == o.starts_at)
                 .map(|x| x.id)
         });
     Ok(Resolved {

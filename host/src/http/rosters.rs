@@ -158,7 +158,9 @@ pub async fn list_overrides(
     Ok(Json(db::rosters::overrides(&mut t, id, from, until).await?))
 }
 
-/// Adds an override; one overlapping another override of the roster is refused (409).
+/// Adds an override (`kind` override: the user covers as primary) or a leave (`kind` leave: the user
+/// is away and the rotation skips them). A cover overlapping another cover, or a leave overlapping the
+/// same person's leave, is refused (409).
 #[utoipa::path(post, path = "/api/v1/rosters/{id}/overrides", tag = "rosters", params(("id" = Uuid, Path)),
     request_body = OverrideInput,
     responses((status = 201, body = RosterOverride), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -175,7 +177,7 @@ pub async fn create_override(
         .ok_or_else(|| {
             ApiError::conflict(
                 "override_overlap",
-                "the roster already has an override in this period",
+                "the roster already has a cover override (or this person a leave) in this period",
             )
         })?;
     t.commit().await?;
@@ -367,7 +369,11 @@ pub async fn export_ics(
         event
             .uid(&format!("override-{}@nightowl", o.id))
             .timestamp(now)
-            .summary(&format!("Override: {who} covers ({})", roster.name))
+            .summary(&if o.kind == "leave" {
+                format!("Leave: {who} is away ({})", roster.name)
+            } else {
+                format!("Override: {who} covers ({})", roster.name)
+            })
             .starts(o.starts_at)
             .ends(o.ends_at);
         if let Some(reason) = &o.reason {

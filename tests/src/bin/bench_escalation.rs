@@ -127,6 +127,7 @@ async fn lookups(pool: &PgPool, slug: &Slug, roster: Uuid, users: &[Uuid]) -> an
             user: users[(i % 8) as usize],
             starts_at: base + chrono::Duration::hours(i * 36),
             ends_at: base + chrono::Duration::hours(i * 36 + 24),
+            kind: nightowl::oncall::OverrideKind::Cover,
         })
         .collect();
     let mut pure = Vec::new();

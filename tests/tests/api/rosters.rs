@@ -346,3 +346,81 @@ async fn the_ical_feed_parses_with_a_real_library_and_equals_the_shifts() {
     let some_start = shift_events[10]["start"].as_str().unwrap().to_owned();
     assert_eq!(uid_of(&events, &some_start), uid_of(&later, &some_start));
 }
+
+#[tokio::test]
+async fn leave_takes_a_member_out_of_the_rotation_and_may_overlap_other_peoples_leave() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant().await;
+    let (ann, bo, cid) = (
+        user(&app, &t, "ann").await,
+        user(&app, &t, "bo").await,
+        user(&app, &t, "cid").await,
+    );
+    let body = json!({"name": "leave", "timezone": "UTC", "rotation_type": "daily",
+                      "handoff_time": "09:00:00", "start_date": "2026-06-01"});
+    let id = roster(&app, &t, body, &[&ann, &bo, &cid]).await;
+    let at = utc("2026-06-03T12:00:00Z");
+    let before = oncall(&app, &t, &id, at).await;
+    let primary = before["primary"]["user_id"].as_str().unwrap().to_owned();
+    let secondary = before["secondary"]["user_id"].as_str().unwrap().to_owned();
+    let post = |body: Value| {
+        let (app, t, id) = (&app, &t, &id);
+        async move {
+            send(
+                app.as_key(
+                    &t.admin_key,
+                    Method::POST,
+                    &format!("/api/v1/rosters/{id}/overrides"),
+                )
+                .json(&body),
+            )
+            .await
+        }
+    };
+    let (s, leave) = post(json!({"user_id": primary, "kind": "leave", "reason": "holiday",
+        "starts_at": "2026-06-02T00:00:00Z", "ends_at": "2026-06-06T00:00:00Z"}))
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{leave}");
+    assert_eq!(leave["kind"], "leave");
+    let during = oncall(&app, &t, &id, at).await;
+    assert_eq!(
+        during["primary"]["user_id"],
+        secondary.as_str(),
+        "the next member steps up"
+    );
+    assert_ne!(during["secondary"]["user_id"], primary.as_str());
+    assert!(during["override_active"].is_null());
+    // On 6 June (shift 5) the leave is over: the rotation's own primary is back.
+    let (_, shifts) = shifts_between(&app, &t, &id, "2026-06-06T12:00:00Z", "2026-06-06T13:00:00Z").await;
+    assert_eq!(
+        oncall(&app, &t, &id, utc("2026-06-06T12:00:00Z")).await["primary"]["user_id"],
+        shifts[0]["primary"]["user_id"]
+    );
+
+    // Someone else's leave may overlap; the same person's may not.
+    let other = [&ann, &bo, &cid]
+        .into_iter()
+        .find(|u| **u != primary && **u != secondary)
+        .unwrap();
+    let (s, _) = post(json!({"user_id": other, "kind": "leave",
+        "starts_at": "2026-06-03T00:00:00Z", "ends_at": "2026-06-04T00:00:00Z"}))
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, err) = post(json!({"user_id": primary, "kind": "leave",
+        "starts_at": "2026-06-05T00:00:00Z", "ends_at": "2026-06-07T00:00:00Z"}))
+    .await;
+    assert_eq!((s, error_code(&err)), (StatusCode::CONFLICT, "override_overlap"));
+    let (s, err) = post(json!({"user_id": primary, "kind": "vacation",
+        "starts_at": "2026-07-05T00:00:00Z", "ends_at": "2026-07-07T00:00:00Z"}))
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+
+    // A cover during the leave still wins.
+    let (s, cover) = post(json!({"user_id": primary, "starts_at": "2026-06-03T10:00:00Z",
+        "ends_at": "2026-06-03T14:00:00Z", "reason": "back for the release"}))
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{cover}");
+    let covered = oncall(&app, &t, &id, at).await;
+    assert_eq!(covered["primary"]["user_id"], primary.as_str());
+    assert_eq!(covered["override_active"], cover["id"]);
+}
