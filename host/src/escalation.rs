@@ -30,6 +30,15 @@ use crate::plugins::{AlertEvent, Destination, Notification, Subject};
 /// `LISTEN` channel the escalation transaction pings when it queues notifications.
 pub const OUTBOX_CHANNEL: &str = "nightowl_outbox";
 
+/// Wakes the workers listening on `channel` when the caller's transaction commits.
+pub async fn wake(conn: &mut PgConnection, channel: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("select pg_notify($1, '')")
+        .bind(channel)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Severities that page someone.
 pub fn escalates(severity: &str) -> bool {
     matches!(severity, "critical" | "major")
@@ -316,10 +325,7 @@ pub async fn fire_due(
         fire_one(conn, &d, now, public_url, &mut fired).await?;
     }
     if fired.queued > 0 {
-        sqlx::query("select pg_notify($1, '')")
-            .bind(OUTBOX_CHANNEL)
-            .execute(&mut *conn)
-            .await?;
+        wake(conn, OUTBOX_CHANNEL).await?;
     }
     Ok(fired)
 }

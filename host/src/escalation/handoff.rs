@@ -60,10 +60,7 @@ pub async fn pass(state: &AppState, slug: &Slug) -> anyhow::Result<Option<DateTi
         queued += notices(&mut tx, state, roster, at, window_start, now).await?;
     }
     if queued > 0 {
-        sqlx::query("select pg_notify($1, '')")
-            .bind(super::OUTBOX_CHANNEL)
-            .execute(&mut *tx)
-            .await?;
+        super::wake(&mut tx, super::OUTBOX_CHANNEL).await?;
     }
     tx.commit().await?;
     Ok(next)

@@ -356,10 +356,7 @@ async fn escalate_if_unanswered(
             now,
         )
         .await?;
-        sqlx::query("select pg_notify($1, '')")
-            .bind(crate::events::CHANNEL)
-            .execute(conn)
-            .await?;
+        super::wake(conn, crate::events::CHANNEL).await?;
     }
     Ok(())
 }

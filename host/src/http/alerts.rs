@@ -270,10 +270,7 @@ pub async fn escalate_alert(
         ));
     }
     // Wake the workers: the next tier is due now.
-    sqlx::query("select pg_notify($1, '')")
-        .bind(crate::events::CHANNEL)
-        .execute(&mut *t)
-        .await?;
+    crate::escalation::wake(&mut t, crate::events::CHANNEL).await?;
     t.commit().await?;
     Ok(StatusCode::ACCEPTED)
 }
