@@ -182,7 +182,7 @@ async fn deliver(state: &AppState, slug: &Slug, row: &Claimed) -> Result<Deliver
             channel = "log",
             kind = %row.kind,
             target = %row.target,
-            alert_id = ?row.alert_id,
+            alert_id = %row.alert_id.map(|a| a.to_string()).unwrap_or_default(),
             attempt = notification.attempt,
             notification = %serde_json::to_string(&notification.subject).unwrap_or_default(),
             "notification"
@@ -221,9 +221,18 @@ async fn finish(
     let mut tx = db::begin_tenant(&state.db, slug, "system:outbox").await?;
     let tier = row.payload.get("tier").and_then(Value::as_i64).map(|t| t as i32);
     let round = row.payload.get("round").and_then(Value::as_i64).map(|r| r as i32);
+    let policy_id: Option<Uuid> = match row.alert_id {
+        Some(alert) => {
+            sqlx::query_scalar("select policy_id from alert_escalations where alert_id = $1")
+                .bind(alert)
+                .fetch_optional(&mut *tx)
+                .await?
+        }
+        None => None,
+    };
     let event = |action: &'static str, detail: Value| Event {
         alert_id: row.alert_id.unwrap_or_default(),
-        policy_id: None,
+        policy_id,
         tier,
         round,
         action,
