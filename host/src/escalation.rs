@@ -17,6 +17,8 @@ pub mod plan;
 pub mod targets;
 pub mod worker;
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use nightowl_api::escalation::{DryRun, EscalationPolicy, EscalationStep, Recipient};
 use serde_json::{Value, json};
@@ -320,9 +322,22 @@ pub async fn fire_due(
     .fetch_all(&mut *conn)
     .await?;
     let mut fired = Fired::default();
+    // A batch usually shares a handful of policies: read each once.
+    let mut policies: HashMap<Uuid, Option<EscalationPolicy>> = HashMap::new();
     for d in due {
         fired.processed += 1;
-        fire_one(conn, &d, now, public_url, &mut fired).await?;
+        if let std::collections::hash_map::Entry::Vacant(slot) = policies.entry(d.policy_id) {
+            slot.insert(db::policies::get(conn, d.policy_id).await?);
+        }
+        fire_one(
+            conn,
+            &d,
+            policies[&d.policy_id].as_ref(),
+            now,
+            public_url,
+            &mut fired,
+        )
+        .await?;
     }
     if fired.queued > 0 {
         wake(conn, OUTBOX_CHANNEL).await?;
@@ -348,6 +363,7 @@ async fn set_state(
 async fn fire_one(
     conn: &mut PgConnection,
     d: &Due,
+    policy: Option<&EscalationPolicy>,
     now: DateTime<Utc>,
     public_url: &str,
     fired: &mut Fired,
@@ -357,7 +373,7 @@ async fn fire_one(
     if d.status != "firing" {
         return set_state(conn, d.alert_id, "stopped", now).await;
     }
-    let Some(policy) = db::policies::get(conn, d.policy_id).await? else {
+    let Some(policy) = policy else {
         return set_state(conn, d.alert_id, "exhausted", now).await;
     };
     let pos = Position {

@@ -81,7 +81,7 @@ struct AlertRow {
 
 fn alert_ref(a: AlertRow, public_url: &str) -> AlertRef {
     AlertRef {
-        url: format!("{}/alerts/{}", public_url.trim_end_matches('/'), a.id),
+        url: outbox::alert_url(public_url, a.id),
         id: a.id.to_string(),
         title: a.title,
         status: a.status,

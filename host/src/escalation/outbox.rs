@@ -49,8 +49,13 @@ pub fn alert_ref(a: &nightowl_api::alerts::Alert, public_url: &str) -> AlertRef 
         description: a.description.clone(),
         suggested_solution: a.suggested_solution.clone(),
         occurrence_count: u32::try_from(a.occurrence_count).unwrap_or(0),
-        url: format!("{}/alerts/{}", public_url.trim_end_matches('/'), a.id),
+        url: alert_url(public_url, a.id),
     }
+}
+
+/// Link to an alert in the NightOwl UI.
+pub fn alert_url(public_url: &str, id: Uuid) -> String {
+    format!("{}/alerts/{id}", public_url.trim_end_matches('/'))
 }
 
 /// How channels see a person.
@@ -219,94 +224,83 @@ async fn finish(
 ) -> Result<(), sqlx::Error> {
     let now = state.clock.now();
     let mut tx = db::begin_tenant(&state.db, slug, "system:outbox").await?;
+    let (status, retry_at, error) = match &outcome {
+        Ok(_) => ("sent", None, None),
+        Err(e) if row.attempts < MAX_ATTEMPTS => ("pending", Some(now + RETRY_AFTER), Some(e.as_str())),
+        Err(e) => ("failed", None, Some(e.as_str())),
+    };
+    let result = outcome
+        .as_ref()
+        .ok()
+        .map(|d| json!({ "external_id": d.external_id, "details": d.details }));
+    // Only the claim's holder settles the row: a worker whose lease ran out changes nothing.
+    let settled = sqlx::query(
+        "update notification_outbox
+         set status = $3, claimed_by = null,
+             sent_at = case when $3 = 'sent' then $4 else sent_at end,
+             result = coalesce($5, result),
+             next_attempt_at = coalesce($6, next_attempt_at),
+             last_error = coalesce($7, last_error)
+         where id = $1 and claimed_by = $2 and status = 'sending'",
+    )
+    .bind(row.id)
+    .bind(worker)
+    .bind(status)
+    .bind(now)
+    .bind(&result)
+    .bind(retry_at)
+    .bind(error)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if !settled {
+        return tx.commit().await;
+    }
+    let label = if status == "pending" { "retried" } else { status };
+    state
+        .metrics
+        .notifications
+        .with_label_values(&[row.channel.as_str(), label])
+        .inc();
+    match status {
+        "pending" => {
+            tracing::warn!(tenant = %slug, channel = %row.channel, attempt = row.attempts, error = error.unwrap_or_default(), "notification failed; retrying");
+        }
+        "failed" => {
+            tracing::error!(tenant = %slug, channel = %row.channel, target = %row.target, attempts = row.attempts, error = error.unwrap_or_default(), "notification failed for good");
+        }
+        _ => {}
+    }
     let tier = row.payload.get("tier").and_then(Value::as_i64).map(|t| t as i32);
     let round = row.payload.get("round").and_then(Value::as_i64).map(|r| r as i32);
-    let policy_id: Option<Uuid> = match row.alert_id {
-        Some(alert) => {
-            sqlx::query_scalar("select policy_id from alert_escalations where alert_id = $1")
-                .bind(alert)
-                .fetch_optional(&mut *tx)
-                .await?
-        }
-        None => None,
+    let (Some(alert_id), Some(tier), Some(round), "alert", false) =
+        (row.alert_id, tier, round, row.kind.as_str(), status == "pending")
+    else {
+        return tx.commit().await;
     };
-    let event = |action: &'static str, detail: Value| Event {
-        alert_id: row.alert_id.unwrap_or_default(),
+    let policy_id: Option<Uuid> =
+        sqlx::query_scalar("select policy_id from alert_escalations where alert_id = $1")
+            .bind(alert_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let (action, detail) = match (result, error) {
+        (Some(result), _) => ("delivered", result),
+        (None, error) => ("delivery_failed", json!({ "error": error })),
+    };
+    let event = Event {
+        alert_id,
         policy_id,
-        tier,
-        round,
+        tier: Some(tier),
+        round: Some(round),
         action,
         target: Some(&row.target),
         channel: Some(&row.channel),
         detail,
     };
-    match outcome {
-        Ok(delivery) => {
-            let result = json!({ "external_id": delivery.external_id, "details": delivery.details });
-            let done = sqlx::query(
-                "update notification_outbox set status = 'sent', sent_at = $3, result = $4, claimed_by = null
-                 where id = $1 and claimed_by = $2 and status = 'sending'",
-            )
-            .bind(row.id)
-            .bind(worker)
-            .bind(now)
-            .bind(&result)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            state
-                .metrics
-                .notifications
-                .with_label_values(&[row.channel.as_str(), "sent"])
-                .inc();
-            if done == 1 && row.kind == "alert" && row.alert_id.is_some() {
-                record(&mut tx, event("delivered", result), now).await?;
-            }
-        }
-        Err(error) if row.attempts < MAX_ATTEMPTS => {
-            tracing::warn!(tenant = %slug, channel = %row.channel, attempt = row.attempts, %error, "notification failed; retrying");
-            sqlx::query(
-                "update notification_outbox set status = 'pending', next_attempt_at = $3, last_error = $4,
-                     claimed_by = null
-                 where id = $1 and claimed_by = $2 and status = 'sending'",
-            )
-            .bind(row.id)
-            .bind(worker)
-            .bind(now + RETRY_AFTER)
-            .bind(&error)
-            .execute(&mut *tx)
-            .await?;
-            state
-                .metrics
-                .notifications
-                .with_label_values(&[row.channel.as_str(), "retried"])
-                .inc();
-        }
-        Err(error) => {
-            tracing::error!(tenant = %slug, channel = %row.channel, target = %row.target, attempts = row.attempts, %error, "notification failed for good");
-            let done = sqlx::query(
-                "update notification_outbox set status = 'failed', last_error = $3, claimed_by = null
-                 where id = $1 and claimed_by = $2 and status = 'sending'",
-            )
-            .bind(row.id)
-            .bind(worker)
-            .bind(&error)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            state
-                .metrics
-                .notifications
-                .with_label_values(&[row.channel.as_str(), "failed"])
-                .inc();
-            if done == 1
-                && row.kind == "alert"
-                && let (Some(alert_id), Some(tier), Some(round)) = (row.alert_id, tier, round)
-            {
-                record(&mut tx, event("delivery_failed", json!({ "error": error })), now).await?;
-                escalate_if_unanswered(&mut tx, alert_id, tier, round, now).await?;
-            }
-        }
+    record(&mut tx, event, now).await?;
+    if status == "failed" {
+        escalate_if_unanswered(&mut tx, alert_id, tier, round, now).await?;
     }
     tx.commit().await
 }
@@ -320,14 +314,15 @@ async fn escalate_if_unanswered(
     round: i32,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    let prefix = format!("alert:{alert_id}:{round}:{}:", tier - 1);
     let alive: i64 = sqlx::query_scalar(
         "select count(*) from notification_outbox
-         where alert_id = $1 and kind = 'alert' and starts_with(idempotency_key, $2)
+         where alert_id = $1 and kind = 'alert'
+           and (payload->>'round')::int = $2 and (payload->>'tier')::int = $3
            and status in ('pending', 'sending', 'sent')",
     )
     .bind(alert_id)
-    .bind(&prefix)
+    .bind(round)
+    .bind(tier)
     .fetch_one(&mut *conn)
     .await?;
     if alive > 0 {

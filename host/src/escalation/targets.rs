@@ -1,6 +1,8 @@
 //! Turning a tier's targets into people, at the instant the tier fires. The worker, the dry run and
 //! the handoff notices all resolve through here (and so through `db::rosters::on_call`).
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use nightowl_api::escalation::{Target, Tier};
 use sqlx::PgConnection;
@@ -43,41 +45,52 @@ pub async fn people(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Person>
         .collect())
 }
 
-/// The user ids a target names at `at`; `roster` is the alert's roster (for the on-call targets).
-pub async fn target_users(
+/// Who is on call for a roster at one instant, and its team lead.
+type RosterAnswer = (Option<crate::oncall::OnCall>, Option<Uuid>);
+
+/// Which person of a roster's answer a target means.
+type Pick = fn(&RosterAnswer) -> Option<Uuid>;
+
+/// Resolves `roster` at `at` once per tier: `oncall_primary`, `oncall_secondary` and `team_lead` of
+/// the same roster share one lookup.
+async fn roster_answer<'a>(
     conn: &mut PgConnection,
+    seen: &'a mut HashMap<Uuid, RosterAnswer>,
+    roster: Uuid,
+    at: DateTime<Utc>,
+) -> Result<&'a RosterAnswer, sqlx::Error> {
+    if let std::collections::hash_map::Entry::Vacant(slot) = seen.entry(roster) {
+        let answer = match db::rosters::get(conn, roster).await? {
+            Some(r) => {
+                let lead = r.team_lead_id;
+                (db::rosters::on_call(conn, r, at).await?.answer, lead)
+            }
+            None => (None, None),
+        };
+        slot.insert(answer);
+    }
+    Ok(&seen[&roster])
+}
+
+/// The user ids a target names at `at`; `roster` is the alert's roster (for the on-call targets).
+async fn target_users(
+    conn: &mut PgConnection,
+    seen: &mut HashMap<Uuid, RosterAnswer>,
     target: Target,
     roster: Option<Uuid>,
     at: DateTime<Utc>,
-) -> Result<Vec<Uuid>, sqlx::Error> {
-    let on_call = |roster: Option<Uuid>| async move {
-        let Some(id) = roster else {
-            return Ok::<_, sqlx::Error>((None, None));
-        };
-        let Some(r) = db::rosters::get(conn, id).await? else {
-            return Ok((None, None));
-        };
-        let team_lead = r.team_lead_id;
-        let resolved = db::rosters::on_call(conn, r, at).await?;
-        Ok((resolved.answer, team_lead))
+) -> Result<Option<Uuid>, sqlx::Error> {
+    let (roster, pick): (Option<Uuid>, Pick) = match target {
+        Target::User(id) => return Ok(Some(id)),
+        Target::OncallPrimary => (roster, |a| a.0.as_ref().map(|o| o.primary)),
+        Target::OncallSecondary => (roster, |a| a.0.as_ref().and_then(|o| o.secondary)),
+        Target::TeamLead => (roster, |a| a.1),
+        Target::Roster(other) => (Some(other), |a| a.0.as_ref().map(|o| o.primary)),
     };
-    Ok(match target {
-        Target::User(id) => vec![id],
-        Target::OncallPrimary => on_call(roster).await?.0.map(|a| a.primary).into_iter().collect(),
-        Target::OncallSecondary => on_call(roster)
-            .await?
-            .0
-            .and_then(|a| a.secondary)
-            .into_iter()
-            .collect(),
-        Target::TeamLead => on_call(roster).await?.1.into_iter().collect(),
-        Target::Roster(other) => on_call(Some(other))
-            .await?
-            .0
-            .map(|a| a.primary)
-            .into_iter()
-            .collect(),
-    })
+    match roster {
+        Some(r) => Ok(pick(roster_answer(conn, seen, r, at).await?)),
+        None => Ok(None),
+    }
 }
 
 /// Everyone a tier reaches at `at`, once per person and channel, in target then channel order.
@@ -89,15 +102,16 @@ pub async fn resolve_tier(
     at: DateTime<Utc>,
 ) -> Result<Vec<Recipient>, sqlx::Error> {
     let mut named: Vec<(String, Uuid)> = Vec::new();
+    let mut seen = HashMap::new();
     for raw in &tier.targets {
         let Some(target) = Target::parse(raw) else {
             tracing::warn!(target = %raw, "unknown escalation target skipped");
             continue;
         };
-        for user in target_users(conn, target, roster, at).await? {
-            if !named.iter().any(|(_, u)| *u == user) {
-                named.push((raw.clone(), user));
-            }
+        if let Some(user) = target_users(conn, &mut seen, target, roster, at).await?
+            && !named.iter().any(|(_, u)| *u == user)
+        {
+            named.push((raw.clone(), user));
         }
     }
     let ids: Vec<Uuid> = named.iter().map(|(_, u)| *u).collect();

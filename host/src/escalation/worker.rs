@@ -92,7 +92,8 @@ pub fn spawn_scoped(state: AppState, name: impl Into<String>, scope: Scope) -> W
     let handoffs = Arc::new(Notify::new());
     let mut tasks = vec![tokio::spawn(listen(
         state.clone(),
-        vec![escalate.clone(), deliver.clone()],
+        escalate.clone(),
+        deliver.clone(),
         stop_rx.clone(),
     ))];
     {
@@ -142,6 +143,12 @@ async fn escalation_pass(state: AppState, scope: Arc<Scope>) -> anyhow::Result<O
             let now = state.clock.now();
             let mut tx = db::begin_tenant(&state.db, &slug, "system:escalation").await?;
             let fired = fire_due(&mut tx, now, BATCH, &state.config.public_url).await?;
+            if fired.processed == 0 {
+                // Nothing left due: the same transaction tells when the next deadline is.
+                next = earliest(next, next_deadline(&mut tx).await?);
+                tx.commit().await?;
+                break;
+            }
             tx.commit().await?;
             for tier in &fired.tiers {
                 state
@@ -153,13 +160,7 @@ async fn escalation_pass(state: AppState, scope: Arc<Scope>) -> anyhow::Result<O
             for late in &fired.lateness {
                 state.metrics.escalation_lateness.observe(late.max(0.0));
             }
-            if fired.processed == 0 {
-                break;
-            }
         }
-        let mut tx = db::begin_tenant(&state.db, &slug, "system:escalation").await?;
-        next = earliest(next, next_deadline(&mut tx).await?);
-        tx.commit().await?;
     }
     Ok(next)
 }
@@ -237,8 +238,12 @@ async fn run_loop<F, Fut>(
 
 /// Forwards `NOTIFY`s to the loops: alert events wake escalation, queued notifications wake delivery.
 /// Reconnects after a failure and wakes everyone then (notifications may have been missed).
-async fn listen(state: AppState, wake: Vec<Arc<Notify>>, mut stop: watch::Receiver<bool>) {
-    let [escalate, deliver] = [&wake[0], &wake[1]];
+async fn listen(
+    state: AppState,
+    escalate: Arc<Notify>,
+    deliver: Arc<Notify>,
+    mut stop: watch::Receiver<bool>,
+) {
     while !*stop.borrow() {
         let mut listener = match PgListener::connect_with(&state.db).await {
             Ok(l) => l,

@@ -144,8 +144,15 @@ where
     panic!("timed out waiting for {what}");
 }
 
-/// `(tier, user id, channel, scheduled_at)` of every `notified` event of an alert, in order.
-async fn notified(app: &TestApp, team: &Team, alert: &str) -> Vec<(i64, String, String, String)> {
+/// A `(tier, user id, channel, scheduled_at)` step of an escalation.
+type Step = (i64, String, String, DateTime<Utc>);
+
+fn instant(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().to_utc()
+}
+
+/// Every `notified` event of an alert, in order.
+async fn notified(app: &TestApp, team: &Team, alert: &str) -> Vec<Step> {
     let v = ok(
         app,
         &team.t,
@@ -164,7 +171,7 @@ async fn notified(app: &TestApp, team: &Team, alert: &str) -> Vec<(i64, String, 
                 e["tier"].as_i64().unwrap(),
                 e["detail"]["user_id"].as_str().unwrap().to_owned(),
                 e["channel"].as_str().unwrap().to_owned(),
-                e["detail"]["scheduled_at"].as_str().unwrap().to_owned(),
+                instant(e["detail"]["scheduled_at"].as_str().unwrap()),
             )
         })
         .collect()
@@ -291,7 +298,11 @@ async fn tiers_fire_at_their_deadlines_and_acknowledge_stops_everything() {
             (2, team.user("Carol"), "recorder")
         ]
     );
-    assert_eq!(tier2[0].3, "2026-06-10T12:05:00Z", "scheduled at the deadline");
+    assert_eq!(
+        tier2[0].3,
+        t0() + Duration::minutes(5),
+        "scheduled at the deadline"
+    );
     until("tier 2 delivered", || async {
         outbox(&app, &team).await.iter().filter(|r| r.3 == "sent").count() == 3
     })
@@ -418,14 +429,14 @@ async fn two_workers_notify_each_tier_exactly_once() {
     .await
     .unwrap();
     assert_eq!(events, 60);
-    let claimed_by: Vec<String> = sqlx::query_scalar(&format!(
+    let deadlines: Vec<String> = sqlx::query_scalar(&format!(
         "select distinct detail->>'scheduled_at' from {}.escalation_events where action = 'notified'",
         team.schema()
     ))
     .fetch_all(app.db())
     .await
     .unwrap();
-    assert_eq!(claimed_by.len(), 2, "two deadlines: creation and +5 min");
+    assert_eq!(deadlines.len(), 2, "two deadlines: creation and +5 min");
     w1.shutdown().await;
     w2.shutdown().await;
 }
@@ -538,7 +549,7 @@ async fn the_dry_run_is_what_the_worker_then_does() {
 
     let w = start(&app, &team, "w1");
     let a = alert(&app, &team, "dry-run", "critical").await;
-    let expected: Vec<(i64, String, String, String)> = steps
+    let expected: Vec<Step> = steps
         .iter()
         .flat_map(|s| {
             s["recipients"].as_array().unwrap().iter().map(move |r| {
@@ -546,7 +557,7 @@ async fn the_dry_run_is_what_the_worker_then_does() {
                     s["tier"].as_i64().unwrap(),
                     r["user_id"].as_str().unwrap().to_owned(),
                     r["channel"].as_str().unwrap().to_owned(),
-                    s["at"].as_str().unwrap().to_owned(),
+                    instant(s["at"].as_str().unwrap()),
                 )
             })
         })
@@ -563,31 +574,7 @@ async fn the_dry_run_is_what_the_worker_then_does() {
         })
         .await;
     }
-    let done: Vec<(i64, String, String, String)> = notified(&app, &team, &a)
-        .await
-        .into_iter()
-        .map(|(tier, user, channel, at)| {
-            let at = DateTime::parse_from_rfc3339(&at).unwrap().to_utc();
-            (
-                tier,
-                user,
-                channel,
-                at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
-            )
-        })
-        .collect();
-    let expected: Vec<_> = expected
-        .into_iter()
-        .map(|(tier, user, channel, at)| {
-            let at = DateTime::parse_from_rfc3339(&at).unwrap().to_utc();
-            (
-                tier,
-                user,
-                channel,
-                at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
-            )
-        })
-        .collect();
+    let done = notified(&app, &team, &a).await;
     assert_eq!(done, expected);
     app.clock.set(
         DateTime::parse_from_rfc3339("2026-06-10T09:28:00Z")
