@@ -41,6 +41,14 @@ pub async fn wake(conn: &mut PgConnection, channel: &str) -> Result<(), sqlx::Er
     Ok(())
 }
 
+/// The earlier of two optional instants.
+pub fn earliest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// Severities that page someone.
 pub fn escalates(severity: &str) -> bool {
     matches!(severity, "critical" | "major")

@@ -41,13 +41,15 @@ pub async fn pass(state: &AppState, slug: &Slug) -> anyhow::Result<Option<DateTi
             continue;
         };
         let (last, upcoming) = oncall::handoffs_around(&rotation, roster.is_follow_the_sun, now);
-        next = match (next, upcoming) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        next = super::earliest(next, upcoming);
         let Some(at) = last.filter(|h| now - *h <= GRACE) else {
             continue;
         };
+        // Every pass within the grace period sees this handoff again; once its team notice exists,
+        // its notices are all queued (they are written in one transaction).
+        if queued_already(&mut tx, roster.id, at).await? {
+            continue;
+        }
         let window_start = if roster.is_follow_the_sun {
             at - Duration::days(1)
         } else {
@@ -64,6 +66,22 @@ pub async fn pass(state: &AppState, slug: &Slug) -> anyhow::Result<Option<DateTi
     }
     tx.commit().await?;
     Ok(next)
+}
+
+/// Idempotency key of a handoff's team notice.
+fn changed_key(roster: Uuid, at: DateTime<Utc>) -> String {
+    format!("handoff:{roster}:{}:changed", at.timestamp())
+}
+
+async fn queued_already(
+    conn: &mut PgConnection,
+    roster: Uuid,
+    at: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("select exists(select 1 from notification_outbox where idempotency_key = $1)")
+        .bind(changed_key(roster, at))
+        .fetch_one(conn)
+        .await
 }
 
 #[derive(sqlx::FromRow)]
@@ -226,7 +244,6 @@ async fn notices(
     let public_url = state.config.public_url.as_str();
     let (raised, raised_total) = raised_between(conn, window_start, at).await?;
     let (open, open_total) = open_alerts(conn).await?;
-    let stamp = at.timestamp();
     let shift_end = after
         .answer
         .as_ref()
@@ -287,7 +304,7 @@ async fn notices(
         None => ("log", roster.name.clone()),
     };
     let n = NewNotice {
-        key: format!("handoff:{}:{stamp}:changed", roster.id),
+        key: changed_key(roster.id, at),
         alert_id: None,
         kind: "oncall_changed",
         channel,

@@ -17,7 +17,7 @@ use sqlx::postgres::PgListener;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
-use super::{OUTBOX_CHANNEL, fire_due, handoff, next_deadline, outbox};
+use super::{OUTBOX_CHANNEL, earliest, fire_due, handoff, next_deadline, outbox};
 use crate::state::AppState;
 use crate::tenancy::{self, Slug};
 use crate::{db, events};
@@ -127,13 +127,6 @@ pub fn spawn_scoped(state: AppState, name: impl Into<String>, scope: Scope) -> W
         )));
     }
     WorkerHandle { stop, tasks }
-}
-
-fn earliest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
 }
 
 async fn escalation_pass(state: AppState, scope: Arc<Scope>) -> anyhow::Result<Option<DateTime<Utc>>> {
