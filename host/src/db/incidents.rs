@@ -37,12 +37,15 @@ pub async fn best_text_match(conn: &mut PgConnection, text: &str) -> Result<Opti
          ), q as (
              select to_tsquery('simple', string_agg(quote_literal(lexeme), ' | ')) as query, count(*) as n from terms
          )
-         select i.id, i.solution from incidents i, q
-         where q.n > 0 and i.search_vector @@ q.query and i.merged_into_id is null and i.archived_at is null
-           and (select count(*) from terms t where i.search_vector @@ to_tsquery('simple', quote_literal(t.lexeme)))
-               >= least(2, q.n)
-         order by ts_rank(i.search_vector, q.query) desc, i.resolution_count desc, i.updated_at desc
-         limit 1",
+         select i.id, i.solution
+         from (select s.incident_id from incident_search s, q
+               where q.n > 0 and s.search_vector @@ q.query
+                 and (select count(*) from terms t
+                      where s.search_vector @@ to_tsquery('simple', quote_literal(t.lexeme))) >= least(2, q.n)
+               order by ts_rank(s.search_vector, q.query) desc, s.resolution_count desc, s.updated_at desc,
+                        s.incident_id
+               limit 1) best
+         join incidents i on i.id = best.incident_id",
     )
     .bind(text)
     .fetch_optional(conn)
@@ -455,24 +458,9 @@ pub fn fragments(marked: &str) -> Vec<Fragment> {
 
 /// Weighted full-text search over live incidents (`websearch_to_tsquery`: quotes, `or`, `-word`; any
 /// other input is taken as words, never as syntax), ranked, with highlights computed for the page only.
-///
-/// Runs with JIT compilation off for the rest of the caller's transaction: a broad query over a large
-/// knowledge base costs enough for the planner to JIT-compile it, and compiling takes longer than the
-/// query itself (`bench-search` measures both).
+/// Matching and ranking read the narrow `incident_search` table (live incidents only; see migration
+/// `tenant/0004_incident_search.sql`): a broad query visits every match, so each visit is kept small.
 pub async fn search(
-    conn: &mut PgConnection,
-    q: &str,
-    limit: i64,
-    offset: i64,
-) -> Result<Vec<SearchRow>, sqlx::Error> {
-    sqlx::query("select set_config('jit', 'off', true)")
-        .execute(&mut *conn)
-        .await?;
-    search_query(conn, q, limit, offset).await
-}
-
-/// The search itself, under whatever settings the transaction has (see [`search`]).
-pub async fn search_query(
     conn: &mut PgConnection,
     q: &str,
     limit: i64,
@@ -491,10 +479,10 @@ pub async fn search_query(
         "with q as (select websearch_to_tsquery('english', $1) as query),
               opts as (select 'StartSel=' || chr(1) || ', StopSel=' || chr(2) as sel),
               hits as (
-                  select i.id, ts_rank(i.search_vector, q.query) as rank
-                  from incidents i, q
-                  where i.search_vector @@ q.query and i.merged_into_id is null and i.archived_at is null
-                  order by rank desc, i.updated_at desc, i.id
+                  select s.incident_id as id, ts_rank(s.search_vector, q.query) as rank, s.updated_at
+                  from incident_search s, q
+                  where s.search_vector @@ q.query
+                  order by rank desc, s.updated_at desc, s.incident_id
                   limit $2 offset $3
               )
          select {cols}, hits.rank,
@@ -505,7 +493,7 @@ pub async fn search_query(
                 ts_headline('english', translate(coalesce(i.solution, ''), chr(1) || chr(2), ''), q.query,
                             opts.sel || ', MaxFragments=2, MaxWords=30, MinWords=8') as h_solution
          from hits join incidents i on i.id = hits.id, q, opts
-         order by hits.rank desc, i.updated_at desc, i.id",
+         order by hits.rank desc, hits.updated_at desc, hits.id",
         cols = COLUMNS
             .split(", ")
             .map(|c| format!("i.{c}"))

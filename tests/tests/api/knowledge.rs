@@ -132,6 +132,39 @@ async fn title_matches_outrank_solution_matches_and_highlights_mark_the_words() 
 }
 
 #[tokio::test]
+async fn search_follows_edits() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant().await;
+    let incident = create(
+        &app,
+        &t,
+        json!({"title": "Ingress returns 502", "solution": "Restart the ingress controller"}),
+    )
+    .await;
+    let path = format!("/api/v1/incidents/{}", incident["id"].as_str().unwrap());
+    let (status, _) = send(
+        app.as_key(&t.admin_key, Method::PUT, &path)
+            .json(&json!({"title": "Gateway returns 503", "solution": "Raise the upstream keepalive"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, hits) = search(&app, &t, "keepalive").await;
+    assert_eq!(titles(&hits), ["Gateway returns 503"]);
+    let (_, hits) = search(&app, &t, "ingress").await;
+    assert_eq!(titles(&hits), Vec::<String>::new());
+    // A change to a column search does not read keeps the incident findable.
+    let (status, _) = send(app.as_key(&t.admin_key, Method::PUT, &path).json(
+        &json!({"title": "Gateway returns 503", "solution": "Raise the upstream keepalive",
+                          "severity": "critical"}),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, hits) = search(&app, &t, "gateway 503").await;
+    assert_eq!(titles(&hits), ["Gateway returns 503"]);
+    assert_eq!(hits[0]["incident"]["severity"], "critical");
+}
+
+#[tokio::test]
 async fn deleted_and_merged_incidents_leave_lists_and_search_but_stay_readable() {
     let app = TestApp::spawn().await;
     let t = app.tenant().await;
