@@ -145,6 +145,12 @@ pub struct Config {
     #[arg(long, global = true, env = "NIGHTOWL_PLUGIN_POLL_SECS", default_value_t = 2)]
     pub plugin_poll_secs: u64,
 
+    /// Notifications one worker hands to channels at the same time, so a slow channel (a phone call
+    /// waiting on its provider) does not hold up the others.
+    #[arg(long, global = true, env = "NIGHTOWL_DELIVERY_CONCURRENCY", default_value_t = 8,
+          value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub delivery_concurrency: u32,
+
     /// Log output format.
     #[arg(long, global = true, env = "NIGHTOWL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Json)]
     pub log_format: LogFormat,

@@ -119,7 +119,7 @@ pub async fn queue(
 
 /// A claimed row.
 #[derive(Debug, sqlx::FromRow)]
-struct Claimed {
+pub struct Claimed {
     id: Uuid,
     alert_id: Option<Uuid>,
     kind: String,
@@ -129,29 +129,24 @@ struct Claimed {
     attempts: i32,
 }
 
-/// Delivers due notifications of one tenant until none is left; returns how many were handled.
-pub async fn deliver_due(state: &AppState, slug: &Slug, worker: &str, batch: i64) -> anyhow::Result<usize> {
-    let mut handled = 0;
-    loop {
-        let now = state.clock.now();
-        let claimed = claim(&state.db, slug, worker, now, batch).await?;
-        if claimed.is_empty() {
-            return Ok(handled);
-        }
-        handled += claimed.len();
-        for row in claimed {
-            let outcome = deliver(state, slug, &row).await;
-            finish(state, slug, worker, &row, outcome).await?;
-        }
-    }
+/// Hands a claimed notification to its channel and settles the row with the outcome.
+pub async fn deliver_claimed(
+    state: &AppState,
+    slug: &Slug,
+    worker: &str,
+    row: &Claimed,
+) -> Result<(), sqlx::Error> {
+    let outcome = deliver(state, slug, row).await;
+    finish(state, slug, worker, row, outcome).await
 }
 
-async fn claim(
+/// Claims up to `limit` due notifications of one tenant for `worker`, leased for [`LEASE`].
+pub async fn claim(
     pool: &PgPool,
     slug: &Slug,
     worker: &str,
     now: DateTime<Utc>,
-    batch: i64,
+    limit: i64,
 ) -> Result<Vec<Claimed>, sqlx::Error> {
     let mut tx = db::begin_tenant(pool, slug, "system:outbox").await?;
     let rows: Vec<Claimed> = sqlx::query_as(
@@ -168,7 +163,7 @@ async fn claim(
     .bind(worker)
     .bind(now)
     .bind(now + LEASE)
-    .bind(batch)
+    .bind(limit)
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -314,6 +309,12 @@ async fn escalate_if_unanswered(
     round: i32,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
+    // Notifications of one tier settle concurrently (several workers, several deliveries per worker):
+    // the alert's row serialises them, so the last one to fail sees every other one settled.
+    sqlx::query("select 1 from alert_escalations where alert_id = $1 for update")
+        .bind(alert_id)
+        .execute(&mut *conn)
+        .await?;
     let alive: i64 = sqlx::query_scalar(
         "select count(*) from notification_outbox
          where alert_id = $1 and kind = 'alert'

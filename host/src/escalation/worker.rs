@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgListener;
-use tokio::sync::{Notify, watch};
-use tokio::task::JoinHandle;
+use tokio::sync::{Notify, Semaphore, watch};
+use tokio::task::{JoinHandle, JoinSet};
 
 use super::{OUTBOX_CHANNEL, earliest, fire_due, handoff, next_deadline, outbox};
 use crate::state::AppState;
@@ -26,6 +26,8 @@ use crate::{db, events};
 pub const SAFETY_POLL: Duration = Duration::from_secs(30);
 /// Escalations claimed per transaction.
 const BATCH: i64 = 50;
+/// Notifications claimed from one tenant before the delivery pass moves on to the next tenant.
+const DELIVERY_BATCH: usize = 10;
 /// Pause before looking again at a deadline that is due but held by another worker.
 const BUSY_PAUSE: Duration = Duration::from_millis(50);
 
@@ -34,22 +36,82 @@ const BUSY_PAUSE: Duration = Duration::from_millis(50);
 pub struct WorkerHandle {
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    in_flight: Arc<InFlight>,
 }
 
 impl WorkerHandle {
-    /// Lets each loop finish its pass, then stops.
+    /// Lets each loop finish its pass and every delivery in flight settle, then stops.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         for task in self.tasks {
             let _ = task.await;
         }
+        self.in_flight.drain().await;
     }
 
-    /// Stops at once, mid-pass if need be (what a crash does: open transactions roll back).
+    /// Stops at once, mid-pass and mid-delivery if need be (what a crash does: open transactions roll
+    /// back, claimed notifications wait for their lease to run out).
     pub fn abort(&self) {
         for task in &self.tasks {
             task.abort();
         }
+        self.in_flight.abort();
+    }
+}
+
+/// The deliveries a worker has handed to channels and not yet settled: each runs as its own task, at
+/// most `limit` at a time, so one slow channel call holds up one slot rather than the whole queue.
+#[derive(Debug)]
+struct InFlight {
+    permits: Arc<Semaphore>,
+    limit: u32,
+    tasks: std::sync::Mutex<JoinSet<()>>,
+}
+
+impl InFlight {
+    fn new(limit: u32) -> InFlight {
+        InFlight {
+            permits: Arc::new(Semaphore::new(limit as usize)),
+            limit,
+            tasks: std::sync::Mutex::new(JoinSet::new()),
+        }
+    }
+
+    fn free(&self) -> usize {
+        self.permits.available_permits()
+    }
+
+    /// Delivers `row` in a task of its own; `done` is woken when it has settled (a slot is free).
+    async fn start(
+        &self,
+        state: AppState,
+        slug: Slug,
+        worker: Arc<str>,
+        row: outbox::Claimed,
+        done: Arc<Notify>,
+    ) {
+        let Ok(permit) = self.permits.clone().acquire_owned().await else {
+            return;
+        };
+        let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
+        while tasks.try_join_next().is_some() {}
+        tasks.spawn(async move {
+            if let Err(err) = outbox::deliver_claimed(&state, &slug, &worker, &row).await {
+                tracing::error!(tenant = %slug, error = %err,
+                    "settling a notification failed; it is delivered again when its lease runs out");
+            }
+            drop(permit);
+            done.notify_one();
+        });
+    }
+
+    /// Waits until every delivery in flight has settled.
+    async fn drain(&self) {
+        let _ = self.permits.acquire_many(self.limit).await;
+    }
+
+    fn abort(&self) {
+        self.tasks.lock().unwrap_or_else(|e| e.into_inner()).abort_all();
     }
 }
 
@@ -90,6 +152,7 @@ pub fn spawn_scoped(state: AppState, name: impl Into<String>, scope: Scope) -> W
     let escalate = Arc::new(Notify::new());
     let deliver = Arc::new(Notify::new());
     let handoffs = Arc::new(Notify::new());
+    let in_flight = Arc::new(InFlight::new(state.config.delivery_concurrency));
     let mut tasks = vec![tokio::spawn(listen(
         state.clone(),
         escalate.clone(),
@@ -108,12 +171,21 @@ pub fn spawn_scoped(state: AppState, name: impl Into<String>, scope: Scope) -> W
     }
     {
         let (state2, name, scope) = (state.clone(), name.clone(), scope.clone());
+        let (in_flight, done) = (in_flight.clone(), deliver.clone());
         tasks.push(tokio::spawn(run_loop(
             "delivery",
             state.clone(),
             stop_rx.clone(),
             deliver,
-            move || delivery_pass(state2.clone(), name.clone(), scope.clone()),
+            move || {
+                delivery_pass(
+                    state2.clone(),
+                    name.clone(),
+                    scope.clone(),
+                    in_flight.clone(),
+                    done.clone(),
+                )
+            },
         )));
     }
     {
@@ -126,7 +198,11 @@ pub fn spawn_scoped(state: AppState, name: impl Into<String>, scope: Scope) -> W
             move || handoff_pass(state2.clone(), scope.clone()),
         )));
     }
-    WorkerHandle { stop, tasks }
+    WorkerHandle {
+        stop,
+        tasks,
+        in_flight,
+    }
 }
 
 async fn escalation_pass(state: AppState, scope: Arc<Scope>) -> anyhow::Result<Option<DateTime<Utc>>> {
@@ -158,15 +234,39 @@ async fn escalation_pass(state: AppState, scope: Arc<Scope>) -> anyhow::Result<O
     Ok(next)
 }
 
+/// Claims due notifications and starts their deliveries while slots are free, a batch per tenant in
+/// turn so one tenant's backlog does not starve the others. With every slot taken it returns no
+/// deadline: a delivery that settles wakes the loop.
 async fn delivery_pass(
     state: AppState,
     name: Arc<str>,
     scope: Arc<Scope>,
+    in_flight: Arc<InFlight>,
+    done: Arc<Notify>,
 ) -> anyhow::Result<Option<DateTime<Utc>>> {
+    let tenants = scope.tenants(&state.db).await?;
+    loop {
+        let mut more = false;
+        for slug in &tenants {
+            let limit = in_flight.free().min(DELIVERY_BATCH);
+            if limit == 0 {
+                return Ok(None);
+            }
+            let rows = outbox::claim(&state.db, slug, &name, state.clock.now(), limit as i64).await?;
+            more |= rows.len() == limit;
+            for row in rows {
+                in_flight
+                    .start(state.clone(), slug.clone(), name.clone(), row, done.clone())
+                    .await;
+            }
+        }
+        if !more {
+            break;
+        }
+    }
     let mut next = None;
-    for slug in scope.tenants(&state.db).await? {
-        outbox::deliver_due(&state, &slug, &name, 10).await?;
-        let mut tx = db::begin_tenant(&state.db, &slug, "system:outbox").await?;
+    for slug in &tenants {
+        let mut tx = db::begin_tenant(&state.db, slug, "system:outbox").await?;
         next = earliest(next, outbox::next_due(&mut tx).await?);
         tx.commit().await?;
     }

@@ -656,6 +656,65 @@ async fn a_failing_channel_is_retried_once_then_the_next_tier_fires() {
 }
 
 #[tokio::test]
+async fn a_slow_channel_call_holds_up_only_its_own_notification() {
+    let app = TestApp::spawn_with_plugins(&["generic", "recorder"], |_| {}).await;
+    app.clock.set(t0());
+    // Shift 9 (10 June) has "Quick Quinn" as primary and "Slow Sam" as secondary. The recorder spins
+    // on notifications to Sam until the runtime stops it at its 3 s deadline.
+    let tiers = json!([
+        {"timeout_minutes": 5, "notify_via": ["recorder"], "targets": ["oncall_secondary"]},
+        {"timeout_minutes": 5, "notify_via": ["recorder"], "targets": ["oncall_primary"]}
+    ]);
+    let team = team(&app, &["Slow Sam", "Quick Quinn"], "Carol", tiers, 0).await;
+    let row = |who: &'static str| {
+        let (app, team) = (&app, &team);
+        async move {
+            let id = team.user(who).to_owned();
+            outbox(app, team).await.into_iter().find(|r| r.2 == id)
+        }
+    };
+    let w = start(&app, &team, "w1");
+    let a = alert(&app, &team, "slow", "critical").await;
+    until("Sam's notification in flight", || async {
+        row("Slow Sam").await.is_some_and(|r| r.3 == "sending")
+    })
+    .await;
+    // While the worker waits on Sam's channel, tier 2 is fired by hand: Quinn's notification must
+    // not wait behind Sam's.
+    ok(
+        &app,
+        &team.t,
+        Method::POST,
+        &format!("/api/v1/alerts/{a}/escalate"),
+        Value::Null,
+    )
+    .await;
+    until("Quinn's notification sent", || async {
+        row("Quick Quinn").await.is_some_and(|r| r.3 == "sent")
+    })
+    .await;
+    let sam = row("Slow Sam").await.unwrap();
+    assert_eq!(
+        (sam.3.as_str(), sam.4),
+        ("sending", 1),
+        "Sam's call is still running"
+    );
+    // Shutting down waits for the call in flight to be stopped and settled, not abandoned.
+    w.shutdown().await;
+    let sam = row("Slow Sam").await.unwrap();
+    assert_eq!((sam.3.as_str(), sam.4), ("pending", 1), "queued for its retry");
+    let error: String = sqlx::query_scalar(&format!(
+        "select last_error from {}.notification_outbox where target = $1",
+        team.schema()
+    ))
+    .bind(team.user("Slow Sam"))
+    .fetch_one(app.db())
+    .await
+    .unwrap();
+    assert!(error.contains("deadline"), "{error}");
+}
+
+#[tokio::test]
 async fn handoffs_send_a_summary_a_briefing_and_a_team_notice_once() {
     let app = TestApp::spawn_with_plugins(&["generic", "recorder"], |_| {}).await;
     // 10 June 08:30, half an hour before the daily handoff. Who leaves and who arrives is read from

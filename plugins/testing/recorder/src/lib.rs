@@ -1,7 +1,8 @@
 //! Test channel plugin: proves the notification path through the plugin runtime without a real
 //! service. It delivers every notification, except to recipients whose name contains `flaky` (any case) (the
-//! first attempt fails) or `broken` (every attempt fails). The external id it reports names the
-//! recipient and the attempt, so tests can see which call delivered.
+//! first attempt fails), `broken` (every attempt fails) or `slow` (the call spins until the host stops
+//! it at the plugin's deadline). The external id it reports names the recipient and the attempt, so
+//! tests can see which call delivered.
 
 #[cfg(target_arch = "wasm32")]
 mod component {
@@ -37,6 +38,12 @@ mod component {
                 Subject::OncallChanged((roster, _, _)) => format!("oncall-changed:{roster}"),
             };
             let lower = name.to_lowercase();
+            if lower.contains("slow") {
+                log(Level::Info, &format!("stalling on {subject} for {name}"));
+                loop {
+                    std::hint::spin_loop();
+                }
+            }
             if lower.contains("broken") || (lower.contains("flaky") && n.attempt == 1) {
                 log(
                     Level::Warn,
