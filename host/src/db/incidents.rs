@@ -27,27 +27,44 @@ pub async fn by_fingerprint(
     .await
 }
 
-/// The best full-text match for an alert's text: any of its words may match (OR), ranked by
-/// ts_rank over the weighted vector; at least two distinct words must match when the text has two,
-/// so one common word ("error") does not link unrelated incidents.
+/// Distinct words of an alert's text that take part in matching: the first ones, title first.
+pub const MATCH_TERMS: i64 = 16;
+
+/// The best full-text match for an alert's text: ranked by ts_rank of any of its words (OR) over the
+/// weighted vector, among incidents that contain at least two distinct words of it when it has two,
+/// so one common word ("error") does not link unrelated incidents. Only the first [`MATCH_TERMS`]
+/// distinct words count (the title comes first), which bounds the query a long description builds.
+///
+/// "At least two words" is a disjunction of word pairs, which the GIN index evaluates: filtering rows
+/// one by one would visit every incident sharing any single word with the alert (most of a large
+/// knowledge base, for words such as "high" or "rate").
 pub async fn best_text_match(conn: &mut PgConnection, text: &str) -> Result<Option<KbMatch>, sqlx::Error> {
     sqlx::query_as(
         "with terms as (
-             select distinct lexeme from unnest(tsvector_to_array(to_tsvector('english', $1))) as lexeme
+             select t.lexeme from unnest(to_tsvector('english', $1)) as t
+             order by t.positions[1], t.lexeme
+             limit $2
          ), q as (
-             select to_tsquery('simple', string_agg(quote_literal(lexeme), ' | ')) as query, count(*) as n from terms
+             select to_tsquery('simple', string_agg(quote_literal(lexeme), ' | ')) as any_term, count(*) as n
+             from terms
+         ), need as (
+             select case when q.n < 2 then q.any_term
+                         else (select to_tsquery('simple', string_agg(
+                                   '(' || quote_literal(a.lexeme) || ' & ' || quote_literal(b.lexeme) || ')', ' | '))
+                               from terms a join terms b on a.lexeme < b.lexeme)
+                    end as query
+             from q
          )
          select i.id, i.solution
-         from (select s.incident_id from incident_search s, q
-               where q.n > 0 and s.search_vector @@ q.query
-                 and (select count(*) from terms t
-                      where s.search_vector @@ to_tsquery('simple', quote_literal(t.lexeme))) >= least(2, q.n)
-               order by ts_rank(s.search_vector, q.query) desc, s.resolution_count desc, s.updated_at desc,
+         from (select s.incident_id from incident_search s, q, need
+               where q.n > 0 and s.search_vector @@ need.query
+               order by ts_rank(s.search_vector, q.any_term) desc, s.resolution_count desc, s.updated_at desc,
                         s.incident_id
                limit 1) best
          join incidents i on i.id = best.incident_id",
     )
     .bind(text)
+    .bind(MATCH_TERMS)
     .fetch_optional(conn)
     .await
 }

@@ -1,6 +1,7 @@
 //! Knowledge-base search benchmark: p50/p99 of `GET /api/v1/incidents/search`'s query over 100,000
 //! generated incidents, next to baselines measured in the same run (a bare round trip, the exact
 //! fingerprint lookup), because this machine is shared and noisy: the ratios are what to compare.
+//! Also enrichment's text match for new alerts, against the query it replaced (same answers required).
 //!
 //! ```sh
 //! cargo run --release -p nightowl-tests --bin bench-search            # 100k incidents, 400 queries
@@ -38,6 +39,29 @@ const QUERIES: [&str; 20] = [
     "deadlock",
 ];
 
+/// Alert texts (title and description) as enrichment sees them on a new alert.
+const ALERT_TEXTS: [&str; 5] = [
+    "High error rate on checkout-api: connection refused from postgres replica",
+    "KafkaConsumerLag orders consumer group is 50000 messages behind",
+    "Certificate for ingress gateway expires in 3 days",
+    "Node worker-17 NotReady kubelet stopped posting node status",
+    "Redis memory pressure evicting keys on cache cluster during peak traffic",
+];
+
+/// Enrichment's text match as it was before word pairs went to the index (each matching incident
+/// counted its matched words one by one), kept to measure the change against in the same run.
+const PER_ROW_MATCH: &str = "with terms as (
+        select distinct lexeme from unnest(tsvector_to_array(to_tsvector('english', $1))) as lexeme
+    ), q as (
+        select to_tsquery('simple', string_agg(quote_literal(lexeme), ' | ')) as query, count(*) as n from terms
+    )
+    select s.incident_id from incident_search s, q
+    where q.n > 0 and s.search_vector @@ q.query
+      and (select count(*) from terms t where s.search_vector @@ to_tsquery('simple', quote_literal(t.lexeme)))
+          >= least(2, q.n)
+    order by ts_rank(s.search_vector, q.query) desc, s.resolution_count desc, s.updated_at desc, s.incident_id
+    limit 1";
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
@@ -46,7 +70,7 @@ fn report(name: &str, mut samples: Vec<Duration>, baseline: Option<Duration>) ->
     samples.sort();
     let (p50, p99) = (percentile(&samples, 0.50), percentile(&samples, 0.99));
     let ratio = baseline
-        .map(|b| format!("  p50 = {:.1}x baseline", p50.as_secs_f64() / b.as_secs_f64()))
+        .map(|b| format!("  p50 = {:.2}x baseline", p50.as_secs_f64() / b.as_secs_f64()))
         .unwrap_or_default();
     println!(
         "{name:<28} n={:<5} p50 {:>8.3} ms   p99 {:>8.3} ms{ratio}",
@@ -163,6 +187,27 @@ async fn main() -> anyhow::Result<()> {
         }
         tx.rollback().await?;
     }
+    // Enrichment: the best text match for a new alert, as ingest runs it, and the earlier query.
+    let mut enrich = Vec::new();
+    let mut enrich_per_row = Vec::new();
+    for n in 0..(iterations / 4).max(ALERT_TEXTS.len()) {
+        let text = ALERT_TEXTS[n % ALERT_TEXTS.len()];
+        let mut tx = db::begin_tenant(&pool, &slug, "bench").await?;
+        let t = Instant::now();
+        let found = db::incidents::best_text_match(&mut tx, text).await?;
+        enrich.push(t.elapsed());
+        let t = Instant::now();
+        let before: Option<uuid::Uuid> = sqlx::query_scalar(PER_ROW_MATCH)
+            .bind(text)
+            .fetch_optional(&mut *tx)
+            .await?;
+        enrich_per_row.push(t.elapsed());
+        anyhow::ensure!(
+            found.map(|m| m.id) == before,
+            "both enrichment queries must pick the same incident for {text:?}"
+        );
+        tx.rollback().await?;
+    }
     println!(
         "{incidents} incidents, {iterations} iterations, {} hits per search on average",
         hits / iterations
@@ -175,6 +220,8 @@ async fn main() -> anyhow::Result<()> {
         QUERIES[broadest], matches[broadest]
     );
     report(&label, search_broadest, Some(base));
+    let per_row = report("enrichment, per-row word count", enrich_per_row, None);
+    report("enrichment text match", enrich, Some(per_row));
     let mut sorted = matches.clone();
     sorted.sort();
     println!(

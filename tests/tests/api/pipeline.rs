@@ -314,8 +314,31 @@ async fn new_alerts_are_enriched_by_fingerprint_first_then_by_best_text_match() 
         Value::Null,
         "no match is better than a wrong one"
     );
+
+    // Only the first 16 distinct words take part, title first: a long description neither hides the
+    // title's words nor links through words far down in it.
+    let filler = (0..30)
+        .map(|i| format!("filler{i}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let (_, d) = post(
+        &app,
+        &t,
+        "generic",
+        json!({"title": "Disk full on db-9", "description": filler}).to_string(),
+    )
+    .await;
+    assert_eq!(d["alerts"][0]["matched_incident_id"], disk.as_str(), "{d}");
+    let (_, e) = post(
+        &app,
+        &t,
+        "generic",
+        json!({"title": "Weird thing", "description": format!("{filler} disk full")}).to_string(),
+    )
+    .await;
+    assert_eq!(e["alerts"][0]["matched_incident_id"], Value::Null, "{e}");
     let metrics = app.metrics().await;
-    assert!(metrics.contains("nightowl_kb_hits_total 2"), "{metrics}");
+    assert!(metrics.contains("nightowl_kb_hits_total 3"), "{metrics}");
 }
 
 #[tokio::test]
