@@ -21,7 +21,7 @@ create table incident_search (
 -- (symptoms, root cause, services), C = what fixed it (solution, tags). Title matches therefore outrank
 -- matches that appear only in a solution.
 create function incident_search_vector(i incidents) returns tsvector
-language sql immutable parallel safe as $$
+language sql stable parallel safe as $$
     select setweight(to_tsvector('english', coalesce(i.title, '')), 'A') ||
            setweight(to_tsvector('english', coalesce(i.category, '')), 'A') ||
            setweight(to_tsvector('english', array_to_string(i.error_patterns, ' ')), 'A') ||
