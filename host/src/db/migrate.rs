@@ -47,6 +47,11 @@ pub async fn migrate_all(pool: &PgPool, database_url: &str) -> anyhow::Result<us
     Ok(tenants.len())
 }
 
+/// The tenant migrations compiled into this binary (tests replay them step by step to check upgrades).
+pub fn tenant_migrations() -> &'static Migrator {
+    &TENANT
+}
+
 /// Newest tenant migration version compiled into this binary.
 pub fn latest_tenant_version() -> i64 {
     TENANT.iter().map(|m| m.version).max().unwrap_or(0)
