@@ -473,8 +473,34 @@ pub fn fragments(marked: &str) -> Vec<Fragment> {
     out
 }
 
+/// Splits a search into what `websearch_to_tsquery` reads as written and a last word that matches as a
+/// prefix, so a query finds while it is being typed ("kafka consu") and a fragment finds the compound
+/// identifiers alerts are named with ("crashloop" → CrashLoopBackOff, "oomkill" → OOMKilled). Only a
+/// plain last word of two or more letters or digits is a prefix: not one inside an open quote, after
+/// `-` or other punctuation, or next to the `or` operator.
+pub fn split_prefix(q: &str) -> Option<(&str, &str)> {
+    let q = q.trim_end();
+    let start = q
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_alphanumeric())
+        .last()
+        .map(|(i, _)| i)?;
+    let (head, last) = q.split_at(start);
+    let plain = last.chars().count() >= 2
+        && !last.eq_ignore_ascii_case("or")
+        && head.chars().next_back().is_none_or(char::is_whitespace)
+        && head.matches('"').count() % 2 == 0
+        && !head
+            .split_whitespace()
+            .next_back()
+            .is_some_and(|w| w.eq_ignore_ascii_case("or"));
+    plain.then_some((head, last))
+}
+
 /// Weighted full-text search over live incidents (`websearch_to_tsquery`: quotes, `or`, `-word`; any
-/// other input is taken as words, never as syntax), ranked, with highlights computed for the page only.
+/// other input is taken as words, never as syntax; the last word also matches as a prefix, see
+/// [`split_prefix`]), ranked, with highlights computed for the page only.
 /// Matching and ranking read the narrow `incident_search` table (live incidents only; see migration
 /// `tenant/0004_incident_search.sql`): a broad query visits every match, so each visit is kept small.
 pub async fn search(
@@ -492,8 +518,12 @@ pub async fn search(
         h_symptoms: String,
         h_solution: String,
     }
+    let prefix = split_prefix(q);
     let rows: Vec<Row> = sqlx::query_as(&format!(
-        "with q as (select websearch_to_tsquery('english', $1) as query),
+        "with q as (select case when $5::text is null then websearch_to_tsquery('english', $1)
+                                else websearch_to_tsquery('english', $4)
+                                     && to_tsquery('english', quote_literal($5) || ':*')
+                           end as query),
               opts as (select 'StartSel=' || chr(1) || ', StopSel=' || chr(2) as sel),
               hits as (
                   select s.incident_id as id, ts_rank(s.search_vector, q.query) as rank, s.updated_at
@@ -520,6 +550,8 @@ pub async fn search(
     .bind(q)
     .bind(limit)
     .bind(offset)
+    .bind(prefix.map(|(head, _)| head))
+    .bind(prefix.map(|(_, last)| last))
     .fetch_all(conn)
     .await?;
     Ok(rows
@@ -675,5 +707,30 @@ mod tests {
         );
         assert!(fragments("").is_empty());
         assert_eq!(fragments("<b>x</b>")[0].text, "<b>x</b>", "text stays text");
+    }
+
+    #[test]
+    fn only_a_plain_last_word_matches_as_a_prefix() {
+        assert_eq!(split_prefix("crashloop"), Some(("", "crashloop")));
+        assert_eq!(split_prefix("kafka consu  "), Some(("kafka ", "consu")));
+        assert_eq!(split_prefix("Größe übers"), Some(("Größe ", "übers")));
+        assert_eq!(
+            split_prefix("\"consumer lag\" kafk"),
+            Some(("\"consumer lag\" ", "kafk"))
+        );
+        for q in [
+            "\"consumer lag",
+            "\"consumer lag\"",
+            "payments -stag",
+            "db-7",
+            "disk or ful",
+            "disk or",
+            "x",
+            "kafka !",
+            "",
+            "   ",
+        ] {
+            assert_eq!(split_prefix(q), None, "{q:?}");
+        }
     }
 }

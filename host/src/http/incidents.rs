@@ -179,7 +179,8 @@ pub async fn incident_history(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchQuery {
-    /// Words to find; `"exact phrase"`, `or` and `-excluded` work as in web search engines.
+    /// Words to find; `"exact phrase"`, `or` and `-excluded` work as in web search engines, and a plain
+    /// last word also matches as a prefix (`crashloop` finds CrashLoopBackOff).
     pub q: String,
 }
 

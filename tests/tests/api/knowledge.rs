@@ -132,6 +132,41 @@ async fn title_matches_outrank_solution_matches_and_highlights_mark_the_words() 
 }
 
 #[tokio::test]
+async fn the_last_word_matches_as_a_prefix_while_typing_and_inside_identifiers() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant().await;
+    create(
+        &app,
+        &t,
+        json!({"title": "Payments pod in CrashLoopBackOff", "solution": "Fix the readiness probe"}),
+    )
+    .await;
+    create(&app, &t, json!({"title": "Kafka consumer lag on orders"})).await;
+    create(&app, &t, json!({"title": "Worker OOMKilled at night"})).await;
+    let (status, hits) = search(&app, &t, "crashloop").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(titles(&hits), ["Payments pod in CrashLoopBackOff"]);
+    assert!(
+        hits[0]["highlights"]["title"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"text": "CrashLoopBackOff", "highlighted": true})),
+        "{hits}"
+    );
+    let (_, hits) = search(&app, &t, "kafka consu").await;
+    assert_eq!(titles(&hits), ["Kafka consumer lag on orders"]);
+    let (_, hits) = search(&app, &t, "oomkill").await;
+    assert_eq!(titles(&hits), ["Worker OOMKilled at night"]);
+    // Words before the last one, quoted words and excluded words still match whole.
+    let (_, hits) = search(&app, &t, "kafk lag").await;
+    assert_eq!(titles(&hits), Vec::<String>::new());
+    let (_, hits) = search(&app, &t, "\"crashloop\"").await;
+    assert_eq!(titles(&hits), Vec::<String>::new());
+    let (_, hits) = search(&app, &t, "payments -crashloopbackoff").await;
+    assert_eq!(titles(&hits), Vec::<String>::new());
+}
+
+#[tokio::test]
 async fn search_follows_edits() {
     let app = TestApp::spawn().await;
     let t = app.tenant().await;
