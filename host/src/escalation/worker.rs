@@ -7,6 +7,11 @@
 //! `FOR UPDATE SKIP LOCKED`, so any number of workers in any number of processes share the work and
 //! each tier and notification is handled once. A worker killed mid-pass leaves its transaction
 //! uncommitted: the rows fall back to the next worker.
+//!
+//! Channel calls can be slow (a phone provider, a rate-limited chat API), so the delivery loop only
+//! claims and dispatches: each notification is delivered in a task of its own, at most
+//! `NIGHTOWL_DELIVERY_CONCURRENCY` per worker at a time, and a settled delivery wakes the loop to claim
+//! the next.
 
 use std::future::Future;
 use std::sync::Arc;
