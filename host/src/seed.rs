@@ -204,7 +204,14 @@ inc as (
      'Search returns partial results; cluster health red.', array['unassigned shards'],
      'A node ran out of disk and the cluster blocked shard allocation.',
      'Free disk on the data node, then PUT _cluster/settings to clear the read-only block and retry allocation.',
-     null, 1, 42, now() - interval '60 days', 'alice@acme.example', 'seed-demo')
+     null, 1, 42, now() - interval '60 days', 'alice@acme.example', 'seed-demo'),
+    ('Disk full on database host', array['demo-disk-full'], 'critical', 'database',
+     array['disk', 'postgres'], array['payments-db'], array['prod-eu-1'], array['payments'],
+     'Writes fail with "No space left on device"; PostgreSQL refuses new connections; node_filesystem_avail_bytes near 0 on /var/lib/postgresql.',
+     array['No space left on device', 'could not extend file'],
+     'WAL piled up behind an inactive replication slot left by a decommissioned replica.',
+     'Find what grew: du -xh /var/lib/postgresql | sort -h | tail. If it is pg_wal, list slots (select slot_name, active, pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)) from pg_replication_slots) and drop the inactive one with pg_drop_replication_slot. Then grow the volume (kubectl -n payments patch pvc data-payments-db-0 -p ''{"spec":{"resources":{"requests":{"storage":"200Gi"}}}}'') and alert on slot lag.',
+     null, 3, 25, now() - interval '14 days', 'bob@acme.example', 'seed-demo')
     returning id, fingerprints
 )
 insert into alerts (fingerprint, status, severity, priority, title, description, source, service, labels,

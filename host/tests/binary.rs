@@ -72,6 +72,10 @@ async fn binary_creates_a_tenant_and_key_then_serves_and_stops_cleanly() {
         .arg("serve")
         .env("NIGHTOWL_DATABASE_URL", database_url())
         .env("NIGHTOWL_LISTEN", format!("127.0.0.1:{port}"))
+        .env(
+            "NIGHTOWL_PLUGIN_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../plugins/dist"),
+        )
         .env("NIGHTOWL_LOG", "info")
         .stderr(Stdio::piped())
         .spawn()
@@ -103,6 +107,36 @@ async fn binary_creates_a_tenant_and_key_then_serves_and_stops_cleanly() {
         .unwrap();
     assert_eq!(me["tenant"], slug.as_str());
     assert_eq!(me["role"], "manager");
+
+    // The README's first alert, with the demo key: the demo knowledge base knows this failure.
+    let demo_key = demo
+        .split_whitespace()
+        .find(|w| w.starts_with("nwl_"))
+        .unwrap()
+        .to_owned();
+    let ingested: serde_json::Value = http
+        .post(format!("{base}/api/v1/webhooks/generic"))
+        .header("x-api-key", &demo_key)
+        .json(&serde_json::json!({"title": "Disk full on db-1", "severity": "critical", "labels": {"host": "db-1"}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let matched = ingested["alerts"][0]["matched_incident_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{ingested}"));
+    let incident: serde_json::Value = http
+        .get(format!("{base}/api/v1/incidents/{matched}"))
+        .header("x-api-key", &demo_key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(incident["title"], "Disk full on database host");
     let created = http
         .post(format!("{base}/api/v1/services"))
         .header("x-api-key", &key)
