@@ -156,6 +156,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(alerts::acknowledge_alert))
         .routes(routes!(alerts::resolve_alert))
         .routes(routes!(alerts::get_alert_escalation))
+        .routes(routes!(alerts::similar_incidents))
         .routes(routes!(alerts::escalate_alert))
         .routes(routes!(policies::list_policies, policies::create_policy))
         .routes(routes!(

@@ -206,7 +206,7 @@ async fn store_firing(
     let matched = match db::incidents::by_fingerprint(conn, &alert.fingerprint).await? {
         Some(m) => Some(m),
         None => {
-            let text = format!("{} {}", alert.title, alert.description.as_deref().unwrap_or(""));
+            let text = db::incidents::match_text(&alert.title, alert.description.as_deref());
             db::incidents::best_text_match(conn, &text).await?
         }
     };

@@ -181,6 +181,18 @@ pub struct Highlights {
     pub solution: Vec<Fragment>,
 }
 
+/// A knowledge-base incident like an alert (`GET /api/v1/alerts/{id}/similar-incidents`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SimilarIncident {
+    pub incident: Incident,
+    /// `fingerprint` (the incident lists the alert's fingerprint) or `text` (words in common).
+    pub matched_by: String,
+    /// Text-match rank (higher is closer); absent for fingerprint matches, which always come first.
+    pub rank: Option<f32>,
+    /// The incident enrichment linked to the alert.
+    pub linked: bool,
+}
+
 /// One search result.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct SearchHit {

@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use nightowl_api::alerts::{Alert, ResolveResponse};
 use nightowl_api::escalation::{AlertEscalation, EscalationEvent};
+use nightowl_api::incidents::SimilarIncident;
 use nightowl_api::{CursorPage, ErrorBody};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -81,6 +82,51 @@ pub async fn get_alert(mut t: TenantTx, Path(id): Path<Uuid>) -> Result<Json<Ale
         db::alerts::get(&mut t, id)
             .await?
             .ok_or_else(|| ApiError::not_found("alert"))?,
+    ))
+}
+
+/// `?limit=` of the similar incidents.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SimilarQuery {
+    /// How many, 1–20 (default 5).
+    pub limit: Option<i64>,
+}
+
+/// Knowledge-base incidents like this alert, best first: those listing its fingerprint, then those
+/// sharing at least two of its first words (the candidates enrichment chose from), so the engineer
+/// sees the alternatives when the automatic link is missing or wrong.
+#[utoipa::path(get, path = "/api/v1/alerts/{id}/similar-incidents", tag = "alerts",
+    params(("id" = Uuid, Path), SimilarQuery),
+    responses((status = 200, body = Vec<SimilarIncident>), (status = 400, body = ErrorBody),
+              (status = 404, body = ErrorBody)))]
+pub async fn similar_incidents(
+    mut t: TenantTx,
+    Path(id): Path<Uuid>,
+    Query(q): Query<SimilarQuery>,
+) -> Result<Json<Vec<SimilarIncident>>, ApiError> {
+    let limit = q.limit.unwrap_or(5);
+    if !(1..=20).contains(&limit) {
+        return Err(ApiError::bad_request(
+            "invalid_limit",
+            "limit must be between 1 and 20",
+        ));
+    }
+    let alert = db::alerts::get(&mut t, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("alert"))?;
+    let text = db::incidents::match_text(&alert.title, alert.description.as_deref());
+    let found = db::incidents::similar(&mut t, &alert.fingerprint, &text, limit).await?;
+    Ok(Json(
+        found
+            .into_iter()
+            .map(|s| SimilarIncident {
+                linked: alert.matched_incident_id == Some(s.incident.id),
+                matched_by: if s.rank.is_some() { "text" } else { "fingerprint" }.to_owned(),
+                rank: s.rank,
+                incident: s.incident,
+            })
+            .collect(),
     ))
 }
 

@@ -42,6 +42,7 @@ pub const ROUTES: &[(&str, &str, Role)] = &[
     ("PATCH", "/api/v1/alerts/{id}/acknowledge", Engineer),
     ("PATCH", "/api/v1/alerts/{id}/resolve", Engineer),
     ("GET", "/api/v1/alerts/{id}/escalation", Readonly),
+    ("GET", "/api/v1/alerts/{id}/similar-incidents", Readonly),
     ("POST", "/api/v1/alerts/{id}/escalate", Engineer),
     ("GET", "/api/v1/escalation-policies", Readonly),
     ("POST", "/api/v1/escalation-policies", Manager),

@@ -255,6 +255,119 @@ async fn insert_incident(
 }
 
 #[tokio::test]
+async fn an_alert_lists_similar_incidents_fingerprint_first_then_by_words_in_common() {
+    let app = TestApp::spawn_with_plugins(&["generic"], |_| {}).await;
+    let t = app.tenant().await;
+    let by_fp = insert_incident(
+        &app,
+        &t,
+        "Database volume filled up",
+        &["fp-disk"],
+        "writes fail",
+        "Grow the volume",
+    )
+    .await;
+    let by_text = insert_incident(
+        &app,
+        &t,
+        "Disk full on search node",
+        &[],
+        "no space left on device",
+        "Free disk, clear the read-only block",
+    )
+    .await;
+    let weaker = insert_incident(
+        &app,
+        &t,
+        "Disk full on build agent",
+        &[],
+        "builds fail",
+        "Prune docker images",
+    )
+    .await;
+    insert_incident(
+        &app,
+        &t,
+        "Disk quota exceeded",
+        &[],
+        "uploads fail",
+        "Raise the quota",
+    )
+    .await;
+    insert_incident(&app, &t, "Certificate expired", &[], "TLS errors", "Renew").await;
+    let (_, ingest) = post(
+        &app,
+        &t,
+        "generic",
+        json!({"title": "Disk full on db-1", "fingerprint": "fp-disk", "description": "No space left on device"})
+            .to_string(),
+    )
+    .await;
+    let alert = ingest["alerts"][0]["id"].as_str().unwrap().to_owned();
+    let similar = |query: &'static str| {
+        let (app, t, alert) = (&app, &t, &alert);
+        async move {
+            send(app.as_key(
+                &t.admin_key,
+                Method::GET,
+                &format!("/api/v1/alerts/{alert}/similar-incidents{query}"),
+            ))
+            .await
+        }
+    };
+    let (status, list) = similar("").await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let ids: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["incident"]["id"].as_str().unwrap())
+        .collect();
+    // "Disk quota exceeded" shares one word only; the certificate none.
+    assert_eq!(ids, [by_fp.as_str(), by_text.as_str(), weaker.as_str()]);
+    assert_eq!(
+        (
+            list[0]["matched_by"].as_str(),
+            list[0]["rank"].is_null(),
+            list[0]["linked"].as_bool()
+        ),
+        (Some("fingerprint"), true, Some(true))
+    );
+    assert_eq!(
+        (list[1]["matched_by"].as_str(), list[1]["linked"].as_bool()),
+        (Some("text"), Some(false))
+    );
+    assert!(list[1]["rank"].as_f64().unwrap() > list[2]["rank"].as_f64().unwrap());
+
+    let (_, one) = similar("?limit=1").await;
+    assert_eq!(one.as_array().unwrap().len(), 1);
+    for bad in ["?limit=0", "?limit=21"] {
+        let (status, err) = similar(bad).await;
+        assert_eq!(
+            (status, error_code(&err)),
+            (StatusCode::BAD_REQUEST, "invalid_limit")
+        );
+    }
+    let (status, err) = send(app.as_key(
+        &t.admin_key,
+        Method::GET,
+        &format!("/api/v1/alerts/{}/similar-incidents", uuid::Uuid::new_v4()),
+    ))
+    .await;
+    assert_eq!((status, error_code(&err)), (StatusCode::NOT_FOUND, "not_found"));
+    // A deleted incident is no longer offered.
+    let (status, _) = send(app.as_key(
+        &t.admin_key,
+        Method::DELETE,
+        &format!("/api/v1/incidents/{by_text}"),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, list) = similar("").await;
+    assert_eq!(list.as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
 async fn new_alerts_are_enriched_by_fingerprint_first_then_by_best_text_match() {
     let app = TestApp::spawn_with_plugins(&["generic"], |_| {}).await;
     let t = app.tenant().await;
