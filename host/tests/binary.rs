@@ -96,15 +96,19 @@ async fn binary_creates_a_tenant_and_key_then_serves_and_stops_cleanly() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(ready, "server became ready");
-    let me: serde_json::Value = http
-        .get(format!("{base}/api/v1/ping"))
-        .header("x-api-key", &key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    // A request with a key, answered with JSON.
+    let call = |req: reqwest::RequestBuilder, key: &str| {
+        let req = req.header("x-api-key", key);
+        async move {
+            req.send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let me = call(http.get(format!("{base}/api/v1/ping")), &key).await;
     assert_eq!(me["tenant"], slug.as_str());
     assert_eq!(me["role"], "manager");
 
@@ -114,28 +118,18 @@ async fn binary_creates_a_tenant_and_key_then_serves_and_stops_cleanly() {
         .find(|w| w.starts_with("nwl_"))
         .unwrap()
         .to_owned();
-    let ingested: serde_json::Value = http
-        .post(format!("{base}/api/v1/webhooks/generic"))
-        .header("x-api-key", &demo_key)
-        .json(&serde_json::json!({"title": "Disk full on db-1", "severity": "critical", "labels": {"host": "db-1"}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let readme_alert =
+        serde_json::json!({"title": "Disk full on db-1", "severity": "critical", "labels": {"host": "db-1"}});
+    let ingested = call(
+        http.post(format!("{base}/api/v1/webhooks/generic"))
+            .json(&readme_alert),
+        &demo_key,
+    )
+    .await;
     let matched = ingested["alerts"][0]["matched_incident_id"]
         .as_str()
         .unwrap_or_else(|| panic!("{ingested}"));
-    let incident: serde_json::Value = http
-        .get(format!("{base}/api/v1/incidents/{matched}"))
-        .header("x-api-key", &demo_key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let incident = call(http.get(format!("{base}/api/v1/incidents/{matched}")), &demo_key).await;
     assert_eq!(incident["title"], "Disk full on database host");
     let created = http
         .post(format!("{base}/api/v1/services"))
