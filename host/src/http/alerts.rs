@@ -105,13 +105,7 @@ pub async fn similar_incidents(
     Path(id): Path<Uuid>,
     Query(q): Query<SimilarQuery>,
 ) -> Result<Json<Vec<SimilarIncident>>, ApiError> {
-    let limit = q.limit.unwrap_or(5);
-    if !(1..=20).contains(&limit) {
-        return Err(ApiError::bad_request(
-            "invalid_limit",
-            "limit must be between 1 and 20",
-        ));
-    }
+    let limit = super::pagination::bounded_limit(q.limit, 5, 20, "invalid_limit")?;
     let alert = db::alerts::get(&mut t, id)
         .await?
         .ok_or_else(|| ApiError::not_found("alert"))?;

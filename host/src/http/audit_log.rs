@@ -156,13 +156,7 @@ pub async fn list_audit_log(
     mut t: TenantTx,
     Query(q): Query<AuditQuery>,
 ) -> Result<Json<CursorPage<AuditRecord>>, ApiError> {
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::bad_request(
-            "invalid_pagination",
-            "limit must be between 1 and 200",
-        ));
-    }
+    let limit = super::pagination::bounded_limit(q.limit, 50, 200, "invalid_pagination")?;
     let before: Option<i64> =
         match q.cursor.as_deref() {
             Some(c) => Some(c.parse().map_err(|_| {

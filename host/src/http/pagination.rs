@@ -58,11 +58,16 @@ impl CursorParams {
 }
 
 fn limit(raw: Option<i64>) -> Result<i64, ApiError> {
-    let limit = raw.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
+    bounded_limit(raw, DEFAULT_LIMIT, MAX_LIMIT, "invalid_pagination")
+}
+
+/// A `?limit=` with its default and upper bound; out of `1..=max` it is a 400 with `code`.
+pub fn bounded_limit(raw: Option<i64>, default: i64, max: i64, code: &'static str) -> Result<i64, ApiError> {
+    let limit = raw.unwrap_or(default);
+    if !(1..=max).contains(&limit) {
         return Err(ApiError::bad_request(
-            "invalid_pagination",
-            format!("limit must be between 1 and {MAX_LIMIT}"),
+            code,
+            format!("limit must be between 1 and {max}"),
         ));
     }
     Ok(limit)
