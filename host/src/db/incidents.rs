@@ -47,12 +47,8 @@ pub async fn best_text_match(conn: &mut PgConnection, text: &str) -> Result<Opti
     sqlx::query_as(&format!(
         "with {TEXT_MATCH}
          select i.id, i.solution
-         from (select s.incident_id from incident_search s, q, need
-               where q.n > 0 and s.search_vector @@ need.query
-               order by ts_rank(s.search_vector, q.any_term) desc, s.resolution_count desc, s.updated_at desc,
-                        s.incident_id
-               limit 1) best
-         join incidents i on i.id = best.incident_id"
+         from (select id from text_hits order by {TEXT_ORDER} limit 1) best
+         join incidents i on i.id = best.id"
     ))
     .bind(text)
     .bind(MATCH_TERMS)
@@ -62,7 +58,8 @@ pub async fn best_text_match(conn: &mut PgConnection, text: &str) -> Result<Opti
 
 /// The text-matching part of [`best_text_match`] and [`similar`] (`$1` the alert's text, `$2`
 /// [`MATCH_TERMS`]): `terms`, the words taking part; `q.any_term`, the OR query ranking uses; `need`,
-/// the query a match must satisfy (two of the words, or the one word there is).
+/// the query a match must satisfy (two of the words, or the one word there is); `text_hits`, the
+/// matching live incidents with their rank and tie-breaks, to be ordered by [`TEXT_ORDER`].
 const TEXT_MATCH: &str = "terms as (
         select t.lexeme from unnest(to_tsvector('english', $1)) as t
         order by t.positions[1], t.lexeme
@@ -77,7 +74,15 @@ const TEXT_MATCH: &str = "terms as (
                           from terms a join terms b on a.lexeme < b.lexeme)
                end as query
         from q
+    ), text_hits as (
+        select s.incident_id as id, ts_rank(s.search_vector, q.any_term) as rank, s.resolution_count,
+               s.updated_at
+        from incident_search s, q, need
+        where q.n > 0 and s.search_vector @@ need.query
     )";
+
+/// Best text match first: rank, then the better-proven incident, then the newest.
+const TEXT_ORDER: &str = "rank desc, resolution_count desc, updated_at desc, id";
 
 /// A knowledge-base incident like an alert, and why.
 pub struct Similar {
@@ -108,12 +113,8 @@ pub async fn similar(
              where fingerprints @> array[$3] and merged_into_id is null and archived_at is null
          ),
          by_text as (
-             select s.incident_id as id, ts_rank(s.search_vector, q.any_term) as rank, s.resolution_count,
-                    s.updated_at
-             from incident_search s, q, need
-             where q.n > 0 and s.search_vector @@ need.query
-               and s.incident_id not in (select id from by_fingerprint)
-             order by rank desc, s.resolution_count desc, s.updated_at desc, s.incident_id
+             select * from text_hits where id not in (select id from by_fingerprint)
+             order by {TEXT_ORDER}
              limit $4
          ),
          found as (select * from by_fingerprint union all select * from by_text)
