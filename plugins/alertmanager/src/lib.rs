@@ -125,13 +125,10 @@ source_plugin!(Alertmanager);
 mod tests {
     use super::*;
 
-    const TESTDATA: &str = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/testdata/alertmanager"
-    );
+    const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/alertmanager");
 
     fn sample(name: &str) -> Request {
-        let body = std::fs::read_to_string(format!("{TESTDATA}/{name}")).expect("shared testdata present");
+        let body = std::fs::read_to_string(format!("{TESTDATA}/{name}")).expect("fixture in tests/fixtures");
         Request::json_body(&body)
     }
 

@@ -129,10 +129,10 @@ source_plugin!(Keep);
 mod tests {
     use super::*;
 
-    const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/keep");
+    const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/keep");
 
     fn sample(name: &str) -> Request {
-        Request::json_body(&std::fs::read_to_string(format!("{TESTDATA}/{name}")).expect("shared testdata"))
+        Request::json_body(&std::fs::read_to_string(format!("{TESTDATA}/{name}")).expect("fixture in tests/fixtures"))
     }
 
     #[test]

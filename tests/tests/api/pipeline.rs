@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 fn sample(path: &str) -> String {
     let root = nightowl_tests::workspace_root();
-    std::fs::read_to_string(root.join("../shared/testdata").join(path)).expect("shared testdata")
+    std::fs::read_to_string(root.join("tests/fixtures").join(path)).expect("fixture in tests/fixtures")
 }
 
 async fn post(app: &TestApp, t: &TestTenant, source: &str, body: String) -> (StatusCode, Value) {
