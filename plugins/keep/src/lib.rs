@@ -132,7 +132,9 @@ mod tests {
     const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/keep");
 
     fn sample(name: &str) -> Request {
-        Request::json_body(&std::fs::read_to_string(format!("{TESTDATA}/{name}")).expect("fixture in tests/fixtures"))
+        Request::json_body(
+            &std::fs::read_to_string(format!("{TESTDATA}/{name}")).expect("fixture in tests/fixtures"),
+        )
     }
 
     #[test]
