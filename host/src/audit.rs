@@ -165,10 +165,10 @@ async fn write_batch(pool: &PgPool, batch: Vec<AuditEntry>) {
             .push(entry);
     }
     for (_, (slug, entries)) in by_tenant {
-        let mut result = insert(pool, &slug, &entries).await;
+        let mut result = crate::db::audit::insert_batch(pool, &slug, &entries).await;
         if result.is_err() {
             tokio::time::sleep(Duration::from_millis(200)).await;
-            result = insert(pool, &slug, &entries).await;
+            result = crate::db::audit::insert_batch(pool, &slug, &entries).await;
         }
         if let Err(err) = result {
             for e in &entries {
@@ -177,31 +177,6 @@ async fn write_batch(pool: &PgPool, batch: Vec<AuditEntry>) {
             }
         }
     }
-}
-
-async fn insert(pool: &PgPool, slug: &Slug, entries: &[AuditEntry]) -> Result<(), sqlx::Error> {
-    let col = |f: fn(&AuditEntry) -> Option<String>| entries.iter().map(f).collect::<Vec<_>>();
-    sqlx::query(&format!(
-        "insert into {}.audit_log (actor_type, actor_id, actor_label, action, resource_type, resource_id, diff,
-                                   ip, user_agent, request_id, created_at)
-         select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[],
-                              $8::text[], $9::text[], $10::text[], $11::timestamptz[])",
-        slug.schema()
-    ))
-    .bind(col(|e| Some(e.actor_type.clone())))
-    .bind(col(|e| e.actor_id.clone()))
-    .bind(col(|e| Some(e.actor_label.clone())))
-    .bind(col(|e| Some(e.action.clone())))
-    .bind(col(|e| Some(e.resource_type.clone())))
-    .bind(col(|e| e.resource_id.clone()))
-    .bind(entries.iter().map(|e| e.diff.clone()).collect::<Vec<_>>())
-    .bind(col(|e| e.ip.clone()))
-    .bind(col(|e| e.user_agent.clone()))
-    .bind(col(|e| e.request_id.clone()))
-    .bind(entries.iter().map(|e| e.created_at).collect::<Vec<_>>())
-    .execute(pool)
-    .await?;
-    Ok(())
 }
 
 /// Field names whose values never reach the audit log.

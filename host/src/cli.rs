@@ -229,7 +229,7 @@ async fn serve(config: Config, pool: PgPool, http: bool, workers: bool) -> anyho
             std::process::id()
         );
         tracing::info!(%name, "escalation, delivery and handoff workers started");
-        crate::escalation::worker::spawn(state.clone(), name)
+        crate::worker::spawn(state.clone(), name)
     });
     if http {
         let listener = tokio::net::TcpListener::bind(listen)

@@ -76,6 +76,14 @@ impl Clock for ManualClock {
     }
 }
 
+/// The earlier of two optional instants (how a pass over several tenants finds its next deadline).
+pub fn earliest(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

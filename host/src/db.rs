@@ -1,22 +1,27 @@
 //! Database access: the pool and migrations here, query functions per aggregate in submodules.
-//! Query functions take a connection (normally a tenant-scoped transaction), never the pool.
+//! Query functions take a connection (normally a tenant-scoped transaction), never the pool; only
+//! the ones that work across tenants (`tenants`, the audit writer's insert) take any executor.
 
 pub mod alerts;
 pub mod api_keys;
+pub mod audit;
 pub mod config;
+pub mod escalations;
 pub mod incidents;
 pub mod migrate;
+pub mod outbox;
 pub mod policies;
 pub mod rosters;
 pub mod runbooks;
 pub mod services;
 pub mod sessions;
+pub mod tenants;
 pub mod users;
 
 use std::time::Duration;
 
-use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
+use sqlx::{PgConnection, PgPool};
 
 use crate::config::Config;
 
@@ -58,4 +63,13 @@ pub async fn begin_tenant(
         .execute(&mut *tx)
         .await?;
     Ok(tx)
+}
+
+/// Sends `NOTIFY channel` when the caller's transaction commits (and never if it rolls back).
+pub async fn notify(conn: &mut PgConnection, channel: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("select pg_notify($1, '')")
+        .bind(channel)
+        .execute(conn)
+        .await?;
+    Ok(())
 }

@@ -13,6 +13,7 @@ pub mod events;
 pub mod http;
 pub mod ingest;
 pub mod metrics;
+pub mod notify;
 pub mod oncall;
 pub mod plugins;
 pub mod secrets;
@@ -20,6 +21,7 @@ pub mod seed;
 pub mod state;
 pub mod telemetry;
 pub mod tenancy;
+pub mod worker;
 
 pub use http::app;
 pub use state::AppState;

@@ -1,4 +1,5 @@
 //! Tenants: slug validation, schema names and provisioning (schema + migrations + registry row).
+//! The registry and schema queries are in `db::tenants`.
 
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -79,19 +80,9 @@ pub async fn create_tenant(
     if find_tenant(pool, slug.as_str()).await?.is_some() {
         return Err(TenancyError::Exists(slug.to_string()));
     }
-    sqlx::query(&format!("create schema if not exists {}", slug.schema()))
-        .execute(pool)
-        .await?;
+    db::tenants::create_schema(pool, slug).await?;
     db::migrate::migrate_tenant(database_url, slug).await?;
-    let id: Uuid = sqlx::query_scalar(
-        "insert into tenants (slug, name) values ($1, $2)
-         on conflict (slug) do update set name = tenants.name
-         returning id",
-    )
-    .bind(slug.as_str())
-    .bind(name)
-    .fetch_one(pool)
-    .await?;
+    let id = db::tenants::insert(pool, slug, name).await?;
     Ok(Tenant {
         id,
         slug: slug.clone(),
@@ -102,13 +93,8 @@ pub async fn create_tenant(
 /// Removes a tenant with all its data (schema, keys, sessions). Used by `seed-demo` and tests.
 pub async fn drop_tenant(pool: &PgPool, slug: &Slug) -> Result<(), TenancyError> {
     let mut tx = pool.begin().await?;
-    sqlx::query("delete from tenants where slug = $1")
-        .bind(slug.as_str())
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(&format!("drop schema if exists {} cascade", slug.schema()))
-        .execute(&mut *tx)
-        .await?;
+    db::tenants::delete(&mut *tx, slug).await?;
+    db::tenants::drop_schema(&mut *tx, slug).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -118,22 +104,26 @@ pub async fn find_tenant(pool: &PgPool, slug: &str) -> Result<Option<Tenant>, sq
     let Ok(slug) = Slug::parse(slug) else {
         return Ok(None);
     };
-    let row: Option<(Uuid, String)> = sqlx::query_as("select id, name from tenants where slug = $1")
-        .bind(slug.as_str())
-        .fetch_optional(pool)
-        .await?;
-    Ok(row.map(|(id, name)| Tenant { id, slug, name }))
+    let row = db::tenants::find(pool, &slug).await?;
+    Ok(row.map(|r| Tenant {
+        id: r.id,
+        slug,
+        name: r.name,
+    }))
 }
 
 /// Every registered tenant, oldest first.
 pub async fn list_tenants(pool: &PgPool) -> Result<Vec<Tenant>, sqlx::Error> {
-    let rows: Vec<(Uuid, String, String)> =
-        sqlx::query_as("select id, slug, name from tenants order by created_at, slug")
-            .fetch_all(pool)
-            .await?;
+    let rows = db::tenants::list(pool).await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(id, slug, name)| Slug::parse(&slug).ok().map(|slug| Tenant { id, slug, name }))
+        .filter_map(|r| {
+            Slug::parse(&r.slug).ok().map(|slug| Tenant {
+                id: r.id,
+                slug,
+                name: r.name,
+            })
+        })
         .collect())
 }
 

@@ -221,6 +221,66 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<Alert>, sql
     Ok(row.map(Alert::from))
 }
 
+/// Records which policy escalates an alert.
+pub async fn set_escalation_policy(
+    conn: &mut PgConnection,
+    id: Uuid,
+    policy: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update alerts set escalation_policy_id = $2 where id = $1")
+        .bind(id)
+        .bind(policy)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Most severe first (an unknown severity last).
+const BY_SEVERITY: &str = "array_position(array['critical','major','warning','info'], severity)";
+
+/// Up to `limit` alerts first fired in `[from, until)`, most severe and then newest first, and how
+/// many there were in all.
+pub async fn raised_between(
+    conn: &mut PgConnection,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+    limit: i64,
+) -> Result<(Vec<Alert>, i64), sqlx::Error> {
+    let total: i64 =
+        sqlx::query_scalar("select count(*) from alerts where first_fired_at >= $1 and first_fired_at < $2")
+            .bind(from)
+            .bind(until)
+            .fetch_one(&mut *conn)
+            .await?;
+    let rows: Vec<AlertRow> = sqlx::query_as(&format!(
+        "select {COLUMNS} from alerts where first_fired_at >= $1 and first_fired_at < $2
+         order by {BY_SEVERITY}, first_fired_at desc
+         limit $3"
+    ))
+    .bind(from)
+    .bind(until)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    Ok((rows.into_iter().map(Alert::from).collect(), total))
+}
+
+/// Up to `limit` open (unresolved) alerts, most severe and then oldest first, and how many are open.
+pub async fn open_by_severity(conn: &mut PgConnection, limit: i64) -> Result<(Vec<Alert>, i64), sqlx::Error> {
+    let total: i64 = sqlx::query_scalar("select count(*) from alerts where status <> 'resolved'")
+        .fetch_one(&mut *conn)
+        .await?;
+    let rows: Vec<AlertRow> = sqlx::query_as(&format!(
+        "select {COLUMNS} from alerts where status <> 'resolved'
+         order by {BY_SEVERITY}, first_fired_at
+         limit $1"
+    ))
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    Ok((rows.into_iter().map(Alert::from).collect(), total))
+}
+
 /// Filters of the alert list.
 #[derive(Debug, Default)]
 pub struct AlertFilter<'a> {

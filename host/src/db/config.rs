@@ -54,3 +54,10 @@ pub async fn put(conn: &mut PgConnection, c: &ConfigRow) -> Result<ConfigRow, sq
     .fetch_one(conn)
     .await
 }
+
+/// Where alerts without a routed service go.
+pub async fn default_roster(conn: &mut PgConnection) -> Result<Option<uuid::Uuid>, sqlx::Error> {
+    sqlx::query_scalar("select default_roster_id from tenant_config where id")
+        .fetch_one(conn)
+        .await
+}

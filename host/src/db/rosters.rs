@@ -343,3 +343,13 @@ pub async fn on_call(
         override_id,
     })
 }
+
+/// The escalation policy of a roster, if the roster exists and has one.
+pub async fn policy_of(conn: &mut PgConnection, id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
+    let policy: Option<Option<Uuid>> =
+        sqlx::query_scalar("select escalation_policy_id from rosters where id = $1")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(policy.flatten())
+}

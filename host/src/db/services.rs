@@ -121,3 +121,12 @@ pub async fn delete(conn: &mut PgConnection, id: Uuid) -> Result<bool, sqlx::Err
         .rows_affected()
         == 1)
 }
+
+/// The roster answering for the service named `name`, if the service exists and has one.
+pub async fn roster_of(conn: &mut PgConnection, name: &str) -> Result<Option<Uuid>, sqlx::Error> {
+    let roster: Option<Option<Uuid>> = sqlx::query_scalar("select roster_id from services where name = $1")
+        .bind(name)
+        .fetch_optional(conn)
+        .await?;
+    Ok(roster.flatten())
+}

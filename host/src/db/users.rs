@@ -231,3 +231,29 @@ pub async fn lock_active_admins(conn: &mut PgConnection) -> Result<Vec<Uuid>, sq
         .fetch_all(conn)
         .await
 }
+
+/// An active user as a notification reaches them.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Person {
+    pub id: Uuid,
+    pub display_name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub timezone: String,
+    pub slack_user_id: Option<String>,
+}
+
+/// Active users by id, in the order asked (inactive and unknown ids drop out).
+pub async fn people(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Person>, sqlx::Error> {
+    let rows: Vec<Person> = sqlx::query_as(
+        "select id, display_name, email, phone, timezone, slack_user_id from users
+         where id = any($1) and is_active",
+    )
+    .bind(ids)
+    .fetch_all(conn)
+    .await?;
+    Ok(ids
+        .iter()
+        .filter_map(|id| rows.iter().find(|p| p.id == *id).cloned())
+        .collect())
+}

@@ -1,5 +1,5 @@
-//! Turning a tier's targets into people, at the instant the tier fires. The worker, the dry run and
-//! the handoff notices all resolve through here (and so through `db::rosters::on_call`).
+//! Turning a tier's targets into people, at the instant the tier fires. The worker and the dry run
+//! both resolve through here (and so through `db::rosters::on_call`, as the handoff notices do).
 
 use std::collections::HashMap;
 
@@ -9,17 +9,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::db;
-
-/// A person to notify, with what the channels need to reach them.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct Person {
-    pub id: Uuid,
-    pub display_name: String,
-    pub email: String,
-    pub phone: Option<String>,
-    pub timezone: String,
-    pub slack_user_id: Option<String>,
-}
+use crate::db::users::Person;
 
 /// One person reached through one channel by one tier.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,21 +18,6 @@ pub struct Recipient {
     pub target: String,
     pub person: Person,
     pub channel: String,
-}
-
-/// Active users by id, in the order asked.
-pub async fn people(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Person>, sqlx::Error> {
-    let rows: Vec<Person> = sqlx::query_as(
-        "select id, display_name, email, phone, timezone, slack_user_id from users
-         where id = any($1) and is_active",
-    )
-    .bind(ids)
-    .fetch_all(conn)
-    .await?;
-    Ok(ids
-        .iter()
-        .filter_map(|id| rows.iter().find(|p| p.id == *id).cloned())
-        .collect())
 }
 
 /// Who is on call for a roster at one instant, and its team lead.
@@ -115,7 +90,7 @@ pub async fn resolve_tier(
         }
     }
     let ids: Vec<Uuid> = named.iter().map(|(_, u)| *u).collect();
-    let people = people(conn, &ids).await?;
+    let people = db::users::people(conn, &ids).await?;
     let mut out = Vec::new();
     for (target, user) in named {
         let Some(person) = people.iter().find(|p| p.id == user) else {

@@ -133,22 +133,6 @@ pub struct AuditQuery {
     pub limit: Option<i64>,
 }
 
-#[derive(sqlx::FromRow)]
-struct AuditRow {
-    id: i64,
-    actor_type: String,
-    actor_id: Option<String>,
-    actor_label: Option<String>,
-    action: String,
-    resource_type: String,
-    resource_id: Option<String>,
-    diff: Option<Value>,
-    ip: Option<String>,
-    user_agent: Option<String>,
-    request_id: Option<String>,
-    created_at: DateTime<Utc>,
-}
-
 /// The tenant's audit log, newest first.
 #[utoipa::path(get, path = "/api/v1/audit-log", tag = "admin", params(AuditQuery),
     responses((status = 200, body = CursorPage<AuditRecord>), (status = 400, body = ErrorBody)))]
@@ -164,48 +148,17 @@ pub async fn list_audit_log(
             })?),
             None => None,
         };
-    let rows: Vec<AuditRow> = sqlx::query_as(
-        "select id, actor_type, actor_id, actor_label, action, resource_type, resource_id, diff, ip, user_agent,
-                request_id, created_at
-         from audit_log
-         where ($1::text is null or actor_label = $1 or actor_id = $1)
-           and ($2::text is null or resource_type = $2)
-           and ($3::text is null or resource_id = $3)
-           and ($4::text is null or action = $4)
-           and ($5::timestamptz is null or created_at >= $5)
-           and ($6::timestamptz is null or created_at < $6)
-           and ($7::bigint is null or id < $7)
-         order by id desc limit $8",
-    )
-    .bind(&q.actor)
-    .bind(&q.resource_type)
-    .bind(&q.resource_id)
-    .bind(&q.action)
-    .bind(q.since)
-    .bind(q.until)
-    .bind(before)
-    .bind(limit)
-    .fetch_all(&mut *t)
-    .await?;
-    let next_cursor = (rows.len() as i64 == limit)
-        .then(|| rows.last().map(|r| r.id.to_string()))
+    let filter = crate::db::audit::AuditFilter {
+        actor: q.actor.as_deref(),
+        resource_type: q.resource_type.as_deref(),
+        resource_id: q.resource_id.as_deref(),
+        action: q.action.as_deref(),
+        since: q.since,
+        until: q.until,
+    };
+    let items = crate::db::audit::list(&mut t, &filter, before, limit).await?;
+    let next_cursor = (items.len() as i64 == limit)
+        .then(|| items.last().map(|r| r.id.to_string()))
         .flatten();
-    let items = rows
-        .into_iter()
-        .map(|r| AuditRecord {
-            id: r.id,
-            actor_type: r.actor_type,
-            actor_id: r.actor_id,
-            actor_label: r.actor_label,
-            action: r.action,
-            resource_type: r.resource_type,
-            resource_id: r.resource_id,
-            diff: r.diff,
-            ip: r.ip,
-            user_agent: r.user_agent,
-            request_id: r.request_id,
-            created_at: r.created_at,
-        })
-        .collect();
     Ok(Json(CursorPage { items, next_cursor }))
 }

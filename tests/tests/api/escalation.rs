@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
-use nightowl::escalation::worker::{self, Scope, WorkerHandle};
+use nightowl::worker::{self, Scope, WorkerHandle};
 use nightowl_tests::{TestApp, TestTenant, error_code, send};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -485,7 +485,7 @@ async fn a_killed_worker_loses_nothing() {
     // The first worker may have died holding tier 1's notification mid-send: its lease runs out
     // and the successor delivers it.
     app.clock
-        .set(t0() + Duration::minutes(5) + nightowl::escalation::outbox::LEASE);
+        .set(t0() + Duration::minutes(5) + nightowl::notify::outbox::LEASE);
     until("delivered", || async {
         outbox(&app, &team).await.iter().filter(|r| r.3 == "sent").count() == 3
     })

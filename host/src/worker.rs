@@ -1,5 +1,6 @@
-//! The background workers of `nightowl worker` (and of `serve`): escalation, notification delivery
-//! and handoffs, each a loop over every tenant.
+//! The background workers of `nightowl worker` (and of `serve`): escalation (`escalation::fire`),
+//! notification delivery (`notify::outbox` and `notify::dispatch`) and handoff notices
+//! (`notify::handoff`), each a loop over every tenant.
 //!
 //! A loop does a pass, then sleeps until the earliest deadline the pass saw (on the injected clock, so
 //! a test that moves the clock wakes it), an event (`LISTEN`: a new, acknowledged or resolved alert; a
@@ -22,7 +23,10 @@ use sqlx::postgres::PgListener;
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
-use super::{OUTBOX_CHANNEL, earliest, fire_due, handoff, next_deadline, outbox};
+use crate::clock::earliest;
+use crate::db::outbox::Claimed;
+use crate::escalation::fire_due;
+use crate::notify::{dispatch, handoff, outbox};
 use crate::state::AppState;
 use crate::tenancy::{self, Slug};
 use crate::{db, events};
@@ -87,21 +91,14 @@ impl InFlight {
     }
 
     /// Delivers `row` in a task of its own; `done` is woken when it has settled (a slot is free).
-    async fn start(
-        &self,
-        state: AppState,
-        slug: Slug,
-        worker: Arc<str>,
-        row: outbox::Claimed,
-        done: Arc<Notify>,
-    ) {
+    async fn start(&self, state: AppState, slug: Slug, worker: Arc<str>, row: Claimed, done: Arc<Notify>) {
         let Ok(permit) = self.permits.clone().acquire_owned().await else {
             return;
         };
         let mut tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner());
         while tasks.try_join_next().is_some() {}
         tasks.spawn(async move {
-            if let Err(err) = outbox::deliver_claimed(&state, &slug, &worker, &row).await {
+            if let Err(err) = dispatch::deliver_claimed(&state, &slug, &worker, &row).await {
                 tracing::error!(tenant = %slug, error = %err,
                     "settling a notification failed; it is delivered again when its lease runs out");
             }
@@ -219,7 +216,7 @@ async fn escalation_pass(state: AppState, scope: Arc<Scope>) -> anyhow::Result<O
             let fired = fire_due(&mut tx, now, BATCH, &state.config.public_url).await?;
             if fired.processed == 0 {
                 // Nothing left due: the same transaction tells when the next deadline is.
-                next = earliest(next, next_deadline(&mut tx).await?);
+                next = earliest(next, db::escalations::next_deadline(&mut tx).await?);
                 tx.commit().await?;
                 break;
             }
@@ -272,7 +269,7 @@ async fn delivery_pass(
     let mut next = None;
     for slug in &tenants {
         let mut tx = db::begin_tenant(&state.db, slug, "system:outbox").await?;
-        next = earliest(next, outbox::next_due(&mut tx).await?);
+        next = earliest(next, db::outbox::next_due(&mut tx).await?);
         tx.commit().await?;
     }
     Ok(next)
@@ -354,7 +351,7 @@ async fn listen(
                 continue;
             }
         };
-        if let Err(err) = listener.listen_all([events::CHANNEL, OUTBOX_CHANNEL]).await {
+        if let Err(err) = listener.listen_all([events::CHANNEL, outbox::CHANNEL]).await {
             tracing::warn!(error = %err, "LISTEN failed; retrying");
             continue;
         }
@@ -363,7 +360,7 @@ async fn listen(
         loop {
             tokio::select! {
                 received = listener.recv() => match received {
-                    Ok(n) if n.channel() == OUTBOX_CHANNEL => deliver.notify_one(),
+                    Ok(n) if n.channel() == outbox::CHANNEL => deliver.notify_one(),
                     Ok(_) => escalate.notify_one(),
                     Err(err) => {
                         tracing::warn!(error = %err, "event listener lost its connection");

@@ -1,0 +1,120 @@
+//! Queries on `audit_log`: the writer's batch insert and the filtered, newest-first read.
+
+use chrono::{DateTime, Utc};
+use nightowl_api::admin::AuditRecord;
+use serde_json::Value;
+use sqlx::{PgConnection, PgExecutor};
+
+use crate::audit::AuditEntry;
+use crate::tenancy::Slug;
+
+/// Inserts entries of one tenant in one statement. The writer serves every tenant from the pool,
+/// so the table is named by its schema (from a validated slug) rather than by the search path.
+pub async fn insert_batch(
+    exec: impl PgExecutor<'_>,
+    slug: &Slug,
+    entries: &[AuditEntry],
+) -> Result<(), sqlx::Error> {
+    let col = |f: fn(&AuditEntry) -> Option<String>| entries.iter().map(f).collect::<Vec<_>>();
+    sqlx::query(&format!(
+        "insert into {}.audit_log (actor_type, actor_id, actor_label, action, resource_type, resource_id, diff,
+                                   ip, user_agent, request_id, created_at)
+         select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[],
+                              $8::text[], $9::text[], $10::text[], $11::timestamptz[])",
+        slug.schema()
+    ))
+    .bind(col(|e| Some(e.actor_type.clone())))
+    .bind(col(|e| e.actor_id.clone()))
+    .bind(col(|e| Some(e.actor_label.clone())))
+    .bind(col(|e| Some(e.action.clone())))
+    .bind(col(|e| Some(e.resource_type.clone())))
+    .bind(col(|e| e.resource_id.clone()))
+    .bind(entries.iter().map(|e| e.diff.clone()).collect::<Vec<_>>())
+    .bind(col(|e| e.ip.clone()))
+    .bind(col(|e| e.user_agent.clone()))
+    .bind(col(|e| e.request_id.clone()))
+    .bind(entries.iter().map(|e| e.created_at).collect::<Vec<_>>())
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+/// Filters of the audit log; each one left out matches everything.
+#[derive(Debug, Default)]
+pub struct AuditFilter<'a> {
+    /// Matches the actor's label (e-mail, `key:<prefix>`) or id.
+    pub actor: Option<&'a str>,
+    pub resource_type: Option<&'a str>,
+    pub resource_id: Option<&'a str>,
+    pub action: Option<&'a str>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    id: i64,
+    actor_type: String,
+    actor_id: Option<String>,
+    actor_label: Option<String>,
+    action: String,
+    resource_type: String,
+    resource_id: Option<String>,
+    diff: Option<Value>,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    request_id: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+impl From<AuditRow> for AuditRecord {
+    fn from(r: AuditRow) -> AuditRecord {
+        AuditRecord {
+            id: r.id,
+            actor_type: r.actor_type,
+            actor_id: r.actor_id,
+            actor_label: r.actor_label,
+            action: r.action,
+            resource_type: r.resource_type,
+            resource_id: r.resource_id,
+            diff: r.diff,
+            ip: r.ip,
+            user_agent: r.user_agent,
+            request_id: r.request_id,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// Up to `limit` entries newest first, those with an id below `before` when given.
+pub async fn list(
+    conn: &mut PgConnection,
+    f: &AuditFilter<'_>,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<AuditRecord>, sqlx::Error> {
+    let rows: Vec<AuditRow> = sqlx::query_as(
+        "select id, actor_type, actor_id, actor_label, action, resource_type, resource_id, diff, ip, user_agent,
+                request_id, created_at
+         from audit_log
+         where ($1::text is null or actor_label = $1 or actor_id = $1)
+           and ($2::text is null or resource_type = $2)
+           and ($3::text is null or resource_id = $3)
+           and ($4::text is null or action = $4)
+           and ($5::timestamptz is null or created_at >= $5)
+           and ($6::timestamptz is null or created_at < $6)
+           and ($7::bigint is null or id < $7)
+         order by id desc limit $8",
+    )
+    .bind(f.actor)
+    .bind(f.resource_type)
+    .bind(f.resource_id)
+    .bind(f.action)
+    .bind(f.since)
+    .bind(f.until)
+    .bind(before)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(AuditRecord::from).collect())
+}

@@ -1,0 +1,182 @@
+//! Queries on `notification_outbox`: one row per notification, from queued to settled (the
+//! lifecycle is described in `notify::outbox`).
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// A row to insert.
+#[derive(Debug)]
+pub struct NewRow<'a> {
+    /// Unique per logical notification.
+    pub key: &'a str,
+    pub alert_id: Option<Uuid>,
+    pub kind: &'a str,
+    pub channel: &'a str,
+    pub target: &'a str,
+    /// The notification and the facts kept with it.
+    pub payload: &'a Value,
+}
+
+/// Inserts a pending row due at `now` unless one with the same key exists; true when inserted.
+pub async fn insert(conn: &mut PgConnection, n: NewRow<'_>, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
+    let inserted = sqlx::query(
+        "insert into notification_outbox (idempotency_key, alert_id, kind, channel, target, payload, status,
+             attempts, next_attempt_at, created_at)
+         values ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7)
+         on conflict (idempotency_key) do nothing",
+    )
+    .bind(n.key)
+    .bind(n.alert_id)
+    .bind(n.kind)
+    .bind(n.channel)
+    .bind(n.target)
+    .bind(n.payload)
+    .bind(now)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+/// Whether a row with this idempotency key exists.
+pub async fn exists(conn: &mut PgConnection, key: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("select exists(select 1 from notification_outbox where idempotency_key = $1)")
+        .bind(key)
+        .fetch_one(conn)
+        .await
+}
+
+/// A row claimed by a worker.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Claimed {
+    pub id: Uuid,
+    pub alert_id: Option<Uuid>,
+    pub kind: String,
+    pub channel: String,
+    pub target: String,
+    pub payload: Value,
+    /// Including the attempt this claim is for.
+    pub attempts: i32,
+}
+
+/// Claims up to `limit` rows due at `now` (pending, or sending with a lapsed lease), earliest first,
+/// for `worker` until `lease_until`, counting the attempt. `SKIP LOCKED`: concurrent workers take
+/// disjoint rows.
+pub async fn claim(
+    conn: &mut PgConnection,
+    worker: &str,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Claimed>, sqlx::Error> {
+    sqlx::query_as(
+        "update notification_outbox o
+         set status = 'sending', attempts = o.attempts + 1, claimed_by = $1, next_attempt_at = $3
+         where o.id in (
+             select id from notification_outbox
+             where status in ('pending', 'sending') and next_attempt_at <= $2
+             order by next_attempt_at
+             limit $4
+             for update skip locked)
+         returning o.id, o.alert_id, o.kind, o.channel, o.target, o.payload, o.attempts",
+    )
+    .bind(worker)
+    .bind(now)
+    .bind(lease_until)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// The outcome of one delivery attempt, as written to its row.
+#[derive(Debug)]
+pub struct Settlement<'a> {
+    /// sent, pending (to retry) or failed.
+    pub status: &'a str,
+    /// What the channel answered, when it delivered.
+    pub result: Option<&'a Value>,
+    /// When to try again, for `pending`.
+    pub retry_at: Option<DateTime<Utc>>,
+    pub error: Option<&'a str>,
+}
+
+/// Settles a claimed row, but only while `worker` still holds the claim: a worker whose lease ran
+/// out changes nothing. True when settled.
+pub async fn settle(
+    conn: &mut PgConnection,
+    id: Uuid,
+    worker: &str,
+    s: Settlement<'_>,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let settled = sqlx::query(
+        "update notification_outbox
+         set status = $3, claimed_by = null,
+             sent_at = case when $3 = 'sent' then $4 else sent_at end,
+             result = coalesce($5, result),
+             next_attempt_at = coalesce($6, next_attempt_at),
+             last_error = coalesce($7, last_error)
+         where id = $1 and claimed_by = $2 and status = 'sending'",
+    )
+    .bind(id)
+    .bind(worker)
+    .bind(s.status)
+    .bind(now)
+    .bind(s.result)
+    .bind(s.retry_at)
+    .bind(s.error)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(settled == 1)
+}
+
+/// Cancels an alert's escalation notifications not yet handed to a channel.
+pub async fn cancel_pending(
+    conn: &mut PgConnection,
+    alert_id: Uuid,
+    reason: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update notification_outbox set status = 'cancelled', last_error = $2
+         where alert_id = $1 and kind = 'alert' and status = 'pending'",
+    )
+    .bind(alert_id)
+    .bind(reason)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Whether any notification of tier `tier` (1-based) of `round` of an alert's escalation was
+/// delivered or may still be.
+pub async fn tier_answerable(
+    conn: &mut PgConnection,
+    alert_id: Uuid,
+    round: i32,
+    tier: i32,
+) -> Result<bool, sqlx::Error> {
+    let alive: i64 = sqlx::query_scalar(
+        "select count(*) from notification_outbox
+         where alert_id = $1 and kind = 'alert'
+           and (payload->>'round')::int = $2 and (payload->>'tier')::int = $3
+           and status in ('pending', 'sending', 'sent')",
+    )
+    .bind(alert_id)
+    .bind(round)
+    .bind(tier)
+    .fetch_one(conn)
+    .await?;
+    Ok(alive > 0)
+}
+
+/// The earliest moment a row of the transaction's tenant becomes due.
+pub async fn next_due(conn: &mut PgConnection) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select min(next_attempt_at) from notification_outbox where status in ('pending', 'sending')",
+    )
+    .fetch_one(conn)
+    .await
+}

@@ -1,0 +1,166 @@
+//! The notification outbox: every notification is a row, queued in the transaction that decided it
+//! and settled by the worker that delivered it.
+//!
+//! Lifecycle: `pending` → claimed (`sending`, with a lease) → `sent` | back to `pending` for the one
+//! retry | `failed`. A row whose alert was acknowledged or resolved before delivery is `cancelled`.
+//! A worker that dies while sending leaves the row `sending`; when the lease runs out another worker
+//! takes it over (the channel then gets the same notification again with a higher `attempt`: delivery
+//! is at least once, which is why channels receive the attempt number).
+//!
+//! The final outcome of an escalation notification goes to its alert's escalation timeline
+//! ([`crate::escalation::notification_settled`]), which also decides whether a tier whose
+//! notifications all failed makes the next tier due at once.
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Value, json};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::db;
+use crate::db::outbox::{Claimed, NewRow, Settlement};
+use crate::escalation::{self, Settled};
+use crate::plugins::{Delivery, Notification};
+use crate::state::AppState;
+use crate::tenancy::Slug;
+
+/// `LISTEN` channel pinged (on commit) by transactions that queue notifications.
+pub const CHANNEL: &str = "nightowl_outbox";
+/// Delivery attempts per notification: the first and one retry.
+pub const MAX_ATTEMPTS: i32 = 2;
+/// Wait before the retry.
+pub const RETRY_AFTER: Duration = Duration::seconds(30);
+/// How long a claimed row stays with its worker before another may take it over.
+pub const LEASE: Duration = Duration::seconds(120);
+
+/// A notification to queue.
+#[derive(Debug)]
+pub struct NewNotice<'a> {
+    /// Unique per logical notification: racing workers create it once.
+    pub key: String,
+    pub alert_id: Option<Uuid>,
+    /// alert, handoff_outgoing, handoff_incoming, oncall_changed.
+    pub kind: &'a str,
+    pub channel: &'a str,
+    /// User id or group id.
+    pub target: String,
+    pub notification: Notification,
+    /// Extra facts kept with the row (tier, round, roster, ...).
+    pub meta: Value,
+}
+
+/// Queues a notification unless one with the same key exists; true when queued. The caller wakes
+/// the delivery workers ([`CHANNEL`]) once it has queued what it meant to.
+pub async fn queue(
+    conn: &mut PgConnection,
+    n: NewNotice<'_>,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let mut payload = n.meta;
+    payload["notification"] = serde_json::to_value(&n.notification).expect("notification serializes");
+    let row = NewRow {
+        key: &n.key,
+        alert_id: n.alert_id,
+        kind: n.kind,
+        channel: n.channel,
+        target: &n.target,
+        payload: &payload,
+    };
+    db::outbox::insert(conn, row, now).await
+}
+
+/// Claims up to `limit` due notifications of one tenant for `worker`, leased for [`LEASE`].
+pub async fn claim(
+    pool: &PgPool,
+    slug: &Slug,
+    worker: &str,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Claimed>, sqlx::Error> {
+    let mut tx = db::begin_tenant(pool, slug, "system:outbox").await?;
+    let rows = db::outbox::claim(&mut tx, worker, now, now + LEASE, limit).await?;
+    tx.commit().await?;
+    Ok(rows)
+}
+
+/// Settles a claimed row with the outcome of its delivery: sent, pending again for the retry, or
+/// failed for good; an escalation notification's final outcome also goes to its alert's escalation.
+pub async fn settle(
+    state: &AppState,
+    slug: &Slug,
+    worker: &str,
+    row: &Claimed,
+    outcome: Result<Delivery, String>,
+) -> Result<(), sqlx::Error> {
+    let now = state.clock.now();
+    let mut tx = db::begin_tenant(&state.db, slug, "system:outbox").await?;
+    let (status, retry_at, error) = match &outcome {
+        Ok(_) => ("sent", None, None),
+        Err(e) if row.attempts < MAX_ATTEMPTS => ("pending", Some(now + RETRY_AFTER), Some(e.as_str())),
+        Err(e) => ("failed", None, Some(e.as_str())),
+    };
+    let result = outcome
+        .as_ref()
+        .ok()
+        .map(|d| json!({ "external_id": d.external_id, "details": d.details }));
+    let settlement = Settlement {
+        status,
+        result: result.as_ref(),
+        retry_at,
+        error,
+    };
+    if !db::outbox::settle(&mut tx, row.id, worker, settlement, now).await? {
+        // The lease ran out and another worker has the row now.
+        return tx.commit().await;
+    }
+    report(state, slug, row, status, error);
+    if let Some(settled) = escalation_outcome(row, status, result, error) {
+        escalation::notification_settled(&mut tx, settled, now).await?;
+    }
+    tx.commit().await
+}
+
+/// Counts the outcome and logs the failures.
+fn report(state: &AppState, slug: &Slug, row: &Claimed, status: &str, error: Option<&str>) {
+    let label = if status == "pending" { "retried" } else { status };
+    state
+        .metrics
+        .notifications
+        .with_label_values(&[row.channel.as_str(), label])
+        .inc();
+    match status {
+        "pending" => {
+            tracing::warn!(tenant = %slug, channel = %row.channel, attempt = row.attempts, error = error.unwrap_or_default(), "notification failed; retrying");
+        }
+        "failed" => {
+            tracing::error!(tenant = %slug, channel = %row.channel, target = %row.target, attempts = row.attempts, error = error.unwrap_or_default(), "notification failed for good");
+        }
+        _ => {}
+    }
+}
+
+/// The final outcome of an escalation notification (none for other kinds, or before the retry).
+fn escalation_outcome<'a>(
+    row: &'a Claimed,
+    status: &str,
+    result: Option<Value>,
+    error: Option<&'a str>,
+) -> Option<Settled<'a>> {
+    let number = |key: &str| row.payload.get(key).and_then(Value::as_i64).map(|n| n as i32);
+    let (Some(alert_id), Some(tier), Some(round), "alert", false) = (
+        row.alert_id,
+        number("tier"),
+        number("round"),
+        row.kind.as_str(),
+        status == "pending",
+    ) else {
+        return None;
+    };
+    Some(Settled {
+        alert_id,
+        tier,
+        round,
+        target: &row.target,
+        channel: &row.channel,
+        outcome: result.ok_or(error.unwrap_or_default()),
+    })
+}
