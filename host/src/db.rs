@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod api_keys;
 pub mod config;
+pub mod events;
 pub mod incidents;
 pub mod migrate;
 pub mod policies;
