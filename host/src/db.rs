@@ -6,7 +6,9 @@ pub mod alerts;
 pub mod api_keys;
 pub mod audit;
 pub mod config;
+pub mod demo;
 pub mod escalations;
+pub mod events;
 pub mod incidents;
 pub mod migrate;
 pub mod outbox;
@@ -33,6 +35,12 @@ pub async fn connect(config: &Config) -> Result<PgPool, sqlx::Error> {
         .test_before_acquire(true)
         .connect(&config.database_url)
         .await
+}
+
+/// A round trip to PostgreSQL (readiness).
+pub async fn ping(conn: &mut sqlx::PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("select 1").execute(conn).await?;
+    Ok(())
 }
 
 /// True when `err` is a unique-constraint violation of the constraint or index named `name`.

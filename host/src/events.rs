@@ -31,10 +31,11 @@ pub struct AlertEvent {
 /// Queues the event in the caller's transaction.
 pub async fn publish(conn: &mut PgConnection, event: &AlertEvent) -> Result<(), sqlx::Error> {
     let payload = serde_json::to_string(event).expect("event serializes");
-    sqlx::query("select pg_notify($1, $2)")
-        .bind(CHANNEL)
-        .bind(payload)
-        .execute(conn)
-        .await?;
-    Ok(())
+    crate::db::events::notify(conn, CHANNEL, &payload).await
+}
+
+/// Wakes the workers on [`CHANNEL`] without an event (something became due now), on commit. Workers
+/// treat every notification as "look again", so the empty payload carries nothing.
+pub async fn wake(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    crate::db::events::notify(conn, CHANNEL, "").await
 }

@@ -1,7 +1,8 @@
 //! The alert pipeline (ARCHITECTURE §5): source plugin `parse` → normalise → dedup → auto-resolve →
 //! knowledge-base enrichment → commit. A webhook is answered 2xx only after its transaction commits,
 //! so an acknowledged alert is never lost; anything invalid in a delivery rejects the whole delivery
-//! before a row is written.
+//! before a row is written. Resolutions (the source's and an agent's) are [`crate::alerts`] actions,
+//! the same ones the API runs.
 
 pub mod normalize;
 
@@ -11,6 +12,7 @@ use nightowl_api::alerts::{IngestOutcome, IngestedAlert};
 use sqlx::PgConnection;
 
 use self::normalize::{NormalizeError, NormalizedAlert};
+use crate::alerts::Actor;
 use crate::db;
 use crate::events::{self, AlertEvent, AlertEventKind};
 use crate::plugins::{CallError, InboundRequest, LoadedPlugin};
@@ -87,81 +89,30 @@ pub async fn store(
             .with_label_values(&[source, alert.severity.as_str()])
             .inc();
         let result = match &alert.agent {
-            Some(agent) if agent.auto_resolved => {
-                let by = format!("agent:{}", agent.agent.as_deref().unwrap_or(source));
-                let id = match db::alerts::resolve_by_fingerprint(
-                    conn,
-                    &alert.fingerprint,
-                    alert.ends_at,
-                    &by,
-                    now,
-                )
-                .await?
-                {
-                    // The agent's fix is counted on the incident by `record_agent_fix` below.
-                    Some(resolved) => resolved.id,
-                    None => db::alerts::insert_resolved(conn, source, alert, &by, now).await?,
-                };
-                let fix = db::incidents::AgentFix {
-                    title: &alert.title,
-                    fingerprint: &alert.fingerprint,
-                    service: alert.service.as_deref(),
-                    symptoms: alert.description.as_deref(),
-                    root_cause: agent.root_cause.as_deref(),
-                    action: agent.action.as_deref(),
-                    agent: &by,
-                    severity: alert.severity.as_str(),
-                };
-                let incident = db::incidents::record_agent_fix(conn, fix, now).await?;
-                db::alerts::set_match(conn, id, incident, agent.action.as_deref()).await?;
+            Some(report) if report.auto_resolved => {
+                let fixed = crate::alerts::resolve_fixed(conn, tenant, source, alert, report, now).await?;
                 state.metrics.alerts_agent_resolved.inc();
                 cache.forget.push(alert.fingerprint.clone());
-                ingested(Some(id), alert, IngestOutcome::AgentResolved, Some(incident))
+                ingested(
+                    Some(fixed.alert_id),
+                    alert,
+                    IngestOutcome::AgentResolved,
+                    Some(fixed.incident_id),
+                )
             }
             _ if alert.resolved => {
-                let by = format!("source:{source}");
+                let by = Actor::Source(source.to_owned());
                 let resolved =
-                    db::alerts::resolve_by_fingerprint(conn, &alert.fingerprint, alert.ends_at, &by, now)
+                    crate::alerts::resolve_open(conn, tenant, &alert.fingerprint, alert.ends_at, &by, now)
                         .await?;
                 cache.forget.push(alert.fingerprint.clone());
                 match resolved {
-                    Some(r) => {
-                        r.record_on_incident(conn, &by, now).await?;
-                        ingested(Some(r.id), alert, IngestOutcome::Resolved, r.matched_incident_id)
-                    }
+                    Some(r) => ingested(Some(r.id), alert, IngestOutcome::Resolved, r.matched_incident_id),
                     None => ingested(None, alert, IngestOutcome::Ignored, None),
                 }
             }
             _ => store_firing(state, conn, tenant, source, alert, now, &mut cache).await?,
         };
-        let event = match result.outcome {
-            IngestOutcome::Created => Some(AlertEventKind::Created),
-            IngestOutcome::Resolved | IngestOutcome::AgentResolved => Some(AlertEventKind::Resolved),
-            IngestOutcome::Deduplicated | IngestOutcome::Ignored => None,
-        };
-        if let (Some(event), Some(alert_id)) = (event, result.id) {
-            match event {
-                AlertEventKind::Created => {
-                    let service = alert.service.as_deref();
-                    crate::escalation::start(conn, alert_id, alert.severity.as_str(), service, now).await?;
-                }
-                _ => {
-                    crate::escalation::stop(conn, alert_id, "resolved", &format!("source:{source}"), now)
-                        .await?;
-                }
-            }
-            let severity = Some(alert.severity.as_str().to_owned());
-            events::publish(
-                conn,
-                &AlertEvent {
-                    tenant: tenant.to_owned(),
-                    alert_id,
-                    event,
-                    severity,
-                },
-            )
-            .await?;
-        }
         results.push(result);
     }
     Ok((results, cache))
@@ -181,6 +132,8 @@ fn ingested(
     }
 }
 
+/// Stores a firing alert: a repeat is counted on the open one (through Redis when it knows it); a new
+/// one is linked to its knowledge-base match, starts escalating and is announced to the workers.
 async fn store_firing(
     state: &AppState,
     conn: &mut PgConnection,
@@ -214,6 +167,18 @@ async fn store_firing(
         db::alerts::set_match(conn, id, m.id, m.solution.as_deref()).await?;
         state.metrics.kb_hits.inc();
     }
+    let severity = alert.severity.as_str();
+    crate::escalation::start(conn, id, severity, alert.service.as_deref(), now).await?;
+    events::publish(
+        conn,
+        &AlertEvent {
+            tenant: tenant.to_owned(),
+            alert_id: id,
+            event: AlertEventKind::Created,
+            severity: Some(severity.to_owned()),
+        },
+    )
+    .await?;
     Ok(ingested(
         Some(id),
         alert,

@@ -1,6 +1,7 @@
 //! NightOwl host: the HTTP API, storage, tenancy, auth and the background workers behind the
 //! `nightowl` binary. `main.rs` only parses the command line and calls [`cli::run`].
 
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod cache;

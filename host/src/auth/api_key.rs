@@ -2,13 +2,12 @@
 //! characters are kept as a display prefix.
 
 use base64::Engine as _;
-use chrono::{DateTime, Utc};
 use nightowl_api::Role;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
 use super::{Actor, AuthError, Principal};
+use crate::db;
 use crate::state::AppState;
 use crate::tenancy::{Slug, Tenant};
 
@@ -45,32 +44,12 @@ pub fn hash(raw: &str) -> Vec<u8> {
     Sha256::digest(raw.as_bytes()).to_vec()
 }
 
-#[derive(sqlx::FromRow)]
-struct KeyRow {
-    id: Uuid,
-    prefix: String,
-    role: String,
-    scopes: Vec<String>,
-    expires_at: Option<DateTime<Utc>>,
-    revoked_at: Option<DateTime<Utc>>,
-    last_used_at: Option<DateTime<Utc>>,
-    tenant_id: Uuid,
-    tenant_slug: String,
-    tenant_name: String,
-}
-
 /// Resolves `X-API-Key` to a principal; refuses unknown, revoked and expired keys.
 pub async fn authenticate(state: &AppState, raw: &str) -> Result<Principal, AuthError> {
-    let row: Option<KeyRow> = sqlx::query_as(
-        "select k.id, k.prefix, k.role, k.scopes, k.expires_at, k.revoked_at, k.last_used_at,
-                t.id as tenant_id, t.slug as tenant_slug, t.name as tenant_name
-         from api_keys k join tenants t on t.id = k.tenant_id
-         where k.key_hash = $1",
-    )
-    .bind(hash(raw.trim()))
-    .fetch_optional(&state.db)
-    .await?;
-    let row = row.ok_or(AuthError::Invalid)?;
+    let mut conn = state.db.acquire().await?;
+    let row = db::api_keys::find_by_hash(&mut conn, &hash(raw.trim()))
+        .await?
+        .ok_or(AuthError::Invalid)?;
     let now = state.clock.now();
     if row.revoked_at.is_some() {
         return Err(AuthError::Revoked);
@@ -84,11 +63,7 @@ pub async fn authenticate(state: &AppState, raw: &str) -> Result<Principal, Auth
         .last_used_at
         .is_none_or(|at| now - at > chrono::Duration::minutes(1))
     {
-        sqlx::query("update api_keys set last_used_at = $2 where id = $1")
-            .bind(row.id)
-            .bind(now)
-            .execute(&state.db)
-            .await?;
+        db::api_keys::touch(&mut conn, row.id, now).await?;
     }
     let slug = Slug::parse(&row.tenant_slug).map_err(|e| AuthError::Internal(e.into()))?;
     Ok(Principal {

@@ -1,15 +1,14 @@
 //! Browser sessions from the local login: a random cookie value, stored as its SHA-256.
 
+use super::{AuthError, Principal, SESSION_COOKIE};
+use crate::db;
+use crate::state::AppState;
+use crate::tenancy::{Slug, Tenant};
 use axum::http::HeaderMap;
 use axum::http::header::COOKIE;
 use base64::Engine as _;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
-
-use super::{AuthError, Principal, SESSION_COOKIE};
-use crate::state::AppState;
-use crate::tenancy::{Slug, Tenant};
 
 /// A fresh random session token (the cookie value).
 pub fn new_token() -> String {
@@ -38,25 +37,21 @@ pub fn cookie_value(headers: &HeaderMap) -> Option<String> {
 
 /// Resolves a session cookie to the signed-in user.
 pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, AuthError> {
-    let row: Option<(Uuid, Uuid, String, String)> = sqlx::query_as(
-        "select s.user_id, t.id, t.slug, t.name
-         from sessions s join tenants t on t.id = s.tenant_id
-         where s.token_hash = $1 and s.expires_at > $2",
-    )
-    .bind(hash(token))
-    .bind(state.clock.now())
-    .fetch_optional(&state.db)
-    .await?;
-    let (user_id, tenant_id, slug, name) = row.ok_or(AuthError::SessionExpired)?;
-    let slug = Slug::parse(&slug).map_err(|e| AuthError::Internal(e.into()))?;
+    // The connection goes back to the pool before `user_principal` takes one.
+    let owner = {
+        let mut conn = state.db.acquire().await?;
+        db::sessions::find_live(&mut conn, &hash(token), state.clock.now()).await?
+    };
+    let owner = owner.ok_or(AuthError::SessionExpired)?;
+    let slug = Slug::parse(&owner.tenant_slug).map_err(|e| AuthError::Internal(e.into()))?;
     super::user_principal(
         state,
         Tenant {
-            id: tenant_id,
+            id: owner.tenant_id,
             slug,
-            name,
+            name: owner.tenant_name,
         },
-        user_id,
+        owner.user_id,
     )
     .await
 }

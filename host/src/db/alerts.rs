@@ -1,8 +1,11 @@
-//! Queries on `alerts`. Dedup is decided here: one open alert per fingerprint, guaranteed by the
-//! partial unique index `alerts_open_fingerprint_key` and `INSERT ... ON CONFLICT`.
+//! Queries on `alerts`, and the reads of an alert's escalation its detail view shows. Dedup is decided
+//! here: one open alert per fingerprint, guaranteed by the partial unique index
+//! `alerts_open_fingerprint_key` and `INSERT ... ON CONFLICT`. The rules of acknowledging and resolving
+//! are in [`crate::alerts`].
 
 use chrono::{DateTime, Utc};
 use nightowl_api::alerts::Alert;
+use nightowl_api::escalation::EscalationEvent;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -151,27 +154,12 @@ pub async fn bump_open(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) ->
 }
 
 /// An alert that was open and is now resolved.
-#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Resolved {
     pub id: Uuid,
     pub matched_incident_id: Option<Uuid>,
     pub first_fired_at: DateTime<Utc>,
-}
-
-impl Resolved {
-    /// Counts the resolution on the linked knowledge-base incident, if any.
-    pub async fn record_on_incident(
-        &self,
-        conn: &mut PgConnection,
-        by: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(), sqlx::Error> {
-        if let Some(incident) = self.matched_incident_id {
-            let minutes = (now - self.first_fired_at).num_seconds().max(0) as f64 / 60.0;
-            crate::db::incidents::record_resolution(conn, incident, minutes, by, now).await?;
-        }
-        Ok(())
-    }
+    pub severity: String,
 }
 
 /// Resolves the open alert with this fingerprint, when there is one.
@@ -186,7 +174,7 @@ pub async fn resolve_by_fingerprint(
         "update alerts set status = 'resolved', resolved_at = $3, resolved_by = $4,
                 ends_at = coalesce($2, ends_at), updated_at = $3
          where fingerprint = $1 and status <> 'resolved'
-         returning id, matched_incident_id, first_fired_at",
+         returning id, matched_incident_id, first_fired_at, severity",
     )
     .bind(fingerprint)
     .bind(ends_at)
@@ -326,45 +314,39 @@ pub async fn list(
     Ok(rows.into_iter().map(Alert::from).collect())
 }
 
-/// What acknowledging did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ack {
-    /// The alert was firing and is acknowledged now.
-    Acknowledged,
-    /// It already was (nothing changed).
-    AlreadyAcknowledged,
-    /// Resolved alerts cannot be acknowledged.
-    Resolved,
+/// An alert's status and severity, read under a row lock so the action deciding on them cannot race
+/// another one on the same alert.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Locked {
+    pub status: String,
+    pub severity: String,
 }
 
-/// Acknowledges an open alert; `None` when there is no such alert.
-pub async fn acknowledge(
+/// Locks an alert for an action; `None` when there is no such alert.
+pub async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<Option<Locked>, sqlx::Error> {
+    sqlx::query_as("select status, severity from alerts where id = $1 for update")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Marks an alert acknowledged (the caller has checked it is firing).
+pub async fn set_acknowledged(
     conn: &mut PgConnection,
     id: Uuid,
     by: &str,
     now: DateTime<Utc>,
-) -> Result<Option<Ack>, sqlx::Error> {
-    let status: Option<String> = sqlx::query_scalar("select status from alerts where id = $1 for update")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    match status.as_deref() {
-        None => Ok(None),
-        Some("resolved") => Ok(Some(Ack::Resolved)),
-        Some("acknowledged") => Ok(Some(Ack::AlreadyAcknowledged)),
-        Some(_) => {
-            sqlx::query(
-                "update alerts set status = 'acknowledged', acknowledged_at = $2, acknowledged_by = $3, updated_at = $2
-                 where id = $1",
-            )
-            .bind(id)
-            .bind(now)
-            .bind(by)
-            .execute(conn)
-            .await?;
-            Ok(Some(Ack::Acknowledged))
-        }
-    }
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update alerts set status = 'acknowledged', acknowledged_at = $2, acknowledged_by = $3, updated_at = $2
+         where id = $1",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(by)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Resolves an alert by id. `None`: no such alert; `Some(None)`: it was already resolved.
@@ -377,7 +359,7 @@ pub async fn resolve(
     let resolved: Option<Resolved> = sqlx::query_as(
         "update alerts set status = 'resolved', resolved_at = $2, resolved_by = $3, updated_at = $2
          where id = $1 and status <> 'resolved'
-         returning id, matched_incident_id, first_fired_at",
+         returning id, matched_incident_id, first_fired_at, severity",
     )
     .bind(id)
     .bind(now)
@@ -392,4 +374,88 @@ pub async fn resolve(
         .fetch_optional(conn)
         .await?;
     Ok(exists.map(|_| None))
+}
+
+/// Whether the alert exists.
+pub async fn exists(conn: &mut PgConnection, id: Uuid) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("select exists(select 1 from alerts where id = $1)")
+        .bind(id)
+        .fetch_one(conn)
+        .await
+}
+
+/// The policy that escalates the alert: `None` when there is no such alert, `Some(None)` when it
+/// never escalated.
+pub async fn escalation_policy(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<Option<Uuid>>, sqlx::Error> {
+    sqlx::query_scalar("select escalation_policy_id from alerts where id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// The alert's row of `alert_escalations`. `next_tier` is 0-based, as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EscalationState {
+    pub policy_id: Uuid,
+    pub roster_id: Option<Uuid>,
+    pub state: String,
+    pub next_tier: i32,
+    pub round: i32,
+    pub next_at: DateTime<Utc>,
+}
+
+/// The alert's escalation state, when it ever escalated.
+pub async fn escalation_state(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<EscalationState>, sqlx::Error> {
+    sqlx::query_as(
+        "select policy_id, roster_id, state, next_tier, round, next_at from alert_escalations where alert_id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Every escalation step of the alert, oldest first.
+pub async fn escalation_events(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Vec<EscalationEvent>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        policy_id: Option<Uuid>,
+        tier: Option<i32>,
+        round: Option<i32>,
+        action: String,
+        target: Option<String>,
+        channel: Option<String>,
+        detail: serde_json::Value,
+        created_at: DateTime<Utc>,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "select id, policy_id, tier, round, action, target, channel, detail, created_at
+         from escalation_events where alert_id = $1 order by created_at, id",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| EscalationEvent {
+            id: r.id,
+            policy_id: r.policy_id,
+            tier: r.tier,
+            round: r.round,
+            action: r.action,
+            target: r.target,
+            channel: r.channel,
+            detail: r.detail,
+            created_at: r.created_at,
+        })
+        .collect())
 }

@@ -71,6 +71,44 @@ pub async fn create(conn: &mut PgConnection, k: NewKey<'_>) -> Result<ApiKey, sq
     Ok(row.into())
 }
 
+/// A key as authentication reads it, with its tenant.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct KeyOwner {
+    pub id: Uuid,
+    pub prefix: String,
+    pub role: String,
+    pub scopes: Vec<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub tenant_id: Uuid,
+    pub tenant_slug: String,
+    pub tenant_name: String,
+}
+
+/// The key with this hash, revoked and expired ones included (authentication tells them apart).
+pub async fn find_by_hash(conn: &mut PgConnection, key_hash: &[u8]) -> Result<Option<KeyOwner>, sqlx::Error> {
+    sqlx::query_as(
+        "select k.id, k.prefix, k.role, k.scopes, k.expires_at, k.revoked_at, k.last_used_at,
+                t.id as tenant_id, t.slug as tenant_slug, t.name as tenant_name
+         from api_keys k join tenants t on t.id = k.tenant_id
+         where k.key_hash = $1",
+    )
+    .bind(key_hash)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Records that the key was used at `now`.
+pub async fn touch(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    sqlx::query("update api_keys set last_used_at = $2 where id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Keys of a tenant, newest first, after the `(created_at, id)` cursor when given.
 pub async fn list(
     conn: &mut PgConnection,

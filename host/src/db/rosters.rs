@@ -125,6 +125,14 @@ pub async fn save(
         .await
 }
 
+/// Whether the roster exists.
+pub async fn exists(conn: &mut PgConnection, id: Uuid) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("select exists(select 1 from rosters where id = $1)")
+        .bind(id)
+        .fetch_one(conn)
+        .await
+}
+
 /// Deletes a roster with its members and overrides.
 pub async fn delete(conn: &mut PgConnection, id: Uuid) -> Result<bool, sqlx::Error> {
     Ok(sqlx::query("delete from rosters where id = $1")

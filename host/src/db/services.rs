@@ -72,9 +72,26 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<Service>, s
 
 /// Inserts a service.
 pub async fn create(conn: &mut PgConnection, s: &ServiceInput) -> Result<Service, sqlx::Error> {
-    let row: ServiceRow = sqlx::query_as(&format!(
+    insert(conn, s, "").await?.ok_or(sqlx::Error::RowNotFound)
+}
+
+/// Inserts a service unless one with this name exists (which is left as it is); `None` then.
+pub async fn create_if_missing(
+    conn: &mut PgConnection,
+    s: &ServiceInput,
+) -> Result<Option<Service>, sqlx::Error> {
+    insert(conn, s, "on conflict (name) do nothing").await
+}
+
+/// The insert of [`create`] and [`create_if_missing`]; `on_conflict` is one of their constant clauses.
+async fn insert(
+    conn: &mut PgConnection,
+    s: &ServiceInput,
+    on_conflict: &str,
+) -> Result<Option<Service>, sqlx::Error> {
+    let row: Option<ServiceRow> = sqlx::query_as(&format!(
         "insert into services (name, description, cluster, namespace, owner_user_id, tier, roster_id)
-         values ($1, $2, $3, $4, $5, $6, $7) returning {COLUMNS}"
+         values ($1, $2, $3, $4, $5, $6, $7) {on_conflict} returning {COLUMNS}"
     ))
     .bind(&s.name)
     .bind(&s.description)
@@ -83,9 +100,9 @@ pub async fn create(conn: &mut PgConnection, s: &ServiceInput) -> Result<Service
     .bind(s.owner_user_id)
     .bind(s.tier)
     .bind(s.roster_id)
-    .fetch_one(conn)
+    .fetch_optional(conn)
     .await?;
-    Ok(row.into())
+    Ok(row.map(Service::from))
 }
 
 /// Replaces a service's fields; `None` when there is no such service.

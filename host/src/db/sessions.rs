@@ -31,6 +31,32 @@ pub async fn create(
     Ok(())
 }
 
+/// Whose a live session is: the user and their tenant.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionOwner {
+    pub user_id: Uuid,
+    pub tenant_id: Uuid,
+    pub tenant_slug: String,
+    pub tenant_name: String,
+}
+
+/// The owner of the live (unexpired) session with this token hash.
+pub async fn find_live(
+    conn: &mut PgConnection,
+    token_hash: &[u8],
+    now: DateTime<Utc>,
+) -> Result<Option<SessionOwner>, sqlx::Error> {
+    sqlx::query_as(
+        "select s.user_id, t.id as tenant_id, t.slug as tenant_slug, t.name as tenant_name
+         from sessions s join tenants t on t.id = s.tenant_id
+         where s.token_hash = $1 and s.expires_at > $2",
+    )
+    .bind(token_hash)
+    .bind(now)
+    .fetch_optional(conn)
+    .await
+}
+
 /// Ends a session.
 pub async fn delete(conn: &mut PgConnection, token_hash: &[u8]) -> Result<(), sqlx::Error> {
     sqlx::query("delete from sessions where token_hash = $1")

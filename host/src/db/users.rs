@@ -101,9 +101,26 @@ pub async fn list(
 
 /// Inserts a user.
 pub async fn create(conn: &mut PgConnection, u: UserWrite<'_>) -> Result<UserRow, sqlx::Error> {
+    insert(conn, u, "").await?.ok_or(sqlx::Error::RowNotFound)
+}
+
+/// Inserts a user unless one with this e-mail exists (which is left as it is); `None` then.
+pub async fn create_if_missing(
+    conn: &mut PgConnection,
+    u: UserWrite<'_>,
+) -> Result<Option<UserRow>, sqlx::Error> {
+    insert(conn, u, "on conflict (lower(email)) do nothing").await
+}
+
+/// The insert of [`create`] and [`create_if_missing`]; `on_conflict` is one of their constant clauses.
+async fn insert(
+    conn: &mut PgConnection,
+    u: UserWrite<'_>,
+    on_conflict: &str,
+) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as(&format!(
         "insert into users (email, display_name, role, timezone, phone, slack_user_id, password_hash, is_active)
-         values ($1, $2, $3, $4, $5, $6, $7, $8) returning {COLUMNS}"
+         values ($1, $2, $3, $4, $5, $6, $7, $8) {on_conflict} returning {COLUMNS}"
     ))
     .bind(u.email)
     .bind(u.display_name)
@@ -113,7 +130,7 @@ pub async fn create(conn: &mut PgConnection, u: UserWrite<'_>) -> Result<UserRow
     .bind(u.slack_user_id)
     .bind(u.password_hash)
     .bind(u.is_active)
-    .fetch_one(conn)
+    .fetch_optional(conn)
     .await
 }
 
@@ -155,6 +172,35 @@ pub async fn set_active(
     .bind(active)
     .fetch_optional(conn)
     .await
+}
+
+/// Whether the user exists.
+pub async fn exists(conn: &mut PgConnection, id: Uuid) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("select exists(select 1 from users where id = $1)")
+        .bind(id)
+        .fetch_one(conn)
+        .await
+}
+
+/// Display names of these users (those that exist).
+pub async fn display_names(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+    sqlx::query_as("select id, display_name from users where id = any($1)")
+        .bind(ids)
+        .fetch_all(conn)
+        .await
+}
+
+/// Sets a user's password hash.
+pub async fn set_password_hash(conn: &mut PgConnection, id: Uuid, hash: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("update users set password_hash = $2 where id = $1")
+        .bind(id)
+        .bind(hash)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Deletes a user; fails with a foreign-key violation while rosters still name them.

@@ -1,10 +1,11 @@
-//! `/api/v1/alerts`: list, detail, acknowledge, resolve.
+//! `/api/v1/alerts`: list, detail, similar incidents, escalation view; acknowledge, resolve and
+//! escalate through [`crate::alerts`].
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use nightowl_api::alerts::{Alert, ResolveResponse};
-use nightowl_api::escalation::{AlertEscalation, EscalationEvent};
+use nightowl_api::escalation::AlertEscalation;
 use nightowl_api::incidents::SimilarIncident;
 use nightowl_api::{CursorPage, ErrorBody};
 use serde::Deserialize;
@@ -14,9 +15,9 @@ use uuid::Uuid;
 use super::error::ApiError;
 use super::extract::{Json, TenantTx};
 use super::pagination::{CursorParams, next_cursor};
+use crate::alerts::{self, Actor};
 use crate::db;
-use crate::db::alerts::{Ack, AlertFilter};
-use crate::events::{self, AlertEvent, AlertEventKind};
+use crate::db::alerts::AlertFilter;
 use crate::state::AppState;
 
 /// Filters of the alert list.
@@ -132,22 +133,9 @@ pub async fn acknowledge_alert(
     mut t: TenantTx,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Alert>, ApiError> {
-    let by = t.principal.label();
-    match db::alerts::acknowledge(&mut t, id, &by, state.clock.now()).await? {
-        None => return Err(ApiError::not_found("alert")),
-        Some(Ack::Resolved) => {
-            return Err(ApiError::conflict(
-                "alert_resolved",
-                "a resolved alert cannot be acknowledged",
-            ));
-        }
-        // Only a real change is an event: a repeated acknowledge must not reach the workers twice.
-        Some(Ack::Acknowledged) => {
-            crate::escalation::stop(&mut t, id, "acknowledged", &by, state.clock.now()).await?;
-            publish(&mut t, id, AlertEventKind::Acknowledged).await?;
-        }
-        Some(Ack::AlreadyAcknowledged) => {}
-    }
+    let by = Actor::from(&t.principal);
+    let tenant = t.principal.tenant.slug.to_string();
+    alerts::acknowledge(&mut t, &tenant, id, &by, state.clock.now()).await?;
     let alert = db::alerts::get(&mut t, id)
         .await?
         .ok_or_else(|| ApiError::not_found("alert"))?;
@@ -163,17 +151,9 @@ pub async fn resolve_alert(
     mut t: TenantTx,
     Path(id): Path<Uuid>,
 ) -> Result<Json<ResolveResponse>, ApiError> {
-    let by = t.principal.label();
-    let now = state.clock.now();
-    let resolved = db::alerts::resolve(&mut t, id, &by, now)
-        .await?
-        .ok_or_else(|| ApiError::not_found("alert"))?;
-    if let Some(resolved) = resolved {
-        // Only an alert this call actually closed counts towards its incident's resolutions.
-        resolved.record_on_incident(&mut t, &by, now).await?;
-        crate::escalation::stop(&mut t, id, "resolved", &by, now).await?;
-        publish(&mut t, id, AlertEventKind::Resolved).await?;
-    }
+    let by = Actor::from(&t.principal);
+    let tenant = t.principal.tenant.slug.to_string();
+    alerts::resolve(&mut t, &tenant, id, &by, state.clock.now()).await?;
     let alert = db::alerts::get(&mut t, id)
         .await?
         .ok_or_else(|| ApiError::not_found("alert"))?;
@@ -183,7 +163,6 @@ pub async fn resolve_alert(
             .await?
             .is_some(),
     };
-    let tenant = t.principal.tenant.slug.to_string();
     t.commit().await?;
     state.redis.forget_open_alert(&tenant, &alert.fingerprint).await;
     Ok(Json(ResolveResponse {
@@ -193,31 +172,6 @@ pub async fn resolve_alert(
     }))
 }
 
-/// Queues an alert event in the request's transaction.
-async fn publish(t: &mut TenantTx, alert_id: Uuid, event: AlertEventKind) -> Result<(), sqlx::Error> {
-    let tenant = t.principal.tenant.slug.to_string();
-    events::publish(
-        t,
-        &AlertEvent {
-            tenant,
-            alert_id,
-            event,
-            severity: None,
-        },
-    )
-    .await
-}
-
-#[derive(sqlx::FromRow)]
-struct EscalationRow {
-    policy_id: Uuid,
-    roster_id: Option<Uuid>,
-    state: String,
-    next_tier: i32,
-    round: i32,
-    next_at: chrono::DateTime<chrono::Utc>,
-}
-
 /// The alert's escalation: state, the tier due next and when, and every step so far.
 #[utoipa::path(get, path = "/api/v1/alerts/{id}/escalation", tag = "alerts", params(("id" = Uuid, Path)),
     responses((status = 200, body = AlertEscalation), (status = 404, body = ErrorBody)))]
@@ -225,55 +179,11 @@ pub async fn get_alert_escalation(
     mut t: TenantTx,
     Path(id): Path<Uuid>,
 ) -> Result<Json<AlertEscalation>, ApiError> {
-    let policy: Option<Option<Uuid>> =
-        sqlx::query_scalar("select escalation_policy_id from alerts where id = $1")
-            .bind(id)
-            .fetch_optional(&mut *t)
-            .await?;
-    let Some(policy) = policy else {
+    let Some(policy) = db::alerts::escalation_policy(&mut t, id).await? else {
         return Err(ApiError::not_found("alert"));
     };
-    let row: Option<EscalationRow> = sqlx::query_as(
-        "select policy_id, roster_id, state, next_tier, round, next_at from alert_escalations where alert_id = $1",
-    )
-    .bind(id)
-    .fetch_optional(&mut *t)
-    .await?;
-    let events: Vec<EscalationEvent> = sqlx::query_as::<
-        _,
-        (
-            i64,
-            Option<Uuid>,
-            Option<i32>,
-            Option<i32>,
-            String,
-            Option<String>,
-            Option<String>,
-            serde_json::Value,
-            chrono::DateTime<chrono::Utc>,
-        ),
-    >(
-        "select id, policy_id, tier, round, action, target, channel, detail, created_at
-         from escalation_events where alert_id = $1 order by created_at, id",
-    )
-    .bind(id)
-    .fetch_all(&mut *t)
-    .await?
-    .into_iter()
-    .map(
-        |(id, policy_id, tier, round, action, target, channel, detail, created_at)| EscalationEvent {
-            id,
-            policy_id,
-            tier,
-            round,
-            action,
-            target,
-            channel,
-            detail,
-            created_at,
-        },
-    )
-    .collect();
+    let row = db::alerts::escalation_state(&mut t, id).await?;
+    let events = db::alerts::escalation_events(&mut t, id).await?;
     let active = row.as_ref().is_some_and(|r| r.state == "active");
     Ok(Json(AlertEscalation {
         alert_id: id,
@@ -295,22 +205,8 @@ pub async fn escalate_alert(
     mut t: TenantTx,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    let exists: bool = sqlx::query_scalar("select exists(select 1 from alerts where id = $1)")
-        .bind(id)
-        .fetch_one(&mut *t)
-        .await?;
-    if !exists {
-        return Err(ApiError::not_found("alert"));
-    }
-    let by = t.principal.label();
-    if !crate::escalation::escalate_now(&mut t, id, &by, Some("manual"), state.clock.now()).await? {
-        return Err(ApiError::conflict(
-            "not_escalating",
-            "the alert has no running escalation (acknowledged, resolved, exhausted or never routed)",
-        ));
-    }
-    // Wake the workers: the next tier is due now.
-    crate::escalation::wake(&mut t, crate::events::CHANNEL).await?;
+    let by = Actor::from(&t.principal);
+    alerts::escalate(&mut t, id, &by, state.clock.now()).await?;
     t.commit().await?;
     Ok(StatusCode::ACCEPTED)
 }

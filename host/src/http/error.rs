@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use nightowl_api::{ErrorBody, FieldErrors};
 use serde_json::Value;
 
+use crate::alerts::ActionError;
 use crate::auth::AuthError;
 
 /// An error answer.
@@ -111,6 +112,17 @@ impl From<AuthError> for ApiError {
         match err {
             AuthError::Internal(e) => ApiError::internal(e),
             other => ApiError::new(StatusCode::UNAUTHORIZED, other.code(), other.to_string()),
+        }
+    }
+}
+
+impl From<ActionError> for ApiError {
+    fn from(err: ActionError) -> ApiError {
+        match err {
+            ActionError::NotFound => ApiError::not_found("alert"),
+            ActionError::Resolved => ApiError::conflict("alert_resolved", err.to_string()),
+            ActionError::NotEscalating => ApiError::conflict("not_escalating", err.to_string()),
+            ActionError::Db(e) => e.into(),
         }
     }
 }

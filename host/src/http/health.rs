@@ -9,6 +9,7 @@ use nightowl_api::admin::Readiness;
 
 use super::extract::Json;
 use crate::cache::RedisHealth;
+use crate::db;
 use crate::state::AppState;
 
 /// The process is up.
@@ -23,12 +24,15 @@ pub async fn healthz() -> impl IntoResponse {
 #[utoipa::path(get, path = "/readyz", tag = "health", security(()),
     responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    let db_ping = sqlx::query_scalar::<_, i32>("select 1").fetch_one(&state.db);
+    let db_ping = async {
+        let mut conn = state.db.acquire().await?;
+        db::ping(&mut conn).await
+    };
     let (db, redis) = tokio::join!(
         tokio::time::timeout(Duration::from_secs(2), db_ping),
         state.redis.health()
     );
-    let db_ok = matches!(db, Ok(Ok(1)));
+    let db_ok = matches!(db, Ok(Ok(())));
     let status = match (db_ok, redis) {
         (false, _) => "failed",
         (true, RedisHealth::Down) => "degraded",

@@ -43,16 +43,11 @@ async fn check_references(state: &AppState, t: &mut TenantTx, input: &PolicyInpu
             }
         }
         for target in tier.targets.iter().filter_map(|t| Target::parse(t)) {
-            let (table, id) = match target {
-                Target::User(id) => ("users", id),
-                Target::Roster(id) => ("rosters", id),
+            let exists = match target {
+                Target::User(id) => db::users::exists(t, id).await?,
+                Target::Roster(id) => db::rosters::exists(t, id).await?,
                 _ => continue,
             };
-            let exists: bool =
-                sqlx::query_scalar(&format!("select exists(select 1 from {table} where id = $1)"))
-                    .bind(id)
-                    .fetch_one(&mut **t)
-                    .await?;
             if !exists {
                 errors.add(&format!("tiers[{i}].targets"), format!("{target} does not exist"));
             }

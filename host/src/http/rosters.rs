@@ -207,12 +207,7 @@ async fn names(t: &mut TenantTx, roster: &Roster, extra: &[Uuid]) -> Result<Hash
         .collect();
     let missing: Vec<Uuid> = extra.iter().filter(|id| !map.contains_key(id)).copied().collect();
     if !missing.is_empty() {
-        let rows: Vec<(Uuid, String)> =
-            sqlx::query_as("select id, display_name from users where id = any($1)")
-                .bind(&missing)
-                .fetch_all(&mut **t)
-                .await?;
-        map.extend(rows);
+        map.extend(db::users::display_names(t, &missing).await?);
     }
     Ok(map)
 }
