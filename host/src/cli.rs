@@ -127,7 +127,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     telemetry::init(&config);
     let command = match cli.command {
         // Needs no database: the plugin and the normaliser are all that run.
-        Command::Plugin(PluginCommand::Test { plugin, payload, cases }) => {
+        Command::Plugin(PluginCommand::Test {
+            plugin,
+            payload,
+            cases,
+        }) => {
             return match (payload, cases) {
                 (_, Some(cases)) => crate::plugins::tester::run_cases_and_print(&plugin, &cases).await,
                 (Some(payload), None) => crate::plugins::tester::run(&plugin, &payload).await,

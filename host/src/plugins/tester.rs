@@ -65,7 +65,11 @@ pub async fn run_cases_and_print(plugin: &Path, cases: &Path) -> anyhow::Result<
             Some(why) => println!("FAIL  {}\n{}\n", outcome.name, indent(why)),
         }
     }
-    println!("{} cases, {} passed, {failed} failed", outcomes.len(), outcomes.len() - failed);
+    println!(
+        "{} cases, {} passed, {failed} failed",
+        outcomes.len(),
+        outcomes.len() - failed
+    );
     anyhow::ensure!(failed == 0, "{failed} case(s) failed");
     Ok(())
 }
@@ -247,7 +251,10 @@ fn pretty(v: &[Value]) -> String {
 }
 
 fn indent(text: &str) -> String {
-    text.lines().map(|l| format!("      {l}")).collect::<Vec<_>>().join("\n")
+    text.lines()
+        .map(|l| format!("      {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Loads a source plugin (directory or bare `.wasm`) into a runtime of its own.

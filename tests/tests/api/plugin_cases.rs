@@ -42,7 +42,11 @@ async fn every_plugins_cases_pass_through_the_compiled_component() {
             built.display()
         );
         for outcome in run_cases(&built, &cases).await.unwrap() {
-            let name = format!("{}/{}", source.file_name().unwrap().to_string_lossy(), outcome.name);
+            let name = format!(
+                "{}/{}",
+                source.file_name().unwrap().to_string_lossy(),
+                outcome.name
+            );
             if let Some(why) = outcome.failure {
                 failures.push(format!("{name}: {why}"));
             }
