@@ -30,8 +30,11 @@ cargo fmt --all -- --check
 step "clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 step "plugins (wasm32-wasip2): lint, native unit tests, build into plugins/dist"
+# Clippy twice: for wasm32 (the components) and natively with --all-targets (tests and data-case harness).
+host_target=$(rustc -vV | sed -n 's/^host: //p')
 (cd plugins && cargo fmt --all -- --check && cargo clippy --locked -- -D warnings \
-  && cargo test --locked --target "$(rustc -vV | sed -n 's/^host: //p')")
+  && cargo clippy --locked --all-targets --target "$host_target" -- -D warnings \
+  && cargo test --locked --target "$host_target")
 bash scripts/build-plugins.sh
 step "web UI builds for wasm32"
 cargo build --locked -p nightowl-ui --target wasm32-unknown-unknown

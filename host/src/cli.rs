@@ -59,13 +59,20 @@ pub enum DatabaseCommand {
 /// Plugin subcommands.
 #[derive(Debug, Subcommand)]
 pub enum PluginCommand {
-    /// Replay a payload through a source plugin and print what ingest would store (or the plugin's error).
+    /// Replay a payload through a source plugin and print what ingest would store (or the plugin's error),
+    /// or run a directory of test cases through it.
     Test {
         /// A plugin directory (plugin.toml + plugin.wasm) or a .wasm file (a plugin.toml beside it is used
         /// when present).
         plugin: std::path::PathBuf,
         /// The payload file, sent as the webhook body.
-        payload: std::path::PathBuf,
+        #[arg(required_unless_present = "cases", conflicts_with = "cases")]
+        payload: Option<std::path::PathBuf>,
+        /// Run the test cases in this directory instead (e.g. plugins/integrations/alertmanager/tests/cases: one
+        /// directory per case with request.json and expected.json; or a single case directory); prints
+        /// one line per case and fails when any case fails.
+        #[arg(long, value_name = "DIR")]
+        cases: Option<std::path::PathBuf>,
     },
 }
 
@@ -120,8 +127,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     telemetry::init(&config);
     let command = match cli.command {
         // Needs no database: the plugin and the normaliser are all that run.
-        Command::Plugin(PluginCommand::Test { plugin, payload }) => {
-            return crate::plugins::tester::run(&plugin, &payload).await;
+        Command::Plugin(PluginCommand::Test {
+            plugin,
+            payload,
+            cases,
+        }) => {
+            return match (payload, cases) {
+                (_, Some(cases)) => crate::plugins::tester::run_cases_and_print(&plugin, &cases).await,
+                (Some(payload), None) => crate::plugins::tester::run(&plugin, &payload).await,
+                (None, None) => anyhow::bail!("give a payload file or --cases DIR"),
+            };
         }
         Command::Database(command) => command,
     };

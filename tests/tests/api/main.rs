@@ -10,6 +10,7 @@ mod health;
 mod isolation;
 mod knowledge;
 mod pipeline;
+mod plugin_cases;
 mod rbac;
 mod rosters;
 mod sandbox;

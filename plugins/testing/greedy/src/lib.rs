@@ -1,7 +1,10 @@
 //! Test plugin: a source that also imports `http-client`. Its manifest does not grant it, so the host
 //! must refuse to load it.
 
+// Raw wit-bindgen on purpose: the SDK cannot build a source that imports `http-client`, which is what
+// this plugin must do. The generated FFI glue is `unsafe`.
 #[cfg(target_arch = "wasm32")]
+#[allow(unsafe_code)]
 mod component {
     wit_bindgen::generate!({
         inline: "

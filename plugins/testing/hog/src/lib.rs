@@ -1,6 +1,6 @@
 //! Test plugin: allocates until it hits its memory cap (the sandbox must stop it there).
 
-use nightowl_plugin_sdk::{Alert, Error, Request, Source, source_plugin};
+use nightowl_plugin_sdk_source::{Alert, Error, Request, Source, source_plugin};
 
 pub struct Hog;
 

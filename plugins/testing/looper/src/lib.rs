@@ -1,6 +1,6 @@
 //! Test plugin: never returns (the sandbox must stop it at its deadline).
 
-use nightowl_plugin_sdk::{Alert, Error, Request, Source, source_plugin};
+use nightowl_plugin_sdk_source::{Alert, Error, Request, Source, source_plugin};
 
 pub struct Looper;
 

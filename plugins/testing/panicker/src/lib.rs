@@ -1,6 +1,6 @@
 //! Test plugin: panics on every call (a trap; the next call must work again).
 
-use nightowl_plugin_sdk::{Alert, Error, Request, Source, source_plugin};
+use nightowl_plugin_sdk_source::{Alert, Error, Request, Source, source_plugin};
 
 pub struct Panicker;
 
