@@ -12,5 +12,6 @@ mod knowledge;
 mod pipeline;
 mod rbac;
 mod rosters;
+mod routes;
 mod sandbox;
 mod tenancy;
