@@ -210,9 +210,6 @@ pub fn redact(value: Value) -> Value {
 /// Route segments that name a collection inside a resource rather than a verb.
 const SUB_COLLECTIONS: [&str; 2] = ["members", "overrides"];
 
-/// Routes that use POST without changing anything (simulations); they are not audited.
-pub const READ_ONLY_POSTS: &[&str] = &["/api/v1/escalation-policies/{id}/dry-run"];
-
 /// `(action, resource type)` of a mutating route, e.g. `PATCH /api/v1/alerts/{id}/resolve` →
 /// `("resolve", "alerts")`.
 pub fn describe_route(method: &str, route: &str) -> (String, String) {

@@ -28,7 +28,8 @@ pub struct Principal {
     pub tenant: Tenant,
     pub role: Role,
     pub actor: Actor,
-    /// Narrowing of the role (API keys only); see `nightowl_api::admin::API_KEY_SCOPES`.
+    /// Narrowing of the role (API keys only); each route declares the scopes it accepts
+    /// (`http::routes::Scope`).
     pub scopes: Vec<String>,
 }
 
@@ -65,17 +66,6 @@ impl Principal {
             Actor::ApiKey { prefix, .. } => format!("key:{prefix}"),
             Actor::Dev => "dev".to_owned(),
         }
-    }
-
-    /// Whether the principal's scopes allow this request (no scopes: everything the role allows).
-    /// `read` allows reads; `ingest` allows alert webhooks — the usual key for an Alertmanager.
-    pub fn scope_allows(&self, method: &axum::http::Method, route: &str) -> bool {
-        self.scopes.is_empty()
-            || self.scopes.iter().any(|scope| match scope.as_str() {
-                "read" => method.is_safe(),
-                "ingest" => route.starts_with("/api/v1/webhooks/"),
-                _ => false,
-            })
     }
 }
 

@@ -2,7 +2,8 @@
 //!
 //! Layers, outermost first: request id → trace span (method, route, request id; never the query
 //! string, which may carry a key) → panic recovery → metrics → JSON error bodies → CORS → timeout →
-//! body limit → routing. Authenticated routes additionally pass `permissions::authorize`.
+//! body limit → routing. Every route is declared by its resource module (`routes()`, see [`routes`])
+//! and passes its guard: authentication, role and key scopes as declared, then the audit recorder.
 
 pub mod admin_config;
 pub mod alerts;
@@ -15,10 +16,10 @@ pub mod health;
 pub mod identity;
 pub mod incidents;
 pub mod pagination;
-pub mod permissions;
 pub mod plugins;
 pub mod policies;
 pub mod rosters;
+pub mod routes;
 pub mod runbooks;
 pub mod services;
 pub mod users;
@@ -43,31 +44,15 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
 use self::error::ApiError;
+use self::routes::{Route, RouteSpec};
 use crate::state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application router with its state.
 pub fn app(state: AppState) -> Router {
-    let (router, openapi) = api_router().split_for_parts();
+    let (router, openapi) = api_router(&state).split_for_parts();
     let config = state.config.clone();
-
-    // Route layers added later run first: authorize, then the audit recorder (which needs the principal).
-    let protected = router
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            audit_log::record_mutations,
-        ))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            permissions::authorize,
-        ));
-    let public = Router::new()
-        .route("/healthz", axum::routing::get(health::healthz))
-        .route("/readyz", axum::routing::get(health::readyz))
-        .route("/metrics", axum::routing::get(health::metrics))
-        .route("/api/v1/auth/login", axum::routing::post(identity::login))
-        .route("/api/v1/auth/logout", axum::routing::post(identity::logout));
 
     let cors = if config.cors_origins.is_empty() {
         None
@@ -98,8 +83,7 @@ pub fn app(state: AppState) -> Router {
     };
 
     Router::new()
-        .merge(protected)
-        .merge(public)
+        .merge(router)
         .merge(SwaggerUi::new("/api/docs").url("/api/docs/openapi.json", openapi))
         .route_layer(middleware::from_fn(remember_route))
         .fallback(not_found)
@@ -130,72 +114,40 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Every authenticated API route, with its OpenAPI description.
-pub fn api_router() -> OpenApiRouter<AppState> {
-    use utoipa_axum::routes;
-    OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
-        .routes(routes!(identity::ping))
-        .routes(routes!(users::list_users, users::create_user))
-        .routes(routes!(users::get_user, users::update_user, users::delete_user))
-        .routes(routes!(users::deactivate_user))
-        .routes(routes!(users::activate_user))
-        .routes(routes!(services::list_services, services::create_service))
-        .routes(routes!(
-            services::get_service,
-            services::update_service,
-            services::delete_service
-        ))
-        .routes(routes!(api_keys::list_api_keys, api_keys::create_api_key))
-        .routes(routes!(api_keys::revoke_api_key))
-        .routes(routes!(admin_config::get_config, admin_config::put_config))
-        .routes(routes!(plugins::list_plugins))
-        .routes(routes!(plugins::reload_plugins))
-        .routes(routes!(webhooks::receive_webhook))
-        .routes(routes!(alerts::list_alerts))
-        .routes(routes!(alerts::get_alert))
-        .routes(routes!(alerts::acknowledge_alert))
-        .routes(routes!(alerts::resolve_alert))
-        .routes(routes!(alerts::get_alert_escalation))
-        .routes(routes!(alerts::similar_incidents))
-        .routes(routes!(alerts::escalate_alert))
-        .routes(routes!(policies::list_policies, policies::create_policy))
-        .routes(routes!(
-            policies::get_policy,
-            policies::update_policy,
-            policies::delete_policy
-        ))
-        .routes(routes!(policies::dry_run))
-        .routes(routes!(incidents::list_incidents, incidents::create_incident))
-        .routes(routes!(
-            incidents::get_incident,
-            incidents::update_incident,
-            incidents::delete_incident
-        ))
-        .routes(routes!(incidents::incident_history))
-        .routes(routes!(incidents::search_incidents))
-        .routes(routes!(incidents::incidents_by_fingerprint))
-        .routes(routes!(incidents::merge_incident))
-        .routes(routes!(runbooks::list_runbooks, runbooks::create_runbook))
-        .routes(routes!(runbooks::list_runbook_templates))
-        .routes(routes!(audit_log::list_audit_log))
-        .routes(routes!(rosters::list_rosters, rosters::create_roster))
-        .routes(routes!(
-            rosters::get_roster,
-            rosters::update_roster,
-            rosters::delete_roster
-        ))
-        .routes(routes!(rosters::set_roster_members))
-        .routes(routes!(rosters::list_overrides, rosters::create_override))
-        .routes(routes!(rosters::delete_override))
-        .routes(routes!(rosters::get_oncall))
-        .routes(routes!(rosters::list_shifts))
-        .routes(routes!(rosters::oncall_history))
-        .routes(routes!(rosters::export_ics))
-        .routes(routes!(
-            runbooks::get_runbook,
-            runbooks::update_runbook,
-            runbooks::delete_runbook
-        ))
+/// Every route of the API, as its resource module declares it.
+pub fn routes() -> Vec<Route> {
+    [
+        health::routes(),
+        identity::routes(),
+        users::routes(),
+        services::routes(),
+        api_keys::routes(),
+        admin_config::routes(),
+        plugins::routes(),
+        webhooks::routes(),
+        alerts::routes(),
+        policies::routes(),
+        incidents::routes(),
+        runbooks::routes(),
+        audit_log::routes(),
+        rosters::routes(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// The rule of every route: what the guard enforces, and what the RBAC, isolation and audit tests walk.
+pub fn route_table() -> Vec<RouteSpec> {
+    routes().iter().map(|r| r.spec().clone()).collect()
+}
+
+/// The router of every declared route, each behind its guard, with the OpenAPI description.
+fn api_router(state: &AppState) -> OpenApiRouter<AppState> {
+    routes().into_iter().fold(
+        OpenApiRouter::with_openapi(docs::ApiDoc::openapi()),
+        |router, route| router.routes(route.into_guarded(state)),
+    )
 }
 
 async fn not_found(req: Request) -> ApiError {
@@ -298,30 +250,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn permission_table_lists_exactly_the_routes_of_the_router() {
-        let (_, openapi) = api_router().split_for_parts();
-        let mut routed = BTreeSet::new();
-        for (path, item) in &openapi.paths.paths {
-            for (method, op) in [
-                ("GET", &item.get),
-                ("POST", &item.post),
-                ("PUT", &item.put),
-                ("PATCH", &item.patch),
-                ("DELETE", &item.delete),
-            ] {
-                if op.is_some() {
-                    routed.insert((method.to_owned(), path.clone()));
-                }
+    fn every_route_is_declared_once() {
+        let table = route_table();
+        let distinct: BTreeSet<_> = table.iter().map(|r| (r.method.clone(), r.path.clone())).collect();
+        assert_eq!(distinct.len(), table.len(), "a route is declared twice");
+        for route in &table {
+            if route.method == axum::http::Method::GET {
+                assert!(!route.is_audited(), "GET {} is audited", route.path);
             }
         }
-        // Public routes documented in the spec but served without the authorize layer.
-        for public in ["/api/v1/auth/login", "/api/v1/auth/logout", "/healthz", "/readyz"] {
-            routed.retain(|(_, p)| p != public);
-        }
-        let table: BTreeSet<_> = permissions::ROUTES
-            .iter()
-            .map(|(m, p, _)| ((*m).to_owned(), (*p).to_owned()))
-            .collect();
-        assert_eq!(routed, table);
     }
 }

@@ -293,3 +293,31 @@ pub fn error_code(body: &Value) -> &str {
         .as_str()
         .unwrap_or_else(|| panic!("error body without code: {body}"))
 }
+
+/// A tenant route as the tests walk it: method, route template and least role, from the route
+/// declarations (`nightowl::http::route_table`), so a new route is in every walk without an edit here.
+pub struct TenantRoute {
+    /// HTTP method, e.g. `POST`.
+    pub method: Method,
+    /// Route template, e.g. `/api/v1/users/{id}`.
+    pub path: String,
+    /// The least role that may call it.
+    pub min_role: Role,
+    /// Whether successful calls are audited.
+    pub audited: bool,
+}
+
+/// Every route that a tenant principal calls (all but the public ones and signed callbacks).
+pub fn tenant_routes() -> Vec<TenantRoute> {
+    nightowl::http::route_table()
+        .into_iter()
+        .filter_map(|r| {
+            Some(TenantRoute {
+                method: Method::from_bytes(r.method.as_str().as_bytes()).expect("method"),
+                min_role: r.min_role()?,
+                audited: r.is_audited(),
+                path: r.path,
+            })
+        })
+        .collect()
+}

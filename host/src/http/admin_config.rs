@@ -8,10 +8,21 @@ use nightowl_api::admin::{SecretStatus, TenantConfig, TenantConfigInput};
 
 use super::error::ApiError;
 use super::extract::{Json, TenantTx};
+use super::routes::Route;
 use crate::db;
 use crate::db::config::ConfigRow;
 use crate::secrets::{Sealer, SecretError};
 use crate::state::AppState;
+use nightowl_api::Role::Admin;
+use utoipa_axum::routes;
+
+/// The routes of tenant configuration, with who may call them.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::read(routes!(get_config), Admin),
+        Route::write(routes!(put_config), Admin),
+    ]
+}
 
 fn secret_status(sealer: &Sealer, sealed: Option<&[u8]>) -> SecretStatus {
     let Some(sealed) = sealed else {

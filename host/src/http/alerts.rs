@@ -15,10 +15,26 @@ use uuid::Uuid;
 use super::error::ApiError;
 use super::extract::{Json, TenantTx};
 use super::pagination::{CursorParams, next_cursor};
+use super::routes::Route;
 use crate::alerts::{self, Actor};
 use crate::db;
 use crate::db::alerts::AlertFilter;
 use crate::state::AppState;
+use nightowl_api::Role::{Engineer, Readonly};
+use utoipa_axum::routes;
+
+/// The routes of alerts, with who may call them.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::read(routes!(list_alerts), Readonly),
+        Route::read(routes!(get_alert), Readonly),
+        Route::write(routes!(acknowledge_alert), Engineer),
+        Route::write(routes!(resolve_alert), Engineer),
+        Route::read(routes!(get_alert_escalation), Readonly),
+        Route::read(routes!(similar_incidents), Readonly),
+        Route::write(routes!(escalate_alert), Engineer),
+    ]
+}
 
 /// Filters of the alert list.
 #[derive(Debug, Deserialize, IntoParams)]

@@ -9,9 +9,21 @@ use uuid::Uuid;
 use super::error::ApiError;
 use super::extract::{Json, TenantTx};
 use super::pagination::{CursorParams, next_cursor};
+use super::routes::Route;
 use crate::auth::api_key;
 use crate::db;
 use crate::state::AppState;
+use nightowl_api::Role::Admin;
+use utoipa_axum::routes;
+
+/// The routes of API keys, with who may call them.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::read(routes!(list_api_keys), Admin),
+        Route::write(routes!(create_api_key), Admin),
+        Route::write(routes!(revoke_api_key), Admin),
+    ]
+}
 
 /// The tenant's keys, newest first (masked: prefix only).
 #[utoipa::path(get, path = "/api/v1/admin/api-keys", tag = "admin", params(CursorParams),

@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, MatchedPath, Query, Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use nightowl_api::admin::AuditRecord;
 use nightowl_api::{CursorPage, ErrorBody};
@@ -17,9 +17,17 @@ use utoipa::IntoParams;
 
 use super::error::ApiError;
 use super::extract::{Json, TenantTx};
+use super::routes::Route;
 use crate::audit::{self, AuditEntry};
 use crate::auth::Principal;
 use crate::state::AppState;
+use nightowl_api::Role::Admin;
+use utoipa_axum::routes;
+
+/// The routes of the audit log, with who may call them.
+pub fn routes() -> Vec<Route> {
+    vec![Route::read(routes!(list_audit_log), Admin)]
+}
 
 /// The values of `{id}`-style segments of `route` in `path`, by name.
 fn path_param(route: &str, path: &str, name: &str) -> Option<String> {
@@ -30,8 +38,8 @@ fn path_param(route: &str, path: &str, name: &str) -> Option<String> {
         .map(|(_, value)| value.to_owned())
 }
 
-/// Queues an audit entry for every successful mutation. Alert webhooks are not audited here: each
-/// alert row already records its source and every repeat.
+/// Queues an audit entry for a successful call of an audited route (the route declarations say
+/// which: `http::routes::Audit`). Runs after the guard, so the principal is known.
 pub async fn record_mutations(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let route = req
@@ -39,12 +47,7 @@ pub async fn record_mutations(State(state): State<AppState>, req: Request, next:
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_default();
-    let principal = req.extensions().get::<Principal>().cloned();
-    let (Some(principal), false, false) = (
-        principal,
-        method.is_safe(),
-        route.starts_with("/api/v1/webhooks/") || audit::READ_ONLY_POSTS.contains(&route.as_str()),
-    ) else {
+    let Some(principal) = req.extensions().get::<Principal>().cloned() else {
         return next.run(req).await;
     };
     let (ip, user_agent, request_id) = {
@@ -68,14 +71,7 @@ pub async fn record_mutations(State(state): State<AppState>, req: Request, next:
     let (parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, state.config.body_limit_bytes).await {
         Ok(bytes) => bytes,
-        Err(_) => {
-            return ApiError::new(
-                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "request body exceeds the size limit",
-            )
-            .into_response();
-        }
+        Err(_) => return super::routes::payload_too_large(),
     };
     let sent = serde_json::from_slice::<Value>(&bytes).ok().map(audit::redact);
     let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;

@@ -5,13 +5,12 @@ use utoipa::Modify;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-/// Top-level document; paths are added by `http::api_router`.
+/// Top-level document; the paths come from the route declarations (`http::routes`).
 #[derive(OpenApi)]
 #[openapi(
     info(title = "NightOwl API", description = "Alert intake, knowledge base and on-call escalation."),
     modifiers(&Security),
     security(("api_key" = []), ("bearer" = []), ("session" = [])),
-    paths(super::identity::login, super::identity::logout, super::health::healthz, super::health::readyz),
     tags(
         (name = "identity", description = "Who is calling; local sign-in"),
         (name = "alerts", description = "Alert intake (webhooks) and handling"),

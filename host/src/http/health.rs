@@ -8,9 +8,20 @@ use axum::response::IntoResponse;
 use nightowl_api::admin::Readiness;
 
 use super::extract::Json;
+use super::routes::Route;
 use crate::cache::RedisHealth;
 use crate::db;
 use crate::state::AppState;
+use utoipa_axum::routes;
+
+/// The routes of probes and the scrape endpoint, with who may call them.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::public(routes!(healthz)),
+        Route::public(routes!(readyz)),
+        Route::public(routes!(metrics)),
+    ]
+}
 
 /// The process is up.
 #[utoipa::path(get, path = "/healthz", tag = "health", security(()),
@@ -52,6 +63,8 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 /// Prometheus text exposition.
+#[utoipa::path(get, path = "/metrics", tag = "health", security(()),
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],

@@ -8,9 +8,21 @@ use nightowl_api::{ErrorBody, Role};
 
 use super::error::ApiError;
 use super::extract::Json;
+use super::routes::Route;
 use crate::auth::{self, Actor, Principal, SESSION_COOKIE};
 use crate::state::AppState;
 use crate::{db, tenancy};
+use nightowl_api::Role::Readonly;
+use utoipa_axum::routes;
+
+/// The routes of the caller's identity and the local sign-in, with who may call them.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::public(routes!(login)),
+        Route::public(routes!(logout)),
+        Route::read(routes!(ping), Readonly),
+    ]
+}
 
 fn identity(p: &Principal) -> Identity {
     Identity {

@@ -14,9 +14,27 @@ use uuid::Uuid;
 use super::error::ApiError;
 use super::extract::{Json, TenantTx};
 use super::pagination::OffsetParams;
+use super::routes::Route;
 use crate::db;
 use crate::db::incidents::{IncidentFilter, MergeRefusal};
 use crate::state::AppState;
+use nightowl_api::Role::{Engineer, Manager, Readonly};
+use utoipa_axum::routes;
+
+/// The routes of the knowledge base, with who may call them.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::read(routes!(list_incidents), Readonly),
+        Route::write(routes!(create_incident), Engineer),
+        Route::read(routes!(get_incident), Readonly),
+        Route::write(routes!(update_incident), Engineer),
+        Route::write(routes!(delete_incident), Manager),
+        Route::read(routes!(incident_history), Readonly),
+        Route::read(routes!(search_incidents), Readonly),
+        Route::read(routes!(incidents_by_fingerprint), Readonly),
+        Route::write(routes!(merge_incident), Manager),
+    ]
+}
 
 /// Longest search query accepted.
 const MAX_QUERY_CHARS: usize = 1000;

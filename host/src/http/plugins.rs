@@ -6,8 +6,19 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::extract::Json;
+use super::routes::Route;
 use crate::plugins::registry::{PluginInfo, ScanReport};
 use crate::state::AppState;
+use nightowl_api::Role::Admin;
+use utoipa_axum::routes;
+
+/// The routes of plugin administration, with who may call them.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::read(routes!(list_plugins), Admin),
+        Route::write(routes!(reload_plugins), Admin),
+    ]
+}
 
 /// Installed plugins and directories that failed to load.
 #[derive(Debug, Serialize, ToSchema)]

@@ -10,9 +10,24 @@ use uuid::Uuid;
 
 use super::error::ApiError;
 use super::extract::{Json, TenantTx};
+use super::routes::Route;
 use crate::db;
 use crate::plugins::Kind;
 use crate::state::AppState;
+use nightowl_api::Role::{Manager, Readonly};
+use utoipa_axum::routes;
+
+/// The routes of escalation policies, with who may call them.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::read(routes!(list_policies), Readonly),
+        Route::write(routes!(create_policy), Manager),
+        Route::read(routes!(get_policy), Readonly),
+        Route::write(routes!(update_policy), Manager),
+        Route::write(routes!(delete_policy), Manager),
+        Route::write(routes!(dry_run), Readonly).unaudited("a simulation: it changes nothing"),
+    ]
+}
 
 fn map_write_error(err: sqlx::Error) -> ApiError {
     if db::is_unique_violation(&err, "escalation_policies_name_key") {

@@ -15,9 +15,31 @@ use uuid::Uuid;
 
 use super::error::ApiError;
 use super::extract::{Json, TenantTx};
+use super::routes::Route;
 use crate::db;
 use crate::oncall::{self, Rotation};
 use crate::state::AppState;
+use nightowl_api::Role::{Engineer, Manager, Readonly};
+use utoipa_axum::routes;
+
+/// The routes of rosters and on-call, with who may call them.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::read(routes!(list_rosters), Readonly),
+        Route::write(routes!(create_roster), Manager),
+        Route::read(routes!(get_roster), Readonly),
+        Route::write(routes!(update_roster), Manager),
+        Route::write(routes!(delete_roster), Manager),
+        Route::write(routes!(set_roster_members), Manager),
+        Route::read(routes!(list_overrides), Readonly),
+        Route::write(routes!(create_override), Engineer),
+        Route::write(routes!(delete_override), Engineer),
+        Route::read(routes!(get_oncall), Readonly),
+        Route::read(routes!(list_shifts), Readonly),
+        Route::read(routes!(oncall_history), Readonly),
+        Route::calendar(routes!(export_ics), Readonly),
+    ]
+}
 
 fn map_write_error(err: sqlx::Error) -> ApiError {
     if db::is_unique_violation(&err, "rosters_name_key") {

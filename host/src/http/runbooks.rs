@@ -11,7 +11,22 @@ use uuid::Uuid;
 use super::error::ApiError;
 use super::extract::{Json, TenantTx};
 use super::pagination::OffsetParams;
+use super::routes::Route;
 use crate::db;
+use nightowl_api::Role::{Engineer, Manager, Readonly};
+use utoipa_axum::routes;
+
+/// The routes of runbooks, with who may call them.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::read(routes!(list_runbooks), Readonly),
+        Route::write(routes!(create_runbook), Engineer),
+        Route::read(routes!(list_runbook_templates), Readonly),
+        Route::read(routes!(get_runbook), Readonly),
+        Route::write(routes!(update_runbook), Engineer),
+        Route::write(routes!(delete_runbook), Manager),
+    ]
+}
 
 /// Filters of the runbook lists.
 #[derive(Debug, Deserialize, IntoParams)]

@@ -11,7 +11,21 @@ use uuid::Uuid;
 use super::error::ApiError;
 use super::extract::{Json, TenantTx};
 use super::pagination::OffsetParams;
+use super::routes::Route;
 use crate::db;
+use nightowl_api::Role::{Manager, Readonly};
+use utoipa_axum::routes;
+
+/// The routes of services, with who may call them.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::read(routes!(list_services), Readonly),
+        Route::write(routes!(create_service), Manager),
+        Route::read(routes!(get_service), Readonly),
+        Route::write(routes!(update_service), Manager),
+        Route::write(routes!(delete_service), Manager),
+    ]
+}
 
 /// Filters of the service list.
 #[derive(Debug, Deserialize, IntoParams)]

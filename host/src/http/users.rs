@@ -11,8 +11,24 @@ use uuid::Uuid;
 use super::error::ApiError;
 use super::extract::{Json, TenantTx};
 use super::pagination::OffsetParams;
+use super::routes::Route;
 use crate::auth::password;
 use crate::db::{self, users::UserWrite};
+use nightowl_api::Role::{Admin, Readonly};
+use utoipa_axum::routes;
+
+/// The routes of users, with who may call them.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::read(routes!(list_users), Readonly),
+        Route::write(routes!(create_user), Admin),
+        Route::read(routes!(get_user), Readonly),
+        Route::write(routes!(update_user), Admin),
+        Route::write(routes!(delete_user), Admin),
+        Route::write(routes!(deactivate_user), Admin),
+        Route::write(routes!(activate_user), Admin),
+    ]
+}
 
 /// Filters of the user list.
 #[derive(Debug, Deserialize, IntoParams)]

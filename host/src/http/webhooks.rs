@@ -10,11 +10,23 @@ use nightowl_api::alerts::IngestResponse;
 
 use super::error::ApiError;
 use super::extract::Json;
+use super::routes::{Route, Scope};
 use crate::auth::Principal;
 use crate::db;
 use crate::ingest::{self, IngestError};
 use crate::plugins::{CallError, FaultKind, InboundRequest, Kind, PluginError};
 use crate::state::AppState;
+use nightowl_api::Role::Engineer;
+use utoipa_axum::routes;
+
+/// The routes of alert intake, with who may call them.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::write(routes!(receive_webhook), Engineer)
+            .scopes(&[Scope::Ingest])
+            .unaudited("each alert row records its source and every repeat"),
+    ]
+}
 
 /// Headers that carry NightOwl credentials: never handed to a plugin.
 const PRIVATE_HEADERS: [&str; 3] = ["authorization", "x-api-key", "cookie"];

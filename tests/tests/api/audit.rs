@@ -5,7 +5,6 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use nightowl::audit::{AuditEntry, AuditLog};
-use nightowl::http::permissions::ROUTES;
 use nightowl_tests::{TestApp, TestTenant, send};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -266,6 +265,15 @@ async fn every_mutating_route_leaves_an_audit_row() {
     )
     .await;
     mark("PUT", "/api/v1/escalation-policies/{id}");
+    ok(
+        &app,
+        &t,
+        Method::POST,
+        &format!("/api/v1/escalation-policies/{p}/dry-run"),
+        Some(json!({})),
+    )
+    .await;
+    mark("POST", "/api/v1/escalation-policies/{id}/dry-run");
     let roster_body = json!({"name": "r", "timezone": "Europe/Berlin", "rotation_type": "weekly", "handoff_time": "09:00:00", "start_date": "2026-01-05", "escalation_policy_id": p});
     let roster = ok(
         &app,
@@ -346,18 +354,28 @@ async fn every_mutating_route_leaves_an_audit_row() {
     ok(&app, &t, Method::DELETE, &format!("/api/v1/rosters/{r}"), None).await;
     mark("DELETE", "/api/v1/rosters/{id}");
 
-    let mutating: BTreeSet<(&str, &str)> = ROUTES
+    let routes = nightowl_tests::tenant_routes();
+    let mutating: BTreeSet<(&str, &str)> = routes
         .iter()
-        .filter(|(m, p, _)| *m != "GET" && !nightowl::audit::READ_ONLY_POSTS.contains(p))
-        .map(|(m, p, _)| (*m, *p))
+        .filter(|r| r.method != Method::GET)
+        .map(|r| (r.method.as_str(), r.path.as_str()))
         .collect();
     assert_eq!(done, mutating, "the scenario exercises every mutating route");
+    let audited: BTreeSet<(&str, &str)> = routes
+        .iter()
+        .filter(|r| r.audited)
+        .map(|r| (r.method.as_str(), r.path.as_str()))
+        .collect();
+    assert!(
+        !audited.contains(&("POST", "/api/v1/webhooks/{source}"))
+            && !audited.contains(&("POST", "/api/v1/escalation-policies/{id}/dry-run")),
+        "webhook deliveries (each alert row records them) and dry runs (they change nothing) are not audited"
+    );
 
-    // Webhook deliveries are not audited (each alert row records them); everything else is.
-    // One row per successful mutating call, minus the webhook delivery.
+    // One row per successful call of an audited route.
     // Extra calls beyond one per route: the second incident, the roster member's user and the
     // routed service.
-    let expected = mutating.len() + 3 - 1;
+    let expected = audited.len() + 3;
     let rows = audit_rows(&app, &t, expected).await;
     assert_eq!(rows.len(), expected);
     let seen: BTreeSet<(String, String)> = rows
@@ -369,10 +387,11 @@ async fn every_mutating_route_leaves_an_audit_row() {
             )
         })
         .collect();
-    for (m, p) in mutating
-        .iter()
-        .filter(|(_, p)| !p.starts_with("/api/v1/webhooks"))
-    {
+    assert!(
+        !seen.contains(&("dry-run".to_owned(), "escalation-policies".to_owned())),
+        "a dry run leaves no row"
+    );
+    for (m, p) in &audited {
         let (action, resource) = nightowl::audit::describe_route(m, p);
         assert!(
             seen.contains(&(action.clone(), resource.clone())),

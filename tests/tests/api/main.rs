@@ -13,5 +13,6 @@ mod pipeline;
 mod plugin_cases;
 mod rbac;
 mod rosters;
+mod routes;
 mod sandbox;
 mod tenancy;

@@ -1,8 +1,8 @@
-//! The permission matrix: each role gets 403 exactly where `permissions::ROUTES` says.
+//! The permission matrix: each role gets 403 exactly where the route declarations say.
 
-use nightowl::http::permissions::ROUTES;
+use nightowl::http::routes::Access;
 use nightowl_api::Role;
-use nightowl_tests::{TestApp, error_code, send};
+use nightowl_tests::{TestApp, error_code, send, tenant_routes};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -26,16 +26,18 @@ async fn each_role_gets_403_exactly_where_the_matrix_says() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant().await;
     let mut checked = 0;
+    let routes = tenant_routes();
     for role in Role::ALL {
         let key = app.key(&tenant, role).await;
-        for (method, path, min_role) in ROUTES {
+        for route in &routes {
+            let (method, path) = (route.method.as_str(), route.path.as_str());
             let concrete = path.replace("{id}", &uuid::Uuid::new_v4().to_string());
-            let mut req = app.as_key(&key, Method::from_bytes(method.as_bytes()).unwrap(), &concrete);
+            let mut req = app.as_key(&key, route.method.clone(), &concrete);
             if let Some(body) = body_for(method, path) {
                 req = req.json(&body);
             }
             let (status, body) = send(req).await;
-            if role < *min_role {
+            if role < route.min_role {
                 assert_eq!(status, StatusCode::FORBIDDEN, "{role} {method} {path}: {body}");
                 assert_eq!(error_code(&body), "forbidden");
             } else {
@@ -49,7 +51,46 @@ async fn each_role_gets_403_exactly_where_the_matrix_says() {
             checked += 1;
         }
     }
-    assert_eq!(checked, ROUTES.len() * 4);
+    assert_eq!(checked, routes.len() * 4);
+}
+
+#[tokio::test]
+async fn only_public_routes_answer_a_caller_without_credentials() {
+    let app = TestApp::spawn().await;
+    let table = nightowl::http::route_table();
+    let mut public = 0;
+    for route in &table {
+        let concrete = route
+            .path
+            .replace("{id}", &uuid::Uuid::new_v4().to_string())
+            .replace("{source}", "generic")
+            .replace("{fingerprint}", "f")
+            .replace("{override_id}", &uuid::Uuid::new_v4().to_string());
+        let method = Method::from_bytes(route.method.as_str().as_bytes()).unwrap();
+        let (status, body) = send(app.request(method, &concrete)).await;
+        match route.access {
+            Access::Public => {
+                public += 1;
+                assert!(
+                    status != StatusCode::UNAUTHORIZED && !status.is_server_error(),
+                    "{} {}: {status} {body}",
+                    route.method,
+                    route.path
+                );
+            }
+            _ => {
+                assert_eq!(
+                    status,
+                    StatusCode::UNAUTHORIZED,
+                    "{} {}: {body}",
+                    route.method,
+                    route.path
+                );
+                assert_eq!(error_code(&body), "unauthenticated");
+            }
+        }
+    }
+    assert!(public >= 6, "probes, metrics and the sign-in are public");
 }
 
 #[tokio::test]
