@@ -68,9 +68,9 @@ pub enum PluginCommand {
         /// The payload file, sent as the webhook body.
         #[arg(required_unless_present = "cases", conflicts_with = "cases")]
         payload: Option<std::path::PathBuf>,
-        /// Run the test cases in this directory instead (e.g. plugins/integrations/alertmanager/tests/cases: one
-        /// directory per case with request.json and expected.json; or a single case directory); prints
-        /// one line per case and fails when any case fails.
+        /// Run the test cases in this directory instead (one directory per case with request.json and
+        /// expected.json, e.g. plugins/integrations/alertmanager/tests/cases; or a single case directory);
+        /// prints one line per case and fails when any case fails.
         #[arg(long, value_name = "DIR")]
         cases: Option<std::path::PathBuf>,
     },

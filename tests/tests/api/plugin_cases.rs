@@ -8,12 +8,15 @@ use nightowl::plugins::Manifest;
 use nightowl::plugins::tester::run_cases;
 use nightowl_tests::workspace_root;
 
-/// Plugin folders as `scripts/build-plugins.sh` finds them: a `plugin.toml` in `plugins/<id>/` or
-/// `plugins/testing/<id>/`, built into `dist/<id>` or `dist-test/<id>`.
+/// Plugin folders as `scripts/build-plugins.sh` lays them out: a `plugin.toml` in
+/// `plugins/integrations/<id>/` (built into `dist/<id>`) or `plugins/testing/<id>/` (into `dist-test/<id>`).
 fn plugin_dirs(root: &Path) -> Vec<(PathBuf, PathBuf)> {
     let mut found = Vec::new();
-    for (folder, dist) in [(root.to_owned(), "dist"), (root.join("testing"), "dist-test")] {
-        for entry in std::fs::read_dir(&folder).unwrap().filter_map(Result::ok) {
+    for (folder, dist) in [("integrations", "dist"), ("testing", "dist-test")] {
+        for entry in std::fs::read_dir(root.join(folder))
+            .unwrap()
+            .filter_map(Result::ok)
+        {
             let dir = entry.path();
             let Ok(text) = std::fs::read_to_string(dir.join("plugin.toml")) else {
                 continue;
