@@ -5,7 +5,57 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::text::string_enum;
 use crate::{FieldErrors, Role, Validate};
+
+string_enum! {
+    /// What kind of caller did something (`audit_log.actor_type`).
+    pub enum ActorType("actor type") {
+        /// A person of the tenant, signed in (session cookie or OIDC token).
+        User = "user",
+        /// A machine with an API key.
+        ApiKey = "api_key",
+        /// A caller of a host started with `--dev-mode`, named by the dev headers.
+        Dev = "dev",
+        /// The host itself: workers and ingest (never a caller of the API).
+        System = "system",
+    }
+}
+
+string_enum! {
+    /// A narrowing of what an API key may do, whatever its role.
+    pub enum ApiKeyScope("API key scope") {
+        /// Reads only (GET and HEAD); the only scope a key in a URL (calendar feeds) may have.
+        Read = "read",
+        /// Alert webhooks (`/api/v1/webhooks/...`) only.
+        Ingest = "ingest",
+    }
+}
+
+string_enum! {
+    /// The overall answer of `/readyz`.
+    pub enum ReadinessStatus("readiness status") {
+        /// Every dependency is up.
+        Ok = "ok",
+        /// Serving, but an optional dependency (Redis) is down: dedup and events fall back to
+        /// PostgreSQL.
+        Degraded = "degraded",
+        /// PostgreSQL is unreachable; answered with 503.
+        Failed = "failed",
+    }
+}
+
+string_enum! {
+    /// How one dependency answered the readiness probe.
+    pub enum DependencyStatus("dependency status") {
+        /// Reachable.
+        Ok = "ok",
+        /// Configured but unreachable.
+        Down = "down",
+        /// Not configured (Redis is optional).
+        Disabled = "disabled",
+    }
+}
 
 /// Who is calling: answered by `GET /api/v1/ping`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -14,30 +64,38 @@ pub struct Identity {
     pub tenant: String,
     /// Effective role.
     pub role: Role,
-    /// `user`, `api_key` or `dev`.
+    /// `user`, `api_key` or `dev` (see [`ActorType`]).
     pub actor_type: String,
     /// User id or API key id.
     pub actor_id: Option<String>,
-    /// E-mail of the user, or the API key's prefix.
+    /// E-mail of the user, `key:<prefix>` for an API key, or `dev`.
     pub actor_label: String,
 }
 
 /// A person in the tenant.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct User {
+    /// Id of the user.
     pub id: Uuid,
+    /// E-mail address, unique in the tenant regardless of case; the local sign-in name.
     pub email: String,
+    /// Name shown in rosters, notifications and the UI.
     pub display_name: String,
+    /// What the user may do.
     pub role: Role,
-    /// IANA time zone.
+    /// IANA time zone, used to render times for this person.
     pub timezone: String,
-    /// E.164 phone number.
+    /// E.164 phone number, for the phone and SMS channels.
     pub phone: Option<String>,
+    /// Slack member id, for Slack direct messages.
     pub slack_user_id: Option<String>,
+    /// Inactive users cannot sign in and are skipped by escalation.
     pub is_active: bool,
     /// True when the user can sign in with a local password.
     pub has_password: bool,
+    /// When the user was created.
     pub created_at: DateTime<Utc>,
+    /// When the user was last changed.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -45,8 +103,11 @@ pub struct User {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserInput {
+    /// E-mail address, unique in the tenant regardless of case.
     pub email: String,
+    /// Name shown in rosters, notifications and the UI (1 to 200 characters).
     pub display_name: String,
+    /// What the user may do.
     pub role: Role,
     /// IANA time zone; defaults to UTC.
     #[serde(default = "utc")]
@@ -54,6 +115,7 @@ pub struct UserInput {
     /// E.164 phone number.
     #[serde(default)]
     pub phone: Option<String>,
+    /// Slack member id (1 to 64 characters).
     #[serde(default)]
     pub slack_user_id: Option<String>,
     /// Sets the local sign-in password (at least 12 characters). Absent: unchanged.
@@ -96,28 +158,40 @@ impl Validate for UserInput {
 
 /// An API key as listed: never the key itself.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct ApiKey {
+    /// Id of the key.
     pub id: Uuid,
+    /// What the key is for.
     pub name: String,
     /// First characters of the key, to tell keys apart.
     pub prefix: String,
+    /// What the key may do.
     pub role: Role,
+    /// Narrowing of the role (see [`ApiKeyScope`]); empty: everything the role allows.
     pub scopes: Vec<String>,
+    /// When the key stops working; absent: never.
     pub expires_at: Option<DateTime<Utc>>,
+    /// When the key last authenticated a request.
     pub last_used_at: Option<DateTime<Utc>>,
+    /// When the key was revoked; it works no more.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// Who created it.
     pub created_by: Option<String>,
+    /// When it was created.
     pub created_at: DateTime<Utc>,
 }
 
-/// Scopes an API key can be narrowed to.
+/// Scopes an API key can be narrowed to (the spellings of [`ApiKeyScope`]).
 pub const API_KEY_SCOPES: [&str; 2] = ["read", "ingest"];
 
 /// Body of `POST /api/v1/admin/api-keys`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApiKeyInput {
+    /// What the key is for (1 to 200 characters).
     pub name: String,
+    /// What the key may do.
     pub role: Role,
     /// Optional narrowing: `read` allows only reads, `ingest` only alert webhooks, whatever the role.
     #[serde(default)]
@@ -132,7 +206,7 @@ impl Validate for ApiKeyInput {
         let mut e = FieldErrors::default();
         e.required("name", &self.name, 200);
         for scope in &self.scopes {
-            if !API_KEY_SCOPES.contains(&scope.as_str()) {
+            if ApiKeyScope::parse(scope).is_none() {
                 e.add(
                     "scopes",
                     format!("unknown scope {scope:?}; known: {API_KEY_SCOPES:?}"),
@@ -148,24 +222,34 @@ impl Validate for ApiKeyInput {
 pub struct CreatedApiKey {
     /// The key to send as `X-API-Key`. Store it now: it cannot be shown again.
     pub key: String,
+    /// The key as listed, at the top level of the answer.
     #[serde(flatten)]
     pub api_key: ApiKey,
 }
 
 /// An entry of the service catalogue.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct Service {
+    /// Id of the service.
     pub id: Uuid,
+    /// Unique name; alerts name their service with it.
     pub name: String,
+    /// Free text.
     pub description: Option<String>,
+    /// Cluster it runs on.
     pub cluster: Option<String>,
+    /// Namespace it runs in.
     pub namespace: Option<String>,
+    /// The user who owns it.
     pub owner_user_id: Option<Uuid>,
-    /// 1 (most critical) to 4.
+    /// Business criticality, 1 (most critical) to 4 (not an escalation tier).
     pub tier: i16,
     /// The team roster answering for the service: its escalation policy pages for the service's alerts.
     pub roster_id: Option<Uuid>,
+    /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When it was last changed.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -173,18 +257,24 @@ pub struct Service {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceInput {
+    /// Unique name (1 to 200 characters).
     pub name: String,
+    /// Free text (at most 4000 characters).
     #[serde(default)]
     pub description: Option<String>,
+    /// Cluster it runs on (at most 253 characters).
     #[serde(default)]
     pub cluster: Option<String>,
+    /// Namespace it runs in (at most 253 characters).
     #[serde(default)]
     pub namespace: Option<String>,
+    /// The user who owns it; must exist.
     #[serde(default)]
     pub owner_user_id: Option<Uuid>,
     /// 1 (most critical) to 4; defaults to 3.
     #[serde(default = "default_tier")]
     pub tier: i16,
+    /// The team roster answering for the service; must exist.
     #[serde(default)]
     pub roster_id: Option<Uuid>,
 }
@@ -216,6 +306,7 @@ impl Validate for ServiceInput {
 /// Whether a secret is set, and enough of it to recognise it; never the value.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 pub struct SecretStatus {
+    /// Whether a value is stored.
     pub configured: bool,
     /// Last four characters, when the secret is long enough for that to give nothing away.
     pub last4: Option<String>,
@@ -224,18 +315,27 @@ pub struct SecretStatus {
 /// Tenant configuration as read back.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TenantConfig {
+    /// IANA time zone for times not tied to a person.
     pub default_timezone: String,
+    /// The tenant's Slack workspace.
     pub slack_workspace: Option<String>,
+    /// The Slack channel team notices (on-call changes) go to.
     pub slack_channel: Option<String>,
+    /// Twilio account SID (`AC` + 32 hex digits).
     pub twilio_account_sid: Option<String>,
+    /// E.164 number calls and SMS come from.
     pub twilio_from_number: Option<String>,
     /// Days to keep resolved alerts and audit rows.
     pub retention_days: i32,
     /// Roster (and so escalation policy) for alerts whose service routes nowhere.
     pub default_roster_id: Option<Uuid>,
+    /// The Slack bot token.
     pub slack_bot_token: SecretStatus,
+    /// The secret Slack signs its callbacks with.
     pub slack_signing_secret: SecretStatus,
+    /// The Twilio auth token (also what Twilio signs its callbacks with).
     pub twilio_auth_token: SecretStatus,
+    /// When the configuration was last changed.
     pub updated_at: DateTime<Utc>,
 }
 
@@ -244,20 +344,28 @@ pub struct TenantConfig {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TenantConfigInput {
+    /// IANA time zone; defaults to UTC.
     #[serde(default = "utc")]
     pub default_timezone: String,
+    /// The tenant's Slack workspace.
     #[serde(default)]
     pub slack_workspace: Option<String>,
+    /// The Slack channel for team notices (1 to 80 characters).
     #[serde(default)]
     pub slack_channel: Option<String>,
+    /// Twilio account SID (`AC` + 32 hex digits).
     #[serde(default)]
     pub twilio_account_sid: Option<String>,
+    /// E.164 number calls and SMS come from.
     #[serde(default)]
     pub twilio_from_number: Option<String>,
+    /// Days to keep resolved alerts and audit rows (1 to 3650, default 365).
     #[serde(default = "default_retention")]
     pub retention_days: i32,
+    /// Roster for alerts whose service routes nowhere; must exist.
     #[serde(default)]
     pub default_roster_id: Option<Uuid>,
+    /// The Slack bot token (at most 512 characters).
     #[serde(
         default,
         deserialize_with = "present",
@@ -265,6 +373,7 @@ pub struct TenantConfigInput {
     )]
     #[schema(value_type = Option<String>)]
     pub slack_bot_token: Option<Option<String>>,
+    /// The secret Slack signs its callbacks with.
     #[serde(
         default,
         deserialize_with = "present",
@@ -272,6 +381,7 @@ pub struct TenantConfigInput {
     )]
     #[schema(value_type = Option<String>)]
     pub slack_signing_secret: Option<Option<String>>,
+    /// The Twilio auth token.
     #[serde(
         default,
         deserialize_with = "present",
@@ -330,7 +440,9 @@ impl Validate for TenantConfigInput {
 pub struct LoginInput {
     /// Tenant slug.
     pub tenant: String,
+    /// The user's e-mail address.
     pub email: String,
+    /// The user's local password.
     pub password: String,
 }
 
@@ -347,11 +459,12 @@ impl Validate for LoginInput {
 /// Answer of `/readyz`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Readiness {
-    /// `ok`, `degraded` (serving, an optional dependency is down) or `failed`.
+    /// `ok`, `degraded` (serving, an optional dependency is down) or `failed` (see
+    /// [`ReadinessStatus`]).
     pub status: String,
-    /// `ok` or `down`.
+    /// PostgreSQL: `ok` or `down` (see [`DependencyStatus`]).
     pub database: String,
-    /// `ok`, `down` or `disabled`.
+    /// Redis: `ok`, `down` or `disabled`.
     pub redis: String,
 }
 
@@ -380,25 +493,72 @@ mod tests {
         let fields: Vec<_> = errors.0.keys().map(String::as_str).collect();
         assert_eq!(fields, ["display_name", "email", "password", "phone", "timezone"]);
     }
+
+    #[test]
+    fn admin_names_round_trip() {
+        assert_eq!(
+            ActorType::ALL.map(ActorType::as_str),
+            ["user", "api_key", "dev", "system"]
+        );
+        assert_eq!(ApiKeyScope::ALL.map(ApiKeyScope::as_str), API_KEY_SCOPES);
+        assert_eq!(
+            ReadinessStatus::ALL.map(ReadinessStatus::as_str),
+            ["ok", "degraded", "failed"]
+        );
+        assert_eq!(
+            DependencyStatus::ALL.map(DependencyStatus::as_str),
+            ["ok", "down", "disabled"]
+        );
+        for a in ActorType::ALL {
+            assert_eq!(a.as_str().parse(), Ok(a));
+            assert_eq!(serde_json::to_value(a).unwrap(), a.as_str());
+        }
+        for s in ApiKeyScope::ALL {
+            assert_eq!(ApiKeyScope::parse(&s.to_string()), Some(s));
+        }
+        assert_eq!(ApiKeyScope::parse("write"), None);
+    }
+
+    #[test]
+    fn api_key_scopes_are_checked_against_the_known_ones() {
+        let input: ApiKeyInput = serde_json::from_value(serde_json::json!({
+            "name": "ci", "role": "engineer", "scopes": ["read", "admin"]
+        }))
+        .unwrap();
+        assert_eq!(
+            input.validate().unwrap_err().0["scopes"],
+            [r#"unknown scope "admin"; known: ["read", "ingest"]"#]
+        );
+    }
 }
 
 /// One audit-log row.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct AuditRecord {
+    /// Id of the row; increases in recording order (the audit log's cursor).
     pub id: i64,
-    /// user, api_key, dev or system.
+    /// user, api_key, dev or system (see [`ActorType`]).
     pub actor_type: String,
+    /// User id or API key id.
     pub actor_id: Option<String>,
+    /// E-mail of the user, or `key:<prefix>`.
     pub actor_label: Option<String>,
     /// create, update, delete, acknowledge, resolve, merge, ...
     pub action: String,
+    /// What was acted on, e.g. `users`, `incidents`, `config`.
     pub resource_type: String,
+    /// Id of the resource, when it has one.
     pub resource_id: Option<String>,
     /// The request as sent, secrets redacted.
     #[schema(value_type = Option<Object>)]
     pub diff: Option<serde_json::Value>,
+    /// The caller's address.
     pub ip: Option<String>,
+    /// The caller's `User-Agent`.
     pub user_agent: Option<String>,
+    /// The request id, as in the logs and the `x-request-id` answer header.
     pub request_id: Option<String>,
+    /// When it happened.
     pub created_at: DateTime<Utc>,
 }

@@ -1,48 +1,128 @@
-//! Types of the alert endpoints and the webhook answer.
+//! Types of the alert endpoints and the webhook answer, and the alert's status, severity and priority.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::text::string_enum;
+
+string_enum! {
+    /// Where an alert stands. Set by ingest (`firing`, or `resolved` when the source or an agent says
+    /// so) and by the acknowledge and resolve actions; only a `firing` alert escalates.
+    pub enum AlertStatus("alert status") {
+        /// Open and nobody has taken it yet: escalation runs.
+        Firing = "firing",
+        /// Open, and someone has taken it: escalation stopped.
+        Acknowledged = "acknowledged",
+        /// Closed, by the source, an agent or a person. A new report with the same fingerprint opens a
+        /// new alert.
+        Resolved = "resolved",
+    }
+}
+
+impl AlertStatus {
+    /// Firing or acknowledged: what the alert list's `open` filter selects.
+    pub fn is_open(self) -> bool {
+        self != AlertStatus::Resolved
+    }
+}
+
+string_enum! {
+    /// How bad an alert (or a knowledge-base incident) is, on NightOwl's scale. Ingest maps each source's
+    /// own wording onto it; critical and major alerts page people, warning and info do not. Ordered
+    /// from `info` (least) to `critical` (most severe).
+    #[derive(PartialOrd, Ord)]
+    pub enum Severity("severity") {
+        /// For the record; nobody is paged.
+        Info = "info",
+        /// Needs a look during working hours; nobody is paged. Also what an unknown source severity
+        /// becomes.
+        Warning = "warning",
+        /// Degraded service: pages the on-call.
+        Major = "major",
+        /// Outage or imminent outage: pages the on-call.
+        Critical = "critical",
+    }
+}
+
+string_enum! {
+    /// Urgency of an alert, P1 (most urgent) to P5, as PagerDuty and Opsgenie spell it. Derived from the
+    /// severity at ingest unless the source states one. Ordered from P1 to P5, so the most urgent
+    /// sorts first.
+    #[derive(PartialOrd, Ord)]
+    pub enum Priority("priority") {
+        /// Most urgent (critical severity).
+        P1 = "P1",
+        /// Major severity.
+        P2 = "P2",
+        /// Warning severity, and the default for unknown severities.
+        P3 = "P3",
+        /// Low.
+        P4 = "P4",
+        /// Informational, least urgent.
+        P5 = "P5",
+    }
+}
+
 /// An alert as stored: one row per open problem, with its repeat count.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct Alert {
+    /// Id of the alert.
     pub id: Uuid,
     /// Dedup key: the source's fingerprint, else SHA-256 of title + sorted labels.
     pub fingerprint: String,
-    /// firing, acknowledged or resolved.
+    /// `firing`, `acknowledged` or `resolved` (see [`AlertStatus`]).
     pub status: String,
-    /// critical, major, warning or info.
+    /// `critical`, `major`, `warning` or `info` (see [`Severity`]).
     pub severity: String,
-    /// P1 (most urgent) .. P5.
+    /// `P1` (most urgent) .. `P5` (see [`Priority`]); absent when none was recorded.
     pub priority: Option<String>,
+    /// One-line summary, as the source gave it (at most 500 characters).
     pub title: String,
+    /// Longer text from the source (at most 20,000 characters).
     pub description: Option<String>,
-    /// Id of the source plugin.
+    /// Id of the source plugin that parsed it (`alertmanager`, `keep`, `generic`, ...).
     pub source: String,
+    /// Name of the affected service; routes the alert to the service's roster when the catalogue
+    /// knows it.
     pub service: Option<String>,
+    /// The source's labels, name to value.
     #[schema(value_type = Object)]
     pub labels: serde_json::Value,
+    /// The source's annotations, name to value.
     #[schema(value_type = Object)]
     pub annotations: serde_json::Value,
+    /// Links the source attached (dashboards, runbooks, the source's own page).
     pub links: Vec<String>,
-    /// How many times the source reported it while open.
+    /// How many times the source reported it while open (1 for a new alert).
     pub occurrence_count: i32,
+    /// When the problem started, according to the source.
     pub starts_at: Option<DateTime<Utc>>,
+    /// When the problem ended, according to the source.
     pub ends_at: Option<DateTime<Utc>>,
+    /// When NightOwl first received it.
     pub first_fired_at: DateTime<Utc>,
+    /// When NightOwl last received a repeat of it.
     pub last_fired_at: DateTime<Utc>,
+    /// When it was acknowledged.
     pub acknowledged_at: Option<DateTime<Utc>>,
+    /// Who acknowledged it: a user's e-mail, `key:<prefix>` for an API key, `dev` in development mode.
     pub acknowledged_by: Option<String>,
+    /// When it was resolved.
     pub resolved_at: Option<DateTime<Utc>>,
+    /// Who resolved it: a person as for `acknowledged_by`, `source:<plugin>` when the source said
+    /// so, `agent:<name>` when an agent fixed it.
     pub resolved_by: Option<String>,
     /// Knowledge-base incident this alert is known to be.
     pub matched_incident_id: Option<Uuid>,
     /// The matched incident's solution, copied when the alert arrived.
     pub suggested_solution: Option<String>,
+    /// What an automated agent reported doing about it (`generic` source), as it sent it.
     #[schema(value_type = Option<Object>)]
     pub agent_metadata: Option<serde_json::Value>,
+    /// When the row was written (the alert list's order and cursor).
     pub created_at: DateTime<Utc>,
 }
 
@@ -67,24 +147,95 @@ pub enum IngestOutcome {
 pub struct IngestedAlert {
     /// The alert row (absent for `ignored`).
     pub id: Option<Uuid>,
+    /// Dedup key of the alert (the source's, or derived from title and labels).
     pub fingerprint: String,
+    /// What ingest did with it.
     pub outcome: IngestOutcome,
+    /// Knowledge-base incident the alert was linked to on arrival.
     pub matched_incident_id: Option<Uuid>,
 }
 
 /// Answer of `POST /api/v1/webhooks/{source}`: sent only after everything is committed.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct IngestResponse {
+    /// Id of the source plugin that parsed the delivery (the `{source}` of the path).
     pub source: String,
+    /// One entry per alert of the delivery, in delivery order.
     pub alerts: Vec<IngestedAlert>,
 }
 
 /// Answer of `PATCH /api/v1/alerts/{id}/resolve`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ResolveResponse {
+    /// The alert after the call.
     pub alert: Alert,
     /// Whether a knowledge-base incident already covers this alert.
     pub kb_entry_exists: bool,
     /// True when the UI should offer "add to knowledge base" (no entry covers it yet).
     pub add_to_kb_prompt: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alert_names_are_the_stored_ones() {
+        let names = |all: &[&'static str]| all.to_vec();
+        assert_eq!(
+            names(&AlertStatus::ALL.map(AlertStatus::as_str)),
+            ["firing", "acknowledged", "resolved"]
+        );
+        assert_eq!(
+            names(&Severity::ALL.map(Severity::as_str)),
+            ["info", "warning", "major", "critical"]
+        );
+        assert_eq!(
+            names(&Priority::ALL.map(Priority::as_str)),
+            ["P1", "P2", "P3", "P4", "P5"]
+        );
+    }
+
+    #[test]
+    fn alert_enums_round_trip_through_text_and_json() {
+        for status in AlertStatus::ALL {
+            assert_eq!(AlertStatus::parse(status.as_str()), Some(status));
+            assert_eq!(status.to_string().parse(), Ok(status));
+            let json = serde_json::to_value(status).unwrap();
+            assert_eq!(json, status.as_str());
+            assert_eq!(serde_json::from_value::<AlertStatus>(json).unwrap(), status);
+        }
+        for severity in Severity::ALL {
+            assert_eq!(severity.as_str().parse(), Ok(severity));
+            assert_eq!(serde_json::to_value(severity).unwrap(), severity.as_str());
+        }
+        for priority in Priority::ALL {
+            assert_eq!(priority.as_str().parse(), Ok(priority));
+            assert_eq!(serde_json::to_value(priority).unwrap(), priority.as_str());
+        }
+    }
+
+    #[test]
+    fn unknown_or_differently_spelled_values_are_refused() {
+        assert_eq!(AlertStatus::parse("open"), None);
+        assert_eq!(AlertStatus::parse("Firing"), None);
+        assert_eq!(Severity::parse("high"), None);
+        assert_eq!(Priority::parse("p1"), None);
+        let err = "open".parse::<AlertStatus>().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#""open" is not a valid alert status; expected one of firing, acknowledged, resolved"#
+        );
+        assert!(serde_json::from_str::<Severity>(r#""sev1""#).is_err());
+    }
+
+    #[test]
+    fn severity_and_priority_order_by_urgency() {
+        assert!(Severity::Critical > Severity::Major);
+        assert!(Severity::Major > Severity::Warning);
+        assert!(Severity::Warning > Severity::Info);
+        assert!(Priority::P1 < Priority::P5);
+        assert!(AlertStatus::Acknowledged.is_open());
+        assert!(!AlertStatus::Resolved.is_open());
+    }
 }

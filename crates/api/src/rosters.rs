@@ -5,39 +5,91 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::text::string_enum;
 use crate::{FieldErrors, Validate};
+
+string_enum! {
+    /// How long a roster's shifts are.
+    pub enum RotationType("rotation type") {
+        /// One day per shift.
+        Daily = "daily",
+        /// Seven days per shift.
+        Weekly = "weekly",
+        /// `rotation_length` days per shift (1 to 366).
+        Custom = "custom",
+    }
+}
+
+impl RotationType {
+    /// Days per shift the type implies; `None` for `custom`, whose length is the roster's own.
+    pub fn fixed_length_days(self) -> Option<i32> {
+        match self {
+            RotationType::Daily => Some(1),
+            RotationType::Weekly => Some(7),
+            RotationType::Custom => None,
+        }
+    }
+}
+
+string_enum! {
+    /// What a roster override does; `override` when a request does not say.
+    #[derive(Default)]
+    pub enum OverrideKind("override kind") {
+        /// `override`: the user covers as primary instead of whoever the rotation names.
+        #[default]
+        Cover = "override",
+        /// `leave`: the user is away (holiday, sick leave) and the rotation skips them.
+        Leave = "leave",
+    }
+}
 
 /// A rotation of people covering a service around the clock.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct Roster {
+    /// Id of the roster.
     pub id: Uuid,
+    /// Unique name within the tenant.
     pub name: String,
+    /// Free text.
     pub description: Option<String>,
     /// IANA time zone; handoffs happen at `handoff_time` on its wall clock.
     pub timezone: String,
-    /// daily, weekly or custom.
+    /// daily, weekly or custom (see [`RotationType`]).
     pub rotation_type: String,
     /// Days per shift (1 for daily, 7 for weekly).
     pub rotation_length: i32,
+    /// Local wall-clock time of each handoff, in `timezone`.
     #[schema(value_type = String, example = "09:00")]
     pub handoff_time: NaiveTime,
+    /// The day the first shift starts (at `handoff_time`); member 0 has it.
     pub start_date: NaiveDate,
+    /// The last day of the rotation; absent: it runs on.
     pub end_date: Option<NaiveDate>,
+    /// Shares the day with `linked_roster_id`: each covers its own daytime window.
     pub is_follow_the_sun: bool,
+    /// The follow-the-sun partner roster.
     pub linked_roster_id: Option<Uuid>,
+    /// The policy alerts routed to this roster escalate through.
     pub escalation_policy_id: Option<Uuid>,
     /// The `team_lead` target of the roster's escalation policy.
     pub team_lead_id: Option<Uuid>,
     /// Members in rotation order.
+    #[cfg_attr(feature = "sqlx", sqlx(skip))]
     pub members: Vec<RosterMember>,
+    /// When the roster was created.
     pub created_at: DateTime<Utc>,
+    /// When the roster's settings were last changed.
     pub updated_at: DateTime<Utc>,
 }
 
 /// A member of a roster.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct RosterMember {
+    /// Id of the user.
     pub user_id: Uuid,
+    /// The user's display name.
     pub display_name: String,
     /// 0-based rotation position.
     pub position: i32,
@@ -47,25 +99,36 @@ pub struct RosterMember {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RosterInput {
+    /// Unique name within the tenant (1 to 200 characters).
     pub name: String,
+    /// Free text.
     #[serde(default)]
     pub description: Option<String>,
+    /// IANA time zone such as `Europe/Berlin`.
     pub timezone: String,
-    /// daily, weekly or custom (then `rotation_length` days).
+    /// daily, weekly or custom (then `rotation_length` days; see [`RotationType`]).
     pub rotation_type: String,
+    /// Days per shift of a custom rotation (1 to 366); ignored for daily and weekly.
     #[serde(default)]
     pub rotation_length: Option<i32>,
+    /// Local wall-clock time of each handoff, in `timezone`.
     #[schema(value_type = String, example = "09:00")]
     pub handoff_time: NaiveTime,
+    /// The day the first shift starts.
     pub start_date: NaiveDate,
+    /// The last day of the rotation (not before `start_date`); absent: it runs on.
     #[serde(default)]
     pub end_date: Option<NaiveDate>,
+    /// Shares the day with `linked_roster_id` (required then).
     #[serde(default)]
     pub is_follow_the_sun: bool,
+    /// The follow-the-sun partner roster.
     #[serde(default)]
     pub linked_roster_id: Option<Uuid>,
+    /// The policy alerts routed to this roster escalate through.
     #[serde(default)]
     pub escalation_policy_id: Option<Uuid>,
+    /// The `team_lead` target of the roster's escalation policy.
     #[serde(default)]
     pub team_lead_id: Option<Uuid>,
 }
@@ -73,11 +136,9 @@ pub struct RosterInput {
 impl RosterInput {
     /// Days per shift implied by the rotation type.
     pub fn length_days(&self) -> i32 {
-        match self.rotation_type.as_str() {
-            "daily" => 1,
-            "weekly" => 7,
-            _ => self.rotation_length.unwrap_or(7),
-        }
+        RotationType::parse(&self.rotation_type)
+            .and_then(RotationType::fixed_length_days)
+            .unwrap_or(self.rotation_length.unwrap_or(7))
     }
 }
 
@@ -86,10 +147,13 @@ impl Validate for RosterInput {
         let mut e = FieldErrors::default();
         e.required("name", &self.name, 200);
         e.timezone("timezone", &self.timezone);
-        if !["daily", "weekly", "custom"].contains(&self.rotation_type.as_str()) {
+        let rotation_type = RotationType::parse(&self.rotation_type);
+        if rotation_type.is_none() {
             e.add("rotation_type", "must be daily, weekly or custom");
         }
-        if self.rotation_type == "custom" && !self.rotation_length.is_some_and(|n| (1..=366).contains(&n)) {
+        if rotation_type == Some(RotationType::Custom)
+            && !self.rotation_length.is_some_and(|n| (1..=366).contains(&n))
+        {
             e.add("rotation_length", "custom rotations need 1 to 366 days");
         }
         if self.end_date.is_some_and(|end| end < self.start_date) {
@@ -109,6 +173,7 @@ impl Validate for RosterInput {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MembersInput {
+    /// Users in rotation order (position 0 first), each at most once, at most 200.
     pub user_ids: Vec<Uuid>,
 }
 
@@ -128,14 +193,22 @@ impl Validate for MembersInput {
 
 /// A period someone else covers (or a member is away).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct RosterOverride {
+    /// Id of the override.
     pub id: Uuid,
+    /// Who covers, or who is away.
     pub user_id: Uuid,
+    /// Start of the period (inclusive).
     pub starts_at: DateTime<Utc>,
+    /// End of the period (exclusive).
     pub ends_at: DateTime<Utc>,
+    /// Free text (at most 500 characters).
     pub reason: Option<String>,
+    /// Who created it (e-mail or `key:<prefix>`).
     pub created_by: Option<String>,
-    /// `override` (the user covers as primary) or `leave` (the user is away and skipped).
+    /// `override` (the user covers as primary) or `leave` (the user is away and skipped); see
+    /// [`OverrideKind`].
     pub kind: String,
 }
 
@@ -143,9 +216,13 @@ pub struct RosterOverride {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OverrideInput {
+    /// Who covers, or who is away.
     pub user_id: Uuid,
+    /// Start of the period (inclusive).
     pub starts_at: DateTime<Utc>,
+    /// End of the period (exclusive; after `starts_at`).
     pub ends_at: DateTime<Utc>,
+    /// Free text (at most 500 characters).
     #[serde(default)]
     pub reason: Option<String>,
     /// `override` (default: the user covers as primary) or `leave` (the user is away; the rotation
@@ -157,7 +234,7 @@ pub struct OverrideInput {
 impl OverrideInput {
     /// The kind, defaulted.
     pub fn kind(&self) -> &str {
-        self.kind.as_deref().unwrap_or("override")
+        self.kind.as_deref().unwrap_or(OverrideKind::default().as_str())
     }
 }
 
@@ -170,7 +247,7 @@ impl Validate for OverrideInput {
         if let Some(r) = &self.reason {
             e.max_len("reason", r, 500);
         }
-        if !["override", "leave"].contains(&self.kind()) {
+        if OverrideKind::parse(self.kind()).is_none() {
             e.add("kind", "must be override or leave");
         }
         e.finish()
@@ -180,17 +257,25 @@ impl Validate for OverrideInput {
 /// A person in an on-call answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct OnCallPerson {
+    /// Id of the user.
     pub user_id: Uuid,
+    /// The user's display name.
     pub display_name: String,
 }
 
 /// One shift of a rotation.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ShiftView {
+    /// The roster whose rotation the shift belongs to.
     pub roster_id: Uuid,
+    /// Who is on call first.
     pub primary: OnCallPerson,
+    /// Who is on call second (the next member in rotation order not on leave); absent with a single
+    /// member.
     pub secondary: Option<OnCallPerson>,
+    /// When the shift starts.
     pub starts_at: DateTime<Utc>,
+    /// When the shift ends; absent for the last shift of a rotation without an end.
     pub ends_at: Option<DateTime<Utc>>,
 }
 
@@ -201,10 +286,79 @@ pub struct OnCallView {
     pub at: DateTime<Utc>,
     /// The roster whose rotation answers (the active half of a follow-the-sun pair).
     pub active_roster_id: Uuid,
+    /// Who is on call first; absent before the rotation starts, after it ends, or without members.
     pub primary: Option<OnCallPerson>,
+    /// Who is on call second.
     pub secondary: Option<OnCallPerson>,
+    /// When the current shift started.
     pub shift_start: Option<DateTime<Utc>>,
+    /// When the current shift ends; absent for the last shift of a rotation without an end.
     pub shift_end: Option<DateTime<Utc>>,
     /// The override deciding the primary, when one covers the instant.
     pub override_active: Option<Uuid>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn weekly() -> RosterInput {
+        serde_json::from_value(serde_json::json!({
+            "name": "Platform", "timezone": "Europe/Berlin", "rotation_type": "weekly",
+            "handoff_time": "09:00:00", "start_date": "2026-01-05"
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn rotation_types_round_trip_and_fix_their_length() {
+        assert_eq!(
+            RotationType::ALL.map(RotationType::as_str),
+            ["daily", "weekly", "custom"]
+        );
+        for t in RotationType::ALL {
+            assert_eq!(t.as_str().parse(), Ok(t));
+            assert_eq!(serde_json::to_value(t).unwrap(), t.as_str());
+        }
+        assert_eq!(RotationType::Daily.fixed_length_days(), Some(1));
+        assert_eq!(RotationType::Weekly.fixed_length_days(), Some(7));
+        assert_eq!(RotationType::Custom.fixed_length_days(), None);
+        assert_eq!(RotationType::parse("monthly"), None);
+    }
+
+    #[test]
+    fn roster_length_follows_the_rotation_type() {
+        let mut r = weekly();
+        r.rotation_length = Some(3);
+        assert_eq!(r.length_days(), 7);
+        r.rotation_type = "daily".into();
+        assert_eq!(r.length_days(), 1);
+        r.rotation_type = "custom".into();
+        assert_eq!(r.length_days(), 3);
+        r.rotation_length = None;
+        assert_eq!(r.length_days(), 7);
+        assert!(r.validate().unwrap_err().0.contains_key("rotation_length"));
+        r.rotation_type = "monthly".into();
+        let errors = r.validate().unwrap_err().0;
+        assert_eq!(errors["rotation_type"], ["must be daily, weekly or custom"]);
+        assert!(!errors.contains_key("rotation_length"));
+    }
+
+    #[test]
+    fn override_kinds_are_override_and_leave() {
+        assert_eq!(OverrideKind::ALL.map(OverrideKind::as_str), ["override", "leave"]);
+        assert_eq!(OverrideKind::default(), OverrideKind::Cover);
+        assert_eq!("override".parse(), Ok(OverrideKind::Cover));
+        assert_eq!(serde_json::to_value(OverrideKind::Leave).unwrap(), "leave");
+        assert_eq!(OverrideKind::parse("cover"), None);
+        let mut o: OverrideInput = serde_json::from_value(serde_json::json!({
+            "user_id": Uuid::from_u128(1),
+            "starts_at": "2026-01-05T09:00:00Z", "ends_at": "2026-01-06T09:00:00Z"
+        }))
+        .unwrap();
+        assert_eq!(o.kind(), "override");
+        assert!(o.validate().is_ok());
+        o.kind = Some("holiday".into());
+        assert_eq!(o.validate().unwrap_err().0["kind"], ["must be override or leave"]);
+    }
 }
