@@ -128,7 +128,20 @@ pub async fn escalate_now(
     reason: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
-    let Some(moved) = db::escalations::due_by(conn, alert_id, now, now).await? else {
+    let detail = json!({ "by": by, "reason": reason });
+    hasten(conn, alert_id, now, detail, now).await
+}
+
+/// Makes an active escalation's next step due by `at` and records it as escalated (with `detail`
+/// saying why). False when the alert is not escalating.
+async fn hasten(
+    conn: &mut PgConnection,
+    alert_id: Uuid,
+    at: DateTime<Utc>,
+    detail: Value,
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let Some(moved) = db::escalations::due_by(conn, alert_id, at, now).await? else {
         return Ok(false);
     };
     record(
@@ -139,7 +152,7 @@ pub async fn escalate_now(
             tier: Some(moved.next_tier + 1),
             round: Some(moved.round),
             action: "escalated",
-            detail: json!({ "by": by, "reason": reason }),
+            detail,
             ..Event::default()
         },
         now,
@@ -212,10 +225,7 @@ async fn escalate_if_unanswered(
     let Some(policy) = db::policies::get(conn, row.policy_id).await? else {
         return Ok(());
     };
-    let Ok(fired) = usize::try_from(tier - 1).map(|tier| Position {
-        round: u32::try_from(round).unwrap_or(0),
-        tier,
-    }) else {
+    let Some(fired) = Position::numbered(round, tier) else {
         return Ok(());
     };
     let current = Position::from_row(row.round, row.next_tier);
@@ -223,24 +233,11 @@ async fn escalate_if_unanswered(
     let Some(due) = plan::unanswered(&policy.tiers, repeat, fired, current, row.next_at, now) else {
         return Ok(());
     };
-    let Some(moved) = db::escalations::due_by(conn, alert_id, due, now).await? else {
-        return Ok(());
-    };
-    record(
-        conn,
-        Event {
-            alert_id,
-            policy_id: Some(moved.policy_id),
-            tier: Some(moved.next_tier + 1),
-            round: Some(moved.round),
-            action: "escalated",
-            detail: json!({ "reason": "every notification of the previous tier failed" }),
-            ..Event::default()
-        },
-        now,
-    )
-    .await?;
-    wake(conn, events::CHANNEL).await
+    let detail = json!({ "reason": "every notification of the previous tier failed" });
+    if hasten(conn, alert_id, due, detail, now).await? {
+        wake(conn, events::CHANNEL).await?;
+    }
+    Ok(())
 }
 
 /// How many times the policy starts over after its last tier.

@@ -1,4 +1,5 @@
-//! The pure timing rules of a policy, shared by the worker and the dry run so both walk the same path.
+//! The pure timing rules of a policy, shared by the worker, the dry run and the outcome of deliveries,
+//! so all of them walk the same path.
 //!
 //! - Tier 1 of round 0 fires when the alert is created.
 //! - After a tier fires at `t`, the next one fires at `t + timeout` of the tier that fired: deadlines
@@ -10,7 +11,8 @@
 //!   resolved to nobody, the step after it is due at once, that is when the last one failed
 //!   ([`unanswered`]; `notify::outbox` reports the failures, `escalation` applies this).
 //!
-//! The SQL only stores and compares positions; every "which step is next, and when" is decided here.
+//! The SQL only stores positions and deadlines (`db::escalations`); which step is next, and when, is
+//! decided here and nowhere else.
 
 use chrono::{DateTime, Duration, Utc};
 use nightowl_api::escalation::Tier;
@@ -45,7 +47,16 @@ impl Position {
 
     /// The tier as people count it (and as events and notifications carry it): 1-based.
     pub fn tier_number(self) -> u32 {
-        u32::try_from(self.tier + 1).unwrap_or(u32::MAX)
+        u32::try_from(self.tier).map_or(u32::MAX, |t| t.saturating_add(1))
+    }
+
+    /// The position of 1-based tier `number` of `round`, as events and notifications carry it.
+    pub fn numbered(round: i32, number: i32) -> Option<Position> {
+        let tier = usize::try_from(number).ok()?.checked_sub(1)?;
+        Some(Position {
+            round: u32::try_from(round).unwrap_or(0),
+            tier,
+        })
     }
 }
 
@@ -232,5 +243,7 @@ mod tests {
         assert_eq!(Position::from_row(2, 3), p);
         assert_eq!(p.to_row(), (2, 3));
         assert_eq!(p.tier_number(), 4);
+        assert_eq!(Position::numbered(2, 4), Some(p));
+        assert_eq!(Position::numbered(0, 0), None);
     }
 }
