@@ -29,7 +29,7 @@ use uuid::Uuid;
 use crate::auth::{self, Principal};
 use crate::db;
 use crate::db::alerts::Resolved;
-use crate::events::{self, AlertEvent, AlertEventKind};
+use crate::events::{self, AlertChange, AlertChangeKind};
 use crate::ingest::normalize::{AgentReport, NormalizedAlert};
 
 /// Who acts on an alert. Its [`label`](Actor::label) is what the history shows: `acknowledged_by`,
@@ -112,7 +112,7 @@ pub async fn acknowledge(
             let label = by.label();
             db::alerts::set_acknowledged(conn, id, &label, now).await?;
             crate::escalation::stop(conn, id, "acknowledged", &label, now).await?;
-            publish(conn, tenant, id, AlertEventKind::Acknowledged, &alert.severity).await?;
+            publish(conn, tenant, id, AlertChangeKind::Acknowledged, &alert.severity).await?;
             Ok(Outcome::Changed)
         }
     }
@@ -250,7 +250,7 @@ async fn after_resolve(
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     crate::escalation::stop(conn, id, "resolved", by, now).await?;
-    publish(conn, tenant, id, AlertEventKind::Resolved, severity).await
+    publish(conn, tenant, id, AlertChangeKind::Resolved, severity).await
 }
 
 /// Queues the lifecycle event in the caller's transaction.
@@ -258,12 +258,12 @@ async fn publish(
     conn: &mut PgConnection,
     tenant: &str,
     alert_id: Uuid,
-    event: AlertEventKind,
+    event: AlertChangeKind,
     severity: &str,
 ) -> Result<(), sqlx::Error> {
     events::publish(
         conn,
-        &AlertEvent {
+        &AlertChange {
             tenant: tenant.to_owned(),
             alert_id,
             event,

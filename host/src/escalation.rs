@@ -25,7 +25,7 @@ use uuid::Uuid;
 
 pub use self::fire::{Fired, fire_due};
 use self::plan::{Next, Position};
-pub use crate::db::escalations::Event;
+pub use crate::db::escalations::NewEscalationEvent;
 use crate::{db, events};
 
 /// Wakes the workers listening on `channel` when the caller's transaction commits.
@@ -39,7 +39,11 @@ pub fn escalates(severity: &str) -> bool {
 }
 
 /// Records an escalation step.
-pub async fn record(conn: &mut PgConnection, e: Event<'_>, at: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn record(
+    conn: &mut PgConnection,
+    e: NewEscalationEvent<'_>,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     db::escalations::insert_event(conn, e, at).await
 }
 
@@ -75,12 +79,12 @@ pub async fn start(
     db::alerts::set_escalation_policy(conn, alert_id, policy).await?;
     record(
         conn,
-        Event {
+        NewEscalationEvent {
             alert_id,
             policy_id: Some(policy),
             action: "started",
             detail: json!({ "roster_id": roster }),
-            ..Event::default()
+            ..NewEscalationEvent::default()
         },
         now,
     )
@@ -105,14 +109,14 @@ pub async fn stop(
     };
     record(
         conn,
-        Event {
+        NewEscalationEvent {
             alert_id,
             policy_id: Some(stopped.policy_id),
             tier: Some(stopped.next_tier + 1),
             round: Some(stopped.round),
             action,
             detail: json!({ "by": by }),
-            ..Event::default()
+            ..NewEscalationEvent::default()
         },
         now,
     )
@@ -146,14 +150,14 @@ async fn hasten(
     };
     record(
         conn,
-        Event {
+        NewEscalationEvent {
             alert_id,
             policy_id: Some(moved.policy_id),
             tier: Some(moved.next_tier + 1),
             round: Some(moved.round),
             action: "escalated",
             detail,
-            ..Event::default()
+            ..NewEscalationEvent::default()
         },
         now,
     )
@@ -187,7 +191,7 @@ pub async fn notification_settled(
         Ok(result) => ("delivered", result),
         Err(error) => ("delivery_failed", json!({ "error": error })),
     };
-    let event = Event {
+    let event = NewEscalationEvent {
         alert_id: s.alert_id,
         policy_id,
         tier: Some(s.tier),

@@ -12,7 +12,7 @@ pub const CHANNEL: &str = "nightowl_alert_events";
 /// What happened to an alert.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum AlertEventKind {
+pub enum AlertChangeKind {
     Created,
     Acknowledged,
     Resolved,
@@ -20,16 +20,16 @@ pub enum AlertEventKind {
 
 /// The payload of one notification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AlertEvent {
+pub struct AlertChange {
     pub tenant: String,
     pub alert_id: Uuid,
-    pub event: AlertEventKind,
+    pub event: AlertChangeKind,
     /// critical, major, warning or info (escalation starts for critical and major).
     pub severity: Option<String>,
 }
 
 /// Queues the event in the caller's transaction.
-pub async fn publish(conn: &mut PgConnection, event: &AlertEvent) -> Result<(), sqlx::Error> {
+pub async fn publish(conn: &mut PgConnection, event: &AlertChange) -> Result<(), sqlx::Error> {
     let payload = serde_json::to_string(event).expect("event serializes");
     crate::db::events::notify(conn, CHANNEL, &payload).await
 }

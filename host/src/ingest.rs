@@ -14,7 +14,7 @@ use sqlx::PgConnection;
 use self::normalize::{NormalizeError, NormalizedAlert};
 use crate::alerts::Actor;
 use crate::db;
-use crate::events::{self, AlertEvent, AlertEventKind};
+use crate::events::{self, AlertChange, AlertChangeKind};
 use crate::plugins::{CallError, InboundRequest, LoadedPlugin};
 use crate::state::AppState;
 
@@ -171,10 +171,10 @@ async fn store_firing(
     crate::escalation::start(conn, id, severity, alert.service.as_deref(), now).await?;
     events::publish(
         conn,
-        &AlertEvent {
+        &AlertChange {
             tenant: tenant.to_owned(),
             alert_id: id,
-            event: AlertEventKind::Created,
+            event: AlertChangeKind::Created,
             severity: Some(severity.to_owned()),
         },
     )

@@ -6,47 +6,8 @@ use uuid::Uuid;
 
 use crate::db;
 
-/// A tenant slug that matched `^[a-z][a-z0-9_]{1,30}$`; the only way a schema name is built.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Slug(String);
-
-/// Why a slug was refused.
-#[derive(Debug, thiserror::Error)]
-#[error("tenant slug {0:?} must match ^[a-z][a-z0-9_]{{1,30}}$")]
-pub struct InvalidSlug(pub String);
-
-impl Slug {
-    /// Validates `raw`; nothing else can make a `Slug`.
-    pub fn parse(raw: &str) -> Result<Slug, InvalidSlug> {
-        let bytes = raw.as_bytes();
-        let ok = (2..=31).contains(&bytes.len())
-            && bytes[0].is_ascii_lowercase()
-            && bytes[1..]
-                .iter()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'_');
-        if ok {
-            Ok(Slug(raw.to_owned()))
-        } else {
-            Err(InvalidSlug(raw.to_owned()))
-        }
-    }
-
-    /// The slug text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The tenant's schema, `tenant_<slug>`. Safe to splice into SQL: the slug alphabet needs no quoting.
-    pub fn schema(&self) -> String {
-        format!("tenant_{}", self.0)
-    }
-}
-
-impl std::fmt::Display for Slug {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+/// Tenant slugs are an API type (the UI validates them with the same rules); the host only re-exports them.
+pub use nightowl_api::{InvalidSlug, Slug};
 
 /// A tenant as the rest of the host refers to it.
 #[derive(Debug, Clone, PartialEq, Eq)]

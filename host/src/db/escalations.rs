@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 /// One row of `escalation_events`.
 #[derive(Debug, Clone, Default)]
-pub struct Event<'a> {
+pub struct NewEscalationEvent<'a> {
     pub alert_id: Uuid,
     pub policy_id: Option<Uuid>,
     /// 1-based.
@@ -24,7 +24,7 @@ pub struct Event<'a> {
 /// Appends an event to an alert's escalation timeline.
 pub async fn insert_event(
     conn: &mut PgConnection,
-    e: Event<'_>,
+    e: NewEscalationEvent<'_>,
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::plan::{self, Position};
 use super::targets::{self, Recipient};
-use super::{Event, record, repeat_count};
+use super::{NewEscalationEvent, record, repeat_count};
 use crate::db;
 use crate::db::escalations::Due;
 use crate::notify::{self, outbox};
@@ -97,20 +97,20 @@ async fn fire_one(
 }
 
 /// The event fields every step of `d`'s tier shares.
-fn base_event(d: &Due) -> Event<'static> {
-    Event {
+fn base_event(d: &Due) -> NewEscalationEvent<'static> {
+    NewEscalationEvent {
         alert_id: d.alert_id,
         policy_id: Some(d.policy_id),
         tier: Some(d.next_tier + 1),
         round: Some(d.round),
-        ..Event::default()
+        ..NewEscalationEvent::default()
     }
 }
 
 /// Ends an escalation whose final timeout ran out.
 async fn exhaust(conn: &mut PgConnection, d: &Due, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
     db::escalations::set_state(conn, d.alert_id, "exhausted", now).await?;
-    let event = Event {
+    let event = NewEscalationEvent {
         action: "exhausted",
         tier: None,
         detail: json!({ "scheduled_at": d.next_at }),
@@ -171,7 +171,7 @@ async fn record_notified(
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     for r in recipients {
-        let event = Event {
+        let event = NewEscalationEvent {
             action: "notified",
             target: Some(&r.target),
             channel: Some(&r.channel),
@@ -194,7 +194,7 @@ async fn record_no_recipients(
     tier: &Tier,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    let event = Event {
+    let event = NewEscalationEvent {
         action: "no_recipients",
         detail: json!({ "scheduled_at": d.next_at, "targets": tier.targets }),
         ..base_event(d)
