@@ -22,8 +22,8 @@ pub mod users;
 
 use std::time::Duration;
 
+use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
-use sqlx::{PgConnection, PgPool};
 
 use crate::config::Config;
 
@@ -71,13 +71,4 @@ pub async fn begin_tenant(
         .execute(&mut *tx)
         .await?;
     Ok(tx)
-}
-
-/// Sends `NOTIFY channel` when the caller's transaction commits (and never if it rolls back).
-pub async fn notify(conn: &mut PgConnection, channel: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("select pg_notify($1, '')")
-        .bind(channel)
-        .execute(conn)
-        .await?;
-    Ok(())
 }

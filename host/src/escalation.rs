@@ -30,7 +30,7 @@ use crate::{db, events};
 
 /// Wakes the workers listening on `channel` when the caller's transaction commits.
 pub async fn wake(conn: &mut PgConnection, channel: &str) -> Result<(), sqlx::Error> {
-    db::notify(conn, channel).await
+    db::events::notify(conn, channel, "").await
 }
 
 /// Severities that page someone.

@@ -66,7 +66,7 @@ pub async fn pass(state: &AppState, slug: &Slug) -> anyhow::Result<Option<DateTi
         queued += notices(&mut tx, state, roster, at, shift_start, now).await?;
     }
     if queued > 0 {
-        db::notify(&mut tx, outbox::CHANNEL).await?;
+        db::events::notify(&mut tx, outbox::CHANNEL, "").await?;
     }
     tx.commit().await?;
     Ok(next)
