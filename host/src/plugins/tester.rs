@@ -2,17 +2,16 @@
 //! what ingest would store, or the plugin's error — without a database; or a directory of data cases
 //! (`plugins/<id>/tests/cases/<name>/{request.json,expected.json}`) through the compiled component.
 //!
-//! The case format is the one the SDK's native harness reads (`plugins/sdk/source/src/cases.rs`, which
-//! documents it): the plugins workspace cannot share code with the host, so both read the same files and
-//! the integration test that runs every plugin's cases here keeps them answering alike.
+//! The case format and how answers are judged live in `nightowl-plugin-cases` (`crates/plugin-cases`),
+//! which the SDK's native harness uses too, so the native logic and the compiled component are held to
+//! exactly the same cases.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use serde::Deserialize;
-use serde_json::Value;
+use nightowl_plugin_cases as cases;
 
 use super::registry::{self, LoadedPlugin};
 use super::runtime::{CallError, Runtime};
@@ -86,168 +85,63 @@ pub struct CaseOutcome {
 /// Runs every case under `cases` (a directory of case directories, or one case directory) through the
 /// compiled plugin: each in a fresh instance, as ingest calls it. An error when the plugin or the
 /// directory cannot be read; a case that does not answer as expected is a failed [`CaseOutcome`].
-pub async fn run_cases(plugin: &Path, cases: &Path) -> anyhow::Result<Vec<CaseOutcome>> {
-    let dirs = case_dirs(cases)?;
-    anyhow::ensure!(!dirs.is_empty(), "no cases in {}", cases.display());
+pub async fn run_cases(plugin: &Path, cases_dir: &Path) -> anyhow::Result<Vec<CaseOutcome>> {
+    let dirs = cases::case_dirs(cases_dir).map_err(anyhow::Error::msg)?;
+    anyhow::ensure!(!dirs.is_empty(), "no cases in {}", cases_dir.display());
     let (runtime, loaded) = load_source(plugin).await?;
     let mut outcomes = Vec::with_capacity(dirs.len());
     for dir in dirs {
-        let name = dir.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let name = cases::case_name(&dir);
         let failure = run_case(&runtime, &loaded, &dir).await.err();
         outcomes.push(CaseOutcome { name, failure });
     }
     Ok(outcomes)
 }
 
-/// `dir` itself when it holds a `request.json`, else its subdirectories, sorted (files such as a
-/// README are skipped).
-fn case_dirs(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    if dir.join("request.json").is_file() {
-        return Ok(vec![dir.to_owned()]);
-    }
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("reading {}", dir.display()))?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
-    Ok(dirs)
-}
-
-/// The delivery of one case (`request.json`); every field optional.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CaseRequest {
-    method: Option<String>,
-    path: Option<String>,
-    query: Option<String>,
-    headers: Option<BTreeMap<String, String>>,
-    public_url: Option<String>,
-    /// A JSON body.
-    body: Option<Value>,
-    /// A body given as text (not JSON, or empty).
-    body_text: Option<String>,
-    /// A file in the case directory holding the body.
-    body_file: Option<String>,
-}
-
-/// What a case expects (`expected.json`): alerts, or an error kind with an optional message part.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Expected {
-    alerts: Option<Vec<Value>>,
-    error: Option<String>,
-    message_contains: Option<String>,
-}
-
-fn read_json<D: serde::de::DeserializeOwned>(path: &Path) -> Result<D, String> {
-    let text = std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-    serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-fn request(case: &Path) -> Result<InboundRequest, String> {
-    let r: CaseRequest = read_json(&case.join("request.json"))?;
-    let body = match (r.body, r.body_text, r.body_file) {
-        (None, None, None) => Vec::new(),
-        (Some(json), None, None) => json.to_string().into_bytes(),
-        (None, Some(text), None) => text.into_bytes(),
-        (None, None, Some(file)) => {
-            let path = case.join(file);
-            std::fs::read(&path).map_err(|e| format!("reading {}: {e}", path.display()))?
-        }
-        _ => return Err("request.json: give at most one of body, body_text and body_file".into()),
-    };
-    let headers = match r.headers {
-        Some(headers) => headers
-            .into_iter()
-            .map(|(k, v)| (k.to_ascii_lowercase(), v))
-            .collect(),
-        None => vec![("content-type".into(), "application/json".into())],
-    };
-    Ok(InboundRequest {
-        method: r.method.unwrap_or_else(|| "POST".into()),
-        path: r.path.unwrap_or_else(|| "/".into()),
-        query: r.query,
-        headers,
-        body,
-        public_url: r.public_url.unwrap_or_default(),
-    })
-}
-
 async fn run_case(runtime: &Arc<Runtime>, loaded: &LoadedPlugin, case: &Path) -> Result<(), String> {
-    let req = request(case)?;
-    let expected: Expected = read_json(&case.join("expected.json"))?;
-    let answer = parse(runtime, loaded, &req).await;
-    match (&expected.alerts, &expected.error, answer) {
-        (Some(want), None, Ok(got)) => {
-            let want: Vec<Value> = want.iter().cloned().map(canonical).collect();
-            let got_json: Vec<Value> = got.iter().map(alert_json).collect();
-            if want != got_json {
-                return Err(format!(
-                    "alerts differ\nexpected: {}\nactual:   {}",
-                    pretty(&want),
-                    pretty(&got_json)
-                ));
-            }
-            // What the native harness cannot check: that ingest would store these alerts.
-            for (i, alert) in got.into_iter().enumerate() {
-                normalize::normalize(i, alert).map_err(|e| format!("ingest would refuse the alerts: {e}"))?;
-            }
-            Ok(())
-        }
-        (None, Some(kind), Err(CallError::Plugin(e))) => {
-            let (got_kind, message) = error_parts(&e);
-            if got_kind != kind {
-                return Err(format!("expected the error kind {kind:?}, got {e}"));
-            }
-            match &expected.message_contains {
-                Some(text) if !message.contains(text.as_str()) => {
-                    Err(format!("the error {message:?} does not contain {text:?}"))
-                }
-                _ => Ok(()),
-            }
-        }
-        (_, _, Err(fault @ CallError::Fault { .. })) => Err(format!("the sandbox stopped the call: {fault}")),
-        (Some(_), None, Err(e)) => Err(format!("expected alerts, got the error {e}")),
-        (None, Some(kind), Ok(got)) => Err(format!(
-            "expected the error kind {kind:?}, got alerts: {}",
-            pretty(&got.iter().map(alert_json).collect::<Vec<_>>())
-        )),
-        _ => Err("expected.json must hold either \"alerts\" or \"error\"".into()),
+    let r = cases::read_request(case)?;
+    let expected = cases::read_expected(case)?;
+    let req = InboundRequest {
+        method: r.method,
+        path: r.path,
+        query: r.query,
+        headers: r.headers,
+        body: r.body,
+        public_url: r.public_url,
+    };
+    let (answer, parsed) = match parse(runtime, loaded, &req).await {
+        Ok(parsed) => (
+            cases::Answer::Alerts(parsed.iter().map(alert_json).collect()),
+            parsed,
+        ),
+        Err(CallError::Plugin(e)) => (error_answer(&e), Vec::new()),
+        Err(fault) => return Err(format!("the sandbox stopped the call: {fault}")),
+    };
+    cases::compare(&expected, &answer)?;
+    // What the native harness cannot check: that ingest would store these alerts.
+    for (i, alert) in parsed.into_iter().enumerate() {
+        normalize::normalize(i, alert).map_err(|e| format!("ingest would refuse the alerts: {e}"))?;
     }
+    Ok(())
 }
 
-/// The kind as cases name it, and the plugin's own text.
-fn error_parts(e: &PluginError) -> (&'static str, &str) {
-    match e {
+/// A refusal as cases name it.
+fn error_answer(e: &PluginError) -> cases::Answer {
+    let (kind, message) = match e {
         PluginError::InvalidPayload(m) => ("invalid_payload", m),
         PluginError::Unauthorized(m) => ("unauthorized", m),
         PluginError::Upstream(m) => ("upstream", m),
         PluginError::Internal(m) => ("internal", m),
+    };
+    cases::Answer::Error {
+        kind: kind.to_owned(),
+        message: message.clone(),
     }
 }
 
-/// A parsed alert as `expected.json` writes it.
-fn alert_json(alert: &ParsedAlert) -> Value {
-    canonical(serde_json::to_value(alert).expect("parsed alerts serialise"))
-}
-
-/// Fields that are `null` or empty lists left out, so cases need not spell them.
-fn canonical(alert: Value) -> Value {
-    match alert {
-        Value::Object(fields) => Value::Object(
-            fields
-                .into_iter()
-                .filter(|(_, v)| !v.is_null() && v.as_array().is_none_or(|a| !a.is_empty()))
-                .collect(),
-        ),
-        other => other,
-    }
-}
-
-fn pretty(v: &[Value]) -> String {
-    serde_json::to_string_pretty(v).expect("values serialise")
+/// A parsed alert as JSON, for comparing with `expected.json`.
+fn alert_json(alert: &ParsedAlert) -> serde_json::Value {
+    serde_json::to_value(alert).expect("parsed alerts serialise")
 }
 
 fn indent(text: &str) -> String {
@@ -346,7 +240,7 @@ mod tests {
             agent_metadata: None,
         };
         assert_eq!(
-            alert_json(&alert),
+            cases::canonical(alert_json(&alert)),
             serde_json::json!({"status": "firing", "title": "t", "labels": [["a", "b"]]})
         );
     }
