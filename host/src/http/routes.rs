@@ -203,7 +203,7 @@ impl Route {
         Route::new(handler, Access::Signed(verifier), Audit::Recorded)
     }
 
-    /// Also accepts keys narrowed to these scopes (in addition to those the kind of route accepts).
+    /// Accepts keys narrowed to these scopes, instead of the default of its kind (none for a write).
     pub fn scopes(mut self, extra: &'static [Scope]) -> Route {
         if let Access::Principal { scopes, .. } = &mut self.spec.access {
             *scopes = extra;
