@@ -23,6 +23,8 @@
 //! a stale entry only costs the fast path one miss).
 
 use chrono::{DateTime, Utc};
+use nightowl_api::alerts::{AlertStatus, Severity};
+use nightowl_api::escalation::EscalationAction;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -105,14 +107,14 @@ pub async fn acknowledge(
     now: DateTime<Utc>,
 ) -> Result<Outcome, ActionError> {
     let alert = db::alerts::lock(conn, id).await?.ok_or(ActionError::NotFound)?;
-    match alert.status.as_str() {
-        "resolved" => Err(ActionError::Resolved),
-        "acknowledged" => Ok(Outcome::Unchanged),
-        _ => {
+    match alert.status {
+        AlertStatus::Resolved => Err(ActionError::Resolved),
+        AlertStatus::Acknowledged => Ok(Outcome::Unchanged),
+        AlertStatus::Firing => {
             let label = by.label();
             db::alerts::set_acknowledged(conn, id, &label, now).await?;
-            crate::escalation::stop(conn, id, "acknowledged", &label, now).await?;
-            publish(conn, tenant, id, AlertChangeKind::Acknowledged, &alert.severity).await?;
+            crate::escalation::stop(conn, id, EscalationAction::Acknowledged, &label, now).await?;
+            publish(conn, tenant, id, AlertChangeKind::Acknowledged, alert.severity).await?;
             Ok(Outcome::Changed)
         }
     }
@@ -133,7 +135,7 @@ pub async fn resolve(
         Some(None) => Ok(Outcome::Unchanged),
         Some(Some(resolved)) => {
             count_on_incident(conn, &resolved, &label, now).await?;
-            after_resolve(conn, tenant, resolved.id, &resolved.severity, &label, now).await?;
+            after_resolve(conn, tenant, resolved.id, resolved.severity, &label, now).await?;
             Ok(Outcome::Changed)
         }
     }
@@ -153,7 +155,7 @@ pub async fn resolve_open(
     let resolved = db::alerts::resolve_by_fingerprint(conn, fingerprint, ends_at, &label, now).await?;
     if let Some(resolved) = &resolved {
         count_on_incident(conn, resolved, &label, now).await?;
-        after_resolve(conn, tenant, resolved.id, &resolved.severity, &label, now).await?;
+        after_resolve(conn, tenant, resolved.id, resolved.severity, &label, now).await?;
     }
     Ok(resolved)
 }
@@ -185,7 +187,7 @@ pub async fn resolve_fixed(
             Some(resolved) => (resolved.id, resolved.severity),
             None => (
                 db::alerts::insert_resolved(conn, source, alert, &label, now).await?,
-                alert.severity.as_str().to_owned(),
+                alert.severity,
             ),
         };
     let fix = db::incidents::AgentFix {
@@ -196,11 +198,11 @@ pub async fn resolve_fixed(
         root_cause: report.root_cause.as_deref(),
         action: report.action.as_deref(),
         agent: &label,
-        severity: alert.severity.as_str(),
+        severity: alert.severity,
     };
     let incident_id = db::incidents::record_agent_fix(conn, fix, now).await?;
     db::alerts::set_match(conn, alert_id, incident_id, report.action.as_deref()).await?;
-    after_resolve(conn, tenant, alert_id, &severity, &label, now).await?;
+    after_resolve(conn, tenant, alert_id, severity, &label, now).await?;
     Ok(AgentFixed {
         alert_id,
         incident_id,
@@ -245,11 +247,11 @@ async fn after_resolve(
     conn: &mut PgConnection,
     tenant: &str,
     id: Uuid,
-    severity: &str,
+    severity: Severity,
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    crate::escalation::stop(conn, id, "resolved", by, now).await?;
+    crate::escalation::stop(conn, id, EscalationAction::Resolved, by, now).await?;
     publish(conn, tenant, id, AlertChangeKind::Resolved, severity).await
 }
 
@@ -259,7 +261,7 @@ async fn publish(
     tenant: &str,
     alert_id: Uuid,
     event: AlertChangeKind,
-    severity: &str,
+    severity: Severity,
 ) -> Result<(), sqlx::Error> {
     events::publish(
         conn,
@@ -267,7 +269,7 @@ async fn publish(
             tenant: tenant.to_owned(),
             alert_id,
             event,
-            severity: Some(severity.to_owned()),
+            severity: Some(severity),
         },
     )
     .await

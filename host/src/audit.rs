@@ -13,6 +13,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use nightowl_api::admin::ActorType;
 use prometheus::IntCounter;
 use serde_json::Value;
 use sqlx::PgPool;
@@ -33,8 +34,7 @@ pub const FULL_WAIT: Duration = Duration::from_millis(100);
 #[derive(Debug, Clone)]
 pub struct AuditEntry {
     pub tenant: Slug,
-    /// user, api_key, dev or system.
-    pub actor_type: String,
+    pub actor_type: ActorType,
     pub actor_id: Option<String>,
     pub actor_label: String,
     /// create, update, delete, acknowledge, resolve, merge, ...

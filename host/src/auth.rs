@@ -9,6 +9,7 @@ pub mod session;
 
 use axum::http::HeaderMap;
 use nightowl_api::Role;
+use nightowl_api::admin::{ActorType, ApiKeyScope};
 use uuid::Uuid;
 
 use crate::db;
@@ -30,7 +31,7 @@ pub struct Principal {
     pub actor: Actor,
     /// Narrowing of the role (API keys only); each route declares the scopes it accepts
     /// (`http::routes::Scope`).
-    pub scopes: Vec<String>,
+    pub scopes: Vec<ApiKeyScope>,
 }
 
 /// What kind of caller it is.
@@ -43,11 +44,11 @@ pub enum Actor {
 
 impl Principal {
     /// `user`, `api_key` or `dev`.
-    pub fn actor_type(&self) -> &'static str {
+    pub fn actor_type(&self) -> ActorType {
         match self.actor {
-            Actor::User { .. } => "user",
-            Actor::ApiKey { .. } => "api_key",
-            Actor::Dev => "dev",
+            Actor::User { .. } => ActorType::User,
+            Actor::ApiKey { .. } => ActorType::ApiKey,
+            Actor::Dev => ActorType::Dev,
         }
     }
 
@@ -177,7 +178,7 @@ fn active_user_principal(tenant: Tenant, user: db::users::UserRow) -> Result<Pri
     if !user.is_active {
         return Err(AuthError::Deactivated);
     }
-    let role = Role::parse(&user.role).ok_or(AuthError::Invalid)?;
+    let role = user.role;
     Ok(Principal {
         tenant,
         role,

@@ -6,6 +6,7 @@ use std::time::Duration;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
+use nightowl_api::admin::DependencyStatus;
 use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::Mutex;
@@ -32,25 +33,6 @@ impl std::fmt::Debug for Redis {
         f.debug_struct("Redis")
             .field("configured", &self.client.is_some())
             .finish()
-    }
-}
-
-/// State of the Redis link as reported by readiness.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RedisHealth {
-    Ok,
-    Down,
-    Disabled,
-}
-
-impl RedisHealth {
-    /// Name used in `/readyz`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RedisHealth::Ok => "ok",
-            RedisHealth::Down => "down",
-            RedisHealth::Disabled => "disabled",
-        }
     }
 }
 
@@ -98,19 +80,19 @@ impl Redis {
     }
 
     /// Pings Redis with a short timeout.
-    pub async fn health(&self) -> RedisHealth {
+    pub async fn health(&self) -> DependencyStatus {
         if self.client.is_none() {
-            return RedisHealth::Disabled;
+            return DependencyStatus::Disabled;
         }
         let Some(mut conn) = self.connection().await else {
-            return RedisHealth::Down;
+            return DependencyStatus::Down;
         };
         let ping = redis::cmd("PING");
         match tokio::time::timeout(OP_TIMEOUT, ping.query_async::<String>(&mut conn)).await {
-            Ok(Ok(_)) => RedisHealth::Ok,
+            Ok(Ok(_)) => DependencyStatus::Ok,
             _ => {
                 self.mark_down().await;
-                RedisHealth::Down
+                DependencyStatus::Down
             }
         }
     }

@@ -18,7 +18,11 @@ pub mod plan;
 pub mod targets;
 
 use chrono::{DateTime, Utc};
-use nightowl_api::escalation::{DryRun, EscalationPolicy, EscalationStep, Recipient};
+use nightowl_api::alerts::Severity;
+use nightowl_api::escalation::{
+    Channel, DryRun, EscalationAction, EscalationPolicy, EscalationState, EscalationStep, Recipient, Target,
+    TierNumber,
+};
 use serde_json::{Value, json};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -34,8 +38,8 @@ pub async fn wake(conn: &mut PgConnection, channel: &str) -> Result<(), sqlx::Er
 }
 
 /// Severities that page someone.
-pub fn escalates(severity: &str) -> bool {
-    matches!(severity, "critical" | "major")
+pub fn escalates(severity: Severity) -> bool {
+    severity >= Severity::Major
 }
 
 /// Records an escalation step.
@@ -62,7 +66,7 @@ pub async fn route(conn: &mut PgConnection, service: Option<&str>) -> Result<Opt
 pub async fn start(
     conn: &mut PgConnection,
     alert_id: Uuid,
-    severity: &str,
+    severity: Severity,
     service: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Option<Uuid>, sqlx::Error> {
@@ -80,11 +84,9 @@ pub async fn start(
     record(
         conn,
         NewEscalationEvent {
-            alert_id,
             policy_id: Some(policy),
-            action: "started",
             detail: json!({ "roster_id": roster }),
-            ..NewEscalationEvent::default()
+            ..NewEscalationEvent::new(alert_id, EscalationAction::Started)
         },
         now,
     )
@@ -97,7 +99,7 @@ pub async fn start(
 pub async fn stop(
     conn: &mut PgConnection,
     alert_id: Uuid,
-    action: &str,
+    action: EscalationAction,
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
@@ -110,13 +112,11 @@ pub async fn stop(
     record(
         conn,
         NewEscalationEvent {
-            alert_id,
             policy_id: Some(stopped.policy_id),
-            tier: Some(stopped.next_tier + 1),
+            tier: Some(stopped.position().tier_number()),
             round: Some(stopped.round),
-            action,
             detail: json!({ "by": by }),
-            ..NewEscalationEvent::default()
+            ..NewEscalationEvent::new(alert_id, action)
         },
         now,
     )
@@ -151,13 +151,11 @@ async fn hasten(
     record(
         conn,
         NewEscalationEvent {
-            alert_id,
             policy_id: Some(moved.policy_id),
-            tier: Some(moved.next_tier + 1),
+            tier: Some(moved.position().tier_number()),
             round: Some(moved.round),
-            action: "escalated",
             detail,
-            ..NewEscalationEvent::default()
+            ..NewEscalationEvent::new(alert_id, EscalationAction::Escalated)
         },
         now,
     )
@@ -169,11 +167,10 @@ async fn hasten(
 #[derive(Debug)]
 pub struct Settled<'a> {
     pub alert_id: Uuid,
-    /// 1-based, as queued.
-    pub tier: i32,
+    pub tier: TierNumber,
     pub round: i32,
-    pub target: &'a str,
-    pub channel: &'a str,
+    pub target: Target,
+    pub channel: &'a Channel,
     /// What the channel answered, or why the notification failed for good.
     pub outcome: Result<Value, &'a str>,
 }
@@ -188,8 +185,8 @@ pub async fn notification_settled(
     let policy_id = db::escalations::policy_of(conn, s.alert_id).await?;
     let failed = s.outcome.is_err();
     let (action, detail) = match s.outcome {
-        Ok(result) => ("delivered", result),
-        Err(error) => ("delivery_failed", json!({ "error": error })),
+        Ok(result) => (EscalationAction::Delivered, result),
+        Err(error) => (EscalationAction::DeliveryFailed, json!({ "error": error })),
     };
     let event = NewEscalationEvent {
         alert_id: s.alert_id,
@@ -208,13 +205,13 @@ pub async fn notification_settled(
     Ok(())
 }
 
-/// After a notification of tier `tier` (1-based) of `round` failed for good: when none of the
+/// After a notification of tier `tier` of `round` failed for good: when none of the
 /// tier's notifications was delivered or is still in flight, the tier reached nobody, and the
 /// escalation moves on as [`plan::unanswered`] says.
 async fn escalate_if_unanswered(
     conn: &mut PgConnection,
     alert_id: Uuid,
-    tier: i32,
+    tier: TierNumber,
     round: i32,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
@@ -223,15 +220,14 @@ async fn escalate_if_unanswered(
     let Some(row) = db::escalations::lock(conn, alert_id).await? else {
         return Ok(());
     };
-    if db::outbox::tier_answerable(conn, alert_id, round, tier).await? || row.state != "active" {
+    if db::outbox::tier_answerable(conn, alert_id, round, tier).await? || row.state != EscalationState::Active
+    {
         return Ok(());
     }
     let Some(policy) = db::policies::get(conn, row.policy_id).await? else {
         return Ok(());
     };
-    let Some(fired) = Position::numbered(round, tier) else {
-        return Ok(());
-    };
+    let fired = Position::numbered(round, tier);
     let current = Position::from_row(row.round, row.next_tier);
     let repeat = repeat_count(&policy);
     let Some(due) = plan::unanswered(&policy.tiers, repeat, fired, current, row.next_at, now) else {
@@ -273,7 +269,7 @@ pub async fn dry_run(
             recipients: recipients
                 .iter()
                 .map(|r| Recipient {
-                    target: r.target.clone(),
+                    target: r.target,
                     user_id: r.person.id,
                     display_name: r.person.display_name.clone(),
                     channel: r.channel.clone(),

@@ -2,6 +2,7 @@
 //! transaction that changes the alert: they are delivered exactly when (and only if) it commits, to
 //! every process listening on [`CHANNEL`], Redis or not.
 
+use nightowl_api::alerts::Severity;
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -24,8 +25,7 @@ pub struct AlertChange {
     pub tenant: String,
     pub alert_id: Uuid,
     pub event: AlertChangeKind,
-    /// critical, major, warning or info (escalation starts for critical and major).
-    pub severity: Option<String>,
+    pub severity: Option<Severity>,
 }
 
 /// Queues the event in the caller's transaction.

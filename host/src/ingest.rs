@@ -167,7 +167,7 @@ async fn store_firing(
         db::alerts::set_match(conn, id, m.id, m.solution.as_deref()).await?;
         state.metrics.kb_hits.inc();
     }
-    let severity = alert.severity.as_str();
+    let severity = alert.severity;
     crate::escalation::start(conn, id, severity, alert.service.as_deref(), now).await?;
     events::publish(
         conn,
@@ -175,7 +175,7 @@ async fn store_firing(
             tenant: tenant.to_owned(),
             alert_id: id,
             event: AlertChangeKind::Created,
-            severity: Some(severity.to_owned()),
+            severity: Some(severity),
         },
     )
     .await?;

@@ -25,9 +25,9 @@ pub fn alert_ref(a: &nightowl_api::alerts::Alert, public_url: &str) -> AlertRef 
     AlertRef {
         id: a.id.to_string(),
         title: a.title.clone(),
-        status: a.status.clone(),
-        severity: a.severity.clone(),
-        priority: a.priority.clone(),
+        status: a.status.to_string(),
+        severity: a.severity.to_string(),
+        priority: a.priority.map(|p| p.to_string()),
         service: a.service.clone(),
         description: a.description.clone(),
         suggested_solution: a.suggested_solution.clone(),

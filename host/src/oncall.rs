@@ -30,15 +30,7 @@ pub struct Rotation {
     pub members: Vec<Uuid>,
 }
 
-/// What an override does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum OverrideKind {
-    /// `user` is the primary instead of the rotation.
-    #[default]
-    Cover,
-    /// `user` is away (holiday, sick leave) and skipped by the rotation.
-    Leave,
-}
+pub use nightowl_api::rosters::OverrideKind;
 
 /// A user covering (or away during) `[starts_at, ends_at)`.
 #[derive(Debug, Clone, PartialEq, Eq)]

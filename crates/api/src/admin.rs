@@ -64,8 +64,8 @@ pub struct Identity {
     pub tenant: String,
     /// Effective role.
     pub role: Role,
-    /// `user`, `api_key` or `dev` (see [`ActorType`]).
-    pub actor_type: String,
+    /// What kind of caller it is.
+    pub actor_type: ActorType,
     /// User id or API key id.
     pub actor_id: Option<String>,
     /// E-mail of the user, `key:<prefix>` for an API key, or `dev`.
@@ -168,8 +168,8 @@ pub struct ApiKey {
     pub prefix: String,
     /// What the key may do.
     pub role: Role,
-    /// Narrowing of the role (see [`ApiKeyScope`]); empty: everything the role allows.
-    pub scopes: Vec<String>,
+    /// Narrowing of the role; empty: everything the role allows.
+    pub scopes: Vec<ApiKeyScope>,
     /// When the key stops working; absent: never.
     pub expires_at: Option<DateTime<Utc>>,
     /// When the key last authenticated a request.
@@ -459,13 +459,12 @@ impl Validate for LoginInput {
 /// Answer of `/readyz`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Readiness {
-    /// `ok`, `degraded` (serving, an optional dependency is down) or `failed` (see
-    /// [`ReadinessStatus`]).
-    pub status: String,
-    /// PostgreSQL: `ok` or `down` (see [`DependencyStatus`]).
-    pub database: String,
+    /// Serving, serving with an optional dependency down, or not serving.
+    pub status: ReadinessStatus,
+    /// PostgreSQL: `ok` or `down`.
+    pub database: DependencyStatus,
     /// Redis: `ok`, `down` or `disabled`.
-    pub redis: String,
+    pub redis: DependencyStatus,
 }
 
 #[cfg(test)]
@@ -538,8 +537,8 @@ mod tests {
 pub struct AuditRecord {
     /// Id of the row; increases in recording order (the audit log's cursor).
     pub id: i64,
-    /// user, api_key, dev or system (see [`ActorType`]).
-    pub actor_type: String,
+    /// What kind of actor acted.
+    pub actor_type: ActorType,
     /// User id or API key id.
     pub actor_id: Option<String>,
     /// E-mail of the user, or `key:<prefix>`.

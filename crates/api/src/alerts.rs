@@ -73,12 +73,12 @@ pub struct Alert {
     pub id: Uuid,
     /// Dedup key: the source's fingerprint, else SHA-256 of title + sorted labels.
     pub fingerprint: String,
-    /// `firing`, `acknowledged` or `resolved` (see [`AlertStatus`]).
-    pub status: String,
-    /// `critical`, `major`, `warning` or `info` (see [`Severity`]).
-    pub severity: String,
-    /// `P1` (most urgent) .. `P5` (see [`Priority`]); absent when none was recorded.
-    pub priority: Option<String>,
+    /// Where the alert stands.
+    pub status: AlertStatus,
+    /// How bad it is.
+    pub severity: Severity,
+    /// How urgent it is; absent when none was recorded.
+    pub priority: Option<Priority>,
     /// One-line summary, as the source gave it (at most 500 characters).
     pub title: String,
     /// Longer text from the source (at most 20,000 characters).

@@ -480,13 +480,13 @@ impl Validate for DryRunInput {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Recipient {
     /// The target that named the person (the first one, when several name the same person).
-    pub target: String,
+    pub target: Target,
     /// Id of the person.
     pub user_id: Uuid,
     /// The person's display name.
     pub display_name: String,
-    /// The channel used (see [`Channel`]).
-    pub channel: String,
+    /// The channel used.
+    pub channel: Channel,
 }
 
 /// One tier firing.
@@ -494,8 +494,8 @@ pub struct Recipient {
 pub struct EscalationStep {
     /// 0 for the first pass over the policy, 1 for the first repeat, ...
     pub round: u32,
-    /// 1-based tier number (see [`TierNumber`]).
-    pub tier: u32,
+    /// The tier that fires.
+    pub tier: TierNumber,
     /// When the tier fires.
     pub at: DateTime<Utc>,
     /// Minutes since the alert was created.
@@ -530,17 +530,16 @@ pub struct EscalationEvent {
     pub id: i64,
     /// The policy escalating; absent once the policy was deleted.
     pub policy_id: Option<Uuid>,
-    /// 1-based tier, when the event belongs to one (see [`TierNumber`]).
-    pub tier: Option<i32>,
+    /// The tier, when the event belongs to one.
+    pub tier: Option<TierNumber>,
     /// 0-based round of the tier, when the event belongs to one.
     pub round: Option<i32>,
-    /// started, notified, no_recipients, delivered, delivery_failed, acknowledged, resolved, escalated,
-    /// exhausted (see [`EscalationAction`]).
-    pub action: String,
-    /// The target that named the person notified (see [`Target`]), for notification events.
-    pub target: Option<String>,
-    /// The channel of a notification event (see [`Channel`]).
-    pub channel: Option<String>,
+    /// What happened.
+    pub action: EscalationAction,
+    /// The target that named the person notified, for notification events.
+    pub target: Option<Target>,
+    /// The channel of a notification event.
+    pub channel: Option<Channel>,
     /// Facts of the step: who acted, when it was scheduled, whom it reached, the channel's answer or
     /// error.
     #[schema(value_type = Object)]
@@ -558,10 +557,10 @@ pub struct AlertEscalation {
     pub policy_id: Option<Uuid>,
     /// The roster the on-call targets resolve against.
     pub roster_id: Option<Uuid>,
-    /// active, stopped or exhausted (see [`EscalationState`]); none when the alert never escalated.
-    pub state: Option<String>,
-    /// 1-based tier that fires next (see [`TierNumber`]); only while active.
-    pub next_tier: Option<i32>,
+    /// Where the escalation stands; none when the alert never escalated.
+    pub state: Option<EscalationState>,
+    /// The tier that fires next; only while active.
+    pub next_tier: Option<TierNumber>,
     /// Round the next tier belongs to: 0 during the first pass over the policy, 1 during the first
     /// repeat, ...
     pub round: Option<i32>,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::alerts::{AlertStatus, Severity};
 use crate::text::string_enum;
 use crate::{FieldErrors, Validate};
 
@@ -47,8 +48,8 @@ pub struct Incident {
     pub title: String,
     /// Alert fingerprints known to be this incident: an alert with one of them links here on arrival.
     pub fingerprints: Vec<String>,
-    /// info, warning, major or critical (see [`Severity`](crate::alerts::Severity)).
-    pub severity: String,
+    /// How bad it is.
+    pub severity: Severity,
     /// Free-form grouping such as `database` or `network` (at most 100 characters).
     pub category: Option<String>,
     /// Free-form labels.
@@ -192,8 +193,8 @@ impl Validate for IncidentInput {
 pub struct HistoryEntry {
     /// Id of the entry; increases in recording order.
     pub id: i64,
-    /// create, update, merge, delete or restore (see [`ChangeType`]).
-    pub change_type: String,
+    /// What kind of change it was.
+    pub change_type: ChangeType,
     /// The changed field of an update; `merged_into_id` or `merged_from` for a merge.
     pub field: Option<String>,
     /// The field's value before an update.
@@ -216,10 +217,10 @@ pub struct LinkedAlert {
     pub id: Uuid,
     /// The alert's title.
     pub title: String,
-    /// firing, acknowledged or resolved (see [`AlertStatus`](crate::alerts::AlertStatus)).
-    pub status: String,
-    /// critical, major, warning or info (see [`Severity`](crate::alerts::Severity)).
-    pub severity: String,
+    /// Where the alert stands.
+    pub status: AlertStatus,
+    /// How bad the alert is.
+    pub severity: Severity,
     /// When the alert first fired.
     pub first_fired_at: DateTime<Utc>,
     /// When it was resolved.
@@ -263,9 +264,8 @@ pub struct Highlights {
 pub struct SimilarIncident {
     /// The incident.
     pub incident: Incident,
-    /// `fingerprint` (the incident lists the alert's fingerprint) or `text` (words in common); see
-    /// [`MatchedBy`].
-    pub matched_by: String,
+    /// Why it is like the alert: its fingerprint or words in common.
+    pub matched_by: MatchedBy,
     /// Text-match rank (higher is closer); absent for fingerprint matches, which always come first.
     pub rank: Option<f32>,
     /// The incident enrichment linked to the alert.
@@ -362,7 +362,6 @@ impl Validate for RunbookInput {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alerts::Severity;
 
     #[test]
     fn incident_severities_are_the_alert_scale() {

@@ -56,7 +56,7 @@ pub struct Roster {
     /// IANA time zone; handoffs happen at `handoff_time` on its wall clock.
     pub timezone: String,
     /// daily, weekly or custom (see [`RotationType`]).
-    pub rotation_type: String,
+    pub rotation_type: RotationType,
     /// Days per shift (1 for daily, 7 for weekly).
     pub rotation_length: i32,
     /// Local wall-clock time of each handoff, in `timezone`.
@@ -209,7 +209,7 @@ pub struct RosterOverride {
     pub created_by: Option<String>,
     /// `override` (the user covers as primary) or `leave` (the user is away and skipped); see
     /// [`OverrideKind`].
-    pub kind: String,
+    pub kind: OverrideKind,
 }
 
 /// Body of `POST /api/v1/rosters/{id}/overrides`.
@@ -232,9 +232,12 @@ pub struct OverrideInput {
 }
 
 impl OverrideInput {
-    /// The kind, defaulted.
-    pub fn kind(&self) -> &str {
-        self.kind.as_deref().unwrap_or(OverrideKind::default().as_str())
+    /// The kind, defaulted (an unknown kind fails validation).
+    pub fn kind(&self) -> OverrideKind {
+        self.kind
+            .as_deref()
+            .and_then(OverrideKind::parse)
+            .unwrap_or_default()
     }
 }
 
@@ -247,7 +250,11 @@ impl Validate for OverrideInput {
         if let Some(r) = &self.reason {
             e.max_len("reason", r, 500);
         }
-        if OverrideKind::parse(self.kind()).is_none() {
+        if self
+            .kind
+            .as_deref()
+            .is_some_and(|k| OverrideKind::parse(k).is_none())
+        {
             e.add("kind", "must be override or leave");
         }
         e.finish()
@@ -356,7 +363,7 @@ mod tests {
             "starts_at": "2026-01-05T09:00:00Z", "ends_at": "2026-01-06T09:00:00Z"
         }))
         .unwrap();
-        assert_eq!(o.kind(), "override");
+        assert_eq!(o.kind(), OverrideKind::Cover);
         assert!(o.validate().is_ok());
         o.kind = Some("holiday".into());
         assert_eq!(o.validate().unwrap_err().0["kind"], ["must be override or leave"]);

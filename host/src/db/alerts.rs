@@ -4,8 +4,7 @@
 //! are in [`crate::alerts`].
 
 use chrono::{DateTime, Utc};
-use nightowl_api::alerts::Alert;
-use nightowl_api::escalation::EscalationEvent;
+use nightowl_api::alerts::{Alert, AlertStatus, Severity};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -14,67 +13,6 @@ use crate::ingest::normalize::NormalizedAlert;
 const COLUMNS: &str = "id, fingerprint, status, severity, priority, title, description, source, service, labels, \
      annotations, links, occurrence_count, starts_at, ends_at, first_fired_at, last_fired_at, acknowledged_at, \
      acknowledged_by, resolved_at, resolved_by, matched_incident_id, suggested_solution, agent_metadata, created_at";
-
-#[derive(sqlx::FromRow)]
-struct AlertRow {
-    id: Uuid,
-    fingerprint: String,
-    status: String,
-    severity: String,
-    priority: Option<String>,
-    title: String,
-    description: Option<String>,
-    source: String,
-    service: Option<String>,
-    labels: serde_json::Value,
-    annotations: serde_json::Value,
-    links: Vec<String>,
-    occurrence_count: i32,
-    starts_at: Option<DateTime<Utc>>,
-    ends_at: Option<DateTime<Utc>>,
-    first_fired_at: DateTime<Utc>,
-    last_fired_at: DateTime<Utc>,
-    acknowledged_at: Option<DateTime<Utc>>,
-    acknowledged_by: Option<String>,
-    resolved_at: Option<DateTime<Utc>>,
-    resolved_by: Option<String>,
-    matched_incident_id: Option<Uuid>,
-    suggested_solution: Option<String>,
-    agent_metadata: Option<serde_json::Value>,
-    created_at: DateTime<Utc>,
-}
-
-impl From<AlertRow> for Alert {
-    fn from(r: AlertRow) -> Alert {
-        Alert {
-            id: r.id,
-            fingerprint: r.fingerprint,
-            status: r.status,
-            severity: r.severity,
-            priority: r.priority,
-            title: r.title,
-            description: r.description,
-            source: r.source,
-            service: r.service,
-            labels: r.labels,
-            annotations: r.annotations,
-            links: r.links,
-            occurrence_count: r.occurrence_count,
-            starts_at: r.starts_at,
-            ends_at: r.ends_at,
-            first_fired_at: r.first_fired_at,
-            last_fired_at: r.last_fired_at,
-            acknowledged_at: r.acknowledged_at,
-            acknowledged_by: r.acknowledged_by,
-            resolved_at: r.resolved_at,
-            resolved_by: r.resolved_by,
-            matched_incident_id: r.matched_incident_id,
-            suggested_solution: r.suggested_solution,
-            agent_metadata: r.agent_metadata,
-            created_at: r.created_at,
-        }
-    }
-}
 
 /// Inserts a firing alert or counts it on the open one with the same fingerprint.
 /// Returns the alert id and whether it was newly created.
@@ -159,7 +97,7 @@ pub struct Resolved {
     pub id: Uuid,
     pub matched_incident_id: Option<Uuid>,
     pub first_fired_at: DateTime<Utc>,
-    pub severity: String,
+    pub severity: Severity,
 }
 
 /// Resolves the open alert with this fingerprint, when there is one.
@@ -202,11 +140,11 @@ pub async fn set_match(
 
 /// One alert.
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<Alert>, sqlx::Error> {
-    let row: Option<AlertRow> = sqlx::query_as(&format!("select {COLUMNS} from alerts where id = $1"))
+    let row: Option<Alert> = sqlx::query_as(&format!("select {COLUMNS} from alerts where id = $1"))
         .bind(id)
         .fetch_optional(conn)
         .await?;
-    Ok(row.map(Alert::from))
+    Ok(row)
 }
 
 /// Records which policy escalates an alert.
@@ -240,7 +178,7 @@ pub async fn raised_between(
             .bind(until)
             .fetch_one(&mut *conn)
             .await?;
-    let rows: Vec<AlertRow> = sqlx::query_as(&format!(
+    let rows: Vec<Alert> = sqlx::query_as(&format!(
         "select {COLUMNS} from alerts where first_fired_at >= $1 and first_fired_at < $2
          order by {BY_SEVERITY}, first_fired_at desc
          limit $3"
@@ -250,7 +188,7 @@ pub async fn raised_between(
     .bind(limit)
     .fetch_all(conn)
     .await?;
-    Ok((rows.into_iter().map(Alert::from).collect(), total))
+    Ok((rows, total))
 }
 
 /// Up to `limit` open (unresolved) alerts, most severe and then oldest first, and how many are open.
@@ -258,7 +196,7 @@ pub async fn open_by_severity(conn: &mut PgConnection, limit: i64) -> Result<(Ve
     let total: i64 = sqlx::query_scalar("select count(*) from alerts where status <> 'resolved'")
         .fetch_one(&mut *conn)
         .await?;
-    let rows: Vec<AlertRow> = sqlx::query_as(&format!(
+    let rows: Vec<Alert> = sqlx::query_as(&format!(
         "select {COLUMNS} from alerts where status <> 'resolved'
          order by {BY_SEVERITY}, first_fired_at
          limit $1"
@@ -266,15 +204,15 @@ pub async fn open_by_severity(conn: &mut PgConnection, limit: i64) -> Result<(Ve
     .bind(limit)
     .fetch_all(conn)
     .await?;
-    Ok((rows.into_iter().map(Alert::from).collect(), total))
+    Ok((rows, total))
 }
 
 /// Filters of the alert list.
 #[derive(Debug, Default)]
 pub struct AlertFilter<'a> {
-    /// `open` (firing or acknowledged), `firing`, `acknowledged` or `resolved`.
-    pub status: Option<&'a str>,
-    pub severity: Option<&'a str>,
+    /// Alerts in any of these states; empty: every state.
+    pub statuses: Vec<AlertStatus>,
+    pub severity: Option<Severity>,
     pub service: Option<&'a str>,
     pub source: Option<&'a str>,
     pub since: Option<DateTime<Utc>>,
@@ -288,9 +226,9 @@ pub async fn list(
     after: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
 ) -> Result<Vec<Alert>, sqlx::Error> {
-    let rows: Vec<AlertRow> = sqlx::query_as(&format!(
+    let rows: Vec<Alert> = sqlx::query_as(&format!(
         "select {COLUMNS} from alerts
-         where ($1::text is null or ($1 = 'open' and status <> 'resolved') or status = $1)
+         where ($1::text[] is null or status = any($1))
            and ($2::text is null or severity = $2)
            and ($3::text is null or service = $3)
            and ($4::text is null or source = $4)
@@ -300,7 +238,7 @@ pub async fn list(
          order by created_at desc, id desc
          limit $9"
     ))
-    .bind(f.status)
+    .bind((!f.statuses.is_empty()).then_some(&f.statuses))
     .bind(f.severity)
     .bind(f.service)
     .bind(f.source)
@@ -311,15 +249,15 @@ pub async fn list(
     .bind(limit)
     .fetch_all(conn)
     .await?;
-    Ok(rows.into_iter().map(Alert::from).collect())
+    Ok(rows)
 }
 
 /// An alert's status and severity, read under a row lock so the action deciding on them cannot race
 /// another one on the same alert.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Locked {
-    pub status: String,
-    pub severity: String,
+    pub status: AlertStatus,
+    pub severity: Severity,
 }
 
 /// Locks an alert for an action; `None` when there is no such alert.
@@ -394,68 +332,4 @@ pub async fn escalation_policy(
         .bind(id)
         .fetch_optional(conn)
         .await
-}
-
-/// The alert's row of `alert_escalations`. `next_tier` is 0-based, as stored.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct EscalationState {
-    pub policy_id: Uuid,
-    pub roster_id: Option<Uuid>,
-    pub state: String,
-    pub next_tier: i32,
-    pub round: i32,
-    pub next_at: DateTime<Utc>,
-}
-
-/// The alert's escalation state, when it ever escalated.
-pub async fn escalation_state(
-    conn: &mut PgConnection,
-    id: Uuid,
-) -> Result<Option<EscalationState>, sqlx::Error> {
-    sqlx::query_as(
-        "select policy_id, roster_id, state, next_tier, round, next_at from alert_escalations where alert_id = $1",
-    )
-    .bind(id)
-    .fetch_optional(conn)
-    .await
-}
-
-/// Every escalation step of the alert, oldest first.
-pub async fn escalation_events(
-    conn: &mut PgConnection,
-    id: Uuid,
-) -> Result<Vec<EscalationEvent>, sqlx::Error> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        id: i64,
-        policy_id: Option<Uuid>,
-        tier: Option<i32>,
-        round: Option<i32>,
-        action: String,
-        target: Option<String>,
-        channel: Option<String>,
-        detail: serde_json::Value,
-        created_at: DateTime<Utc>,
-    }
-    let rows: Vec<Row> = sqlx::query_as(
-        "select id, policy_id, tier, round, action, target, channel, detail, created_at
-         from escalation_events where alert_id = $1 order by created_at, id",
-    )
-    .bind(id)
-    .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| EscalationEvent {
-            id: r.id,
-            policy_id: r.policy_id,
-            tier: r.tier,
-            round: r.round,
-            action: r.action,
-            target: r.target,
-            channel: r.channel,
-            detail: r.detail,
-            created_at: r.created_at,
-        })
-        .collect())
 }

@@ -2,43 +2,13 @@
 
 use chrono::{DateTime, Utc};
 use nightowl_api::Role;
-use nightowl_api::admin::ApiKey;
+use nightowl_api::Slug;
+use nightowl_api::admin::{ApiKey, ApiKeyScope};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 const COLUMNS: &str =
     "id, name, prefix, role, scopes, expires_at, last_used_at, revoked_at, created_by, created_at";
-
-#[derive(sqlx::FromRow)]
-struct KeyRow {
-    id: Uuid,
-    name: String,
-    prefix: String,
-    role: String,
-    scopes: Vec<String>,
-    expires_at: Option<DateTime<Utc>>,
-    last_used_at: Option<DateTime<Utc>>,
-    revoked_at: Option<DateTime<Utc>>,
-    created_by: Option<String>,
-    created_at: DateTime<Utc>,
-}
-
-impl From<KeyRow> for ApiKey {
-    fn from(r: KeyRow) -> ApiKey {
-        ApiKey {
-            id: r.id,
-            name: r.name,
-            prefix: r.prefix,
-            role: Role::parse(&r.role).unwrap_or(Role::Readonly),
-            scopes: r.scopes,
-            expires_at: r.expires_at,
-            last_used_at: r.last_used_at,
-            revoked_at: r.revoked_at,
-            created_by: r.created_by,
-            created_at: r.created_at,
-        }
-    }
-}
 
 /// What is stored for a new key.
 pub struct NewKey<'a> {
@@ -47,14 +17,14 @@ pub struct NewKey<'a> {
     pub key_hash: &'a [u8],
     pub prefix: &'a str,
     pub role: Role,
-    pub scopes: &'a [String],
+    pub scopes: &'a [ApiKeyScope],
     pub expires_at: Option<DateTime<Utc>>,
     pub created_by: Option<&'a str>,
 }
 
 /// Stores a key.
 pub async fn create(conn: &mut PgConnection, k: NewKey<'_>) -> Result<ApiKey, sqlx::Error> {
-    let row: KeyRow = sqlx::query_as(&format!(
+    let row: ApiKey = sqlx::query_as(&format!(
         "insert into api_keys (tenant_id, name, key_hash, prefix, role, scopes, expires_at, created_by)
          values ($1, $2, $3, $4, $5, $6, $7, $8) returning {COLUMNS}"
     ))
@@ -68,7 +38,7 @@ pub async fn create(conn: &mut PgConnection, k: NewKey<'_>) -> Result<ApiKey, sq
     .bind(k.created_by)
     .fetch_one(conn)
     .await?;
-    Ok(row.into())
+    Ok(row)
 }
 
 /// A key as authentication reads it, with its tenant.
@@ -76,13 +46,13 @@ pub async fn create(conn: &mut PgConnection, k: NewKey<'_>) -> Result<ApiKey, sq
 pub struct KeyOwner {
     pub id: Uuid,
     pub prefix: String,
-    pub role: String,
-    pub scopes: Vec<String>,
+    pub role: Role,
+    pub scopes: Vec<ApiKeyScope>,
     pub expires_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub tenant_id: Uuid,
-    pub tenant_slug: String,
+    pub tenant_slug: Slug,
     pub tenant_name: String,
 }
 
@@ -116,7 +86,7 @@ pub async fn list(
     after: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
 ) -> Result<Vec<ApiKey>, sqlx::Error> {
-    let rows: Vec<KeyRow> = sqlx::query_as(&format!(
+    let rows: Vec<ApiKey> = sqlx::query_as(&format!(
         "select {COLUMNS} from api_keys
          where tenant_id = $1 and ($2::timestamptz is null or (created_at, id) < ($2, $3))
          order by created_at desc, id desc limit $4"
@@ -127,7 +97,7 @@ pub async fn list(
     .bind(limit)
     .fetch_all(conn)
     .await?;
-    Ok(rows.into_iter().map(ApiKey::from).collect())
+    Ok(rows)
 }
 
 /// Revokes a key of the tenant (idempotent); `None` when the tenant has no such key.
@@ -137,7 +107,7 @@ pub async fn revoke(
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Option<ApiKey>, sqlx::Error> {
-    let row: Option<KeyRow> = sqlx::query_as(&format!(
+    let row: Option<ApiKey> = sqlx::query_as(&format!(
         "update api_keys set revoked_at = coalesce(revoked_at, $3)
          where tenant_id = $1 and id = $2 returning {COLUMNS}"
     ))
@@ -146,5 +116,5 @@ pub async fn revoke(
     .bind(now)
     .fetch_optional(conn)
     .await?;
-    Ok(row.map(ApiKey::from))
+    Ok(row)
 }

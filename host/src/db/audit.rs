@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, Utc};
 use nightowl_api::admin::AuditRecord;
-use serde_json::Value;
 use sqlx::{PgConnection, PgExecutor};
 
 use crate::audit::AuditEntry;
@@ -23,7 +22,7 @@ pub async fn insert_batch(
                               $8::text[], $9::text[], $10::text[], $11::timestamptz[])",
         slug.schema()
     ))
-    .bind(col(|e| Some(e.actor_type.clone())))
+    .bind(col(|e| Some(e.actor_type.to_string())))
     .bind(col(|e| e.actor_id.clone()))
     .bind(col(|e| Some(e.actor_label.clone())))
     .bind(col(|e| Some(e.action.clone())))
@@ -51,41 +50,6 @@ pub struct AuditFilter<'a> {
     pub until: Option<DateTime<Utc>>,
 }
 
-#[derive(sqlx::FromRow)]
-struct AuditRow {
-    id: i64,
-    actor_type: String,
-    actor_id: Option<String>,
-    actor_label: Option<String>,
-    action: String,
-    resource_type: String,
-    resource_id: Option<String>,
-    diff: Option<Value>,
-    ip: Option<String>,
-    user_agent: Option<String>,
-    request_id: Option<String>,
-    created_at: DateTime<Utc>,
-}
-
-impl From<AuditRow> for AuditRecord {
-    fn from(r: AuditRow) -> AuditRecord {
-        AuditRecord {
-            id: r.id,
-            actor_type: r.actor_type,
-            actor_id: r.actor_id,
-            actor_label: r.actor_label,
-            action: r.action,
-            resource_type: r.resource_type,
-            resource_id: r.resource_id,
-            diff: r.diff,
-            ip: r.ip,
-            user_agent: r.user_agent,
-            request_id: r.request_id,
-            created_at: r.created_at,
-        }
-    }
-}
-
 /// Up to `limit` entries newest first, those with an id below `before` when given.
 pub async fn list(
     conn: &mut PgConnection,
@@ -93,7 +57,7 @@ pub async fn list(
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<AuditRecord>, sqlx::Error> {
-    let rows: Vec<AuditRow> = sqlx::query_as(
+    sqlx::query_as(
         "select id, actor_type, actor_id, actor_label, action, resource_type, resource_id, diff, ip, user_agent,
                 request_id, created_at
          from audit_log
@@ -115,6 +79,5 @@ pub async fn list(
     .bind(before)
     .bind(limit)
     .fetch_all(conn)
-    .await?;
-    Ok(rows.into_iter().map(AuditRecord::from).collect())
+    .await
 }

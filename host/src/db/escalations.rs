@@ -2,23 +2,44 @@
 //! deadline, 0-based as stored) and `escalation_events` (the escalation timeline of each alert).
 
 use chrono::{DateTime, Utc};
+use nightowl_api::alerts::AlertStatus;
+use nightowl_api::escalation::{
+    Channel, EscalationAction, EscalationEvent, EscalationState, Target, TierNumber,
+};
 use serde_json::{Value, json};
 use sqlx::PgConnection;
+
+use crate::escalation::plan::Position;
 use uuid::Uuid;
 
 /// One row of `escalation_events`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct NewEscalationEvent<'a> {
     pub alert_id: Uuid,
     pub policy_id: Option<Uuid>,
-    /// 1-based.
-    pub tier: Option<i32>,
+    pub tier: Option<TierNumber>,
     pub round: Option<i32>,
-    pub action: &'a str,
-    pub target: Option<&'a str>,
-    pub channel: Option<&'a str>,
+    pub action: EscalationAction,
+    pub target: Option<Target>,
+    pub channel: Option<&'a Channel>,
     /// Facts of the step; `null` is stored as `{}`.
     pub detail: Value,
+}
+
+impl NewEscalationEvent<'_> {
+    /// An event of `alert_id` with no policy, tier, target, channel or detail.
+    pub fn new(alert_id: Uuid, action: EscalationAction) -> Self {
+        NewEscalationEvent {
+            alert_id,
+            policy_id: None,
+            tier: None,
+            round: None,
+            action,
+            target: None,
+            channel: None,
+            detail: Value::Null,
+        }
+    }
 }
 
 /// Appends an event to an alert's escalation timeline.
@@ -75,6 +96,13 @@ pub struct Standing {
     pub round: i32,
 }
 
+impl Standing {
+    /// The tier and round, as the escalation rules count them.
+    pub fn position(&self) -> Position {
+        Position::from_row(self.round, self.next_tier)
+    }
+}
+
 /// Stops an active escalation; `None` when none was active.
 pub async fn stop(
     conn: &mut PgConnection,
@@ -117,8 +145,7 @@ pub struct Escalation {
     pub next_tier: i32,
     pub round: i32,
     pub next_at: DateTime<Utc>,
-    /// active, stopped or exhausted.
-    pub state: String,
+    pub state: EscalationState,
 }
 
 /// Reads an alert's escalation and locks it until the transaction ends, so that changes decided
@@ -152,7 +179,7 @@ pub struct Due {
     pub round: i32,
     pub next_at: DateTime<Utc>,
     /// The alert's status.
-    pub status: String,
+    pub status: AlertStatus,
 }
 
 /// Claims up to `limit` active escalations due at `now`, earliest first, locked until the
@@ -180,7 +207,7 @@ pub async fn claim_due(
 pub async fn set_state(
     conn: &mut PgConnection,
     alert_id: Uuid,
-    state: &str,
+    state: EscalationState,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("update alert_escalations set state = $2, updated_at = $3 where alert_id = $1")
@@ -219,4 +246,36 @@ pub async fn next_deadline(conn: &mut PgConnection) -> Result<Option<DateTime<Ut
     sqlx::query_scalar("select min(next_at) from alert_escalations where state = 'active'")
         .fetch_one(conn)
         .await
+}
+
+/// The alert's row of `alert_escalations`. `next_tier` is the 0-based index, as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EscalationRow {
+    pub policy_id: Uuid,
+    pub roster_id: Option<Uuid>,
+    pub state: EscalationState,
+    pub next_tier: i32,
+    pub round: i32,
+    pub next_at: DateTime<Utc>,
+}
+
+/// The alert's escalation state, when it ever escalated.
+pub async fn of_alert(conn: &mut PgConnection, alert_id: Uuid) -> Result<Option<EscalationRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select policy_id, roster_id, state, next_tier, round, next_at from alert_escalations where alert_id = $1",
+    )
+    .bind(alert_id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Every escalation step of the alert, oldest first.
+pub async fn events(conn: &mut PgConnection, alert_id: Uuid) -> Result<Vec<EscalationEvent>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, policy_id, tier, round, action, target, channel, detail, created_at
+         from escalation_events where alert_id = $1 order by created_at, id",
+    )
+    .bind(alert_id)
+    .fetch_all(conn)
+    .await
 }

@@ -27,63 +27,6 @@ const COLUMNS: &str = "id, title, fingerprints, severity, category, tags, servic
      error_patterns, root_cause, solution, runbook_id, resolution_count, last_resolved_at, last_resolved_by, \
      avg_resolution_mins, merged_into_id, archived_at, created_by, created_at, updated_at";
 
-#[derive(sqlx::FromRow)]
-struct IncidentRow {
-    id: Uuid,
-    title: String,
-    fingerprints: Vec<String>,
-    severity: String,
-    category: Option<String>,
-    tags: Vec<String>,
-    services: Vec<String>,
-    clusters: Vec<String>,
-    namespaces: Vec<String>,
-    symptoms: Option<String>,
-    error_patterns: Vec<String>,
-    root_cause: Option<String>,
-    solution: Option<String>,
-    runbook_id: Option<Uuid>,
-    resolution_count: i32,
-    last_resolved_at: Option<DateTime<Utc>>,
-    last_resolved_by: Option<String>,
-    avg_resolution_mins: Option<f64>,
-    merged_into_id: Option<Uuid>,
-    archived_at: Option<DateTime<Utc>>,
-    created_by: Option<String>,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-}
-
-impl From<IncidentRow> for Incident {
-    fn from(r: IncidentRow) -> Incident {
-        Incident {
-            id: r.id,
-            title: r.title,
-            fingerprints: r.fingerprints,
-            severity: r.severity,
-            category: r.category,
-            tags: r.tags,
-            services: r.services,
-            clusters: r.clusters,
-            namespaces: r.namespaces,
-            symptoms: r.symptoms,
-            error_patterns: r.error_patterns,
-            root_cause: r.root_cause,
-            solution: r.solution,
-            runbook_id: r.runbook_id,
-            resolution_count: r.resolution_count,
-            last_resolved_at: r.last_resolved_at,
-            last_resolved_by: r.last_resolved_by,
-            avg_resolution_mins: r.avg_resolution_mins,
-            merged_into_id: r.merged_into_id,
-            archived_at: r.archived_at,
-            created_by: r.created_by,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        }
-    }
-}
-
 /// [`COLUMNS`] qualified with a table alias.
 fn prefixed_columns(alias: &str) -> String {
     COLUMNS
@@ -95,11 +38,11 @@ fn prefixed_columns(alias: &str) -> String {
 
 /// One incident, live or not.
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<Incident>, sqlx::Error> {
-    let row: Option<IncidentRow> = sqlx::query_as(&format!("select {COLUMNS} from incidents where id = $1"))
+    let row: Option<Incident> = sqlx::query_as(&format!("select {COLUMNS} from incidents where id = $1"))
         .bind(id)
         .fetch_optional(conn)
         .await?;
-    Ok(row.map(Incident::from))
+    Ok(row)
 }
 
 /// Live incidents listing this fingerprint, most resolved first.
@@ -107,7 +50,7 @@ pub async fn list_by_fingerprint(
     conn: &mut PgConnection,
     fingerprint: &str,
 ) -> Result<Vec<Incident>, sqlx::Error> {
-    let rows: Vec<IncidentRow> = sqlx::query_as(&format!(
+    let rows: Vec<Incident> = sqlx::query_as(&format!(
         "select {COLUMNS} from incidents
          where fingerprints @> array[$1] and merged_into_id is null and archived_at is null
          order by resolution_count desc, updated_at desc"
@@ -115,7 +58,7 @@ pub async fn list_by_fingerprint(
     .bind(fingerprint)
     .fetch_all(conn)
     .await?;
-    Ok(rows.into_iter().map(Incident::from).collect())
+    Ok(rows)
 }
 
 /// Filters of the incident list.
@@ -147,7 +90,7 @@ pub async fn list(
         .bind(f.tags)
         .fetch_one(&mut *conn)
         .await?;
-    let rows: Vec<IncidentRow> = sqlx::query_as(&format!(
+    let rows: Vec<Incident> = sqlx::query_as(&format!(
         "select {COLUMNS} from incidents where {filter} order by updated_at desc, id desc limit $5 offset $6"
     ))
     .bind(f.severity)
@@ -158,7 +101,7 @@ pub async fn list(
     .bind(offset)
     .fetch_all(conn)
     .await?;
-    Ok((rows.into_iter().map(Incident::from).collect(), total))
+    Ok((rows, total))
 }
 
 /// `sql` with `$1` = `key`, `$2`..`$14` = the editable fields in table order, `$15` = `now`.
@@ -167,7 +110,7 @@ fn with_fields<'q, K>(
     key: K,
     i: &'q IncidentInput,
     now: DateTime<Utc>,
-) -> sqlx::query::QueryAs<'q, sqlx::Postgres, IncidentRow, sqlx::postgres::PgArguments>
+) -> sqlx::query::QueryAs<'q, sqlx::Postgres, Incident, sqlx::postgres::PgArguments>
 where
     K: 'q + Send + sqlx::Encode<'q, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
 {
@@ -203,7 +146,7 @@ pub async fn create(
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)
          returning {COLUMNS}"
     );
-    Ok(with_fields(&sql, by, i, now).fetch_one(conn).await?.into())
+    with_fields(&sql, by, i, now).fetch_one(conn).await
 }
 
 /// Replaces the editable fields of a live incident; `None` when there is none with this id.
@@ -220,10 +163,7 @@ pub async fn update(
          where id = $1 and merged_into_id is null and archived_at is null
          returning {COLUMNS}"
     );
-    Ok(with_fields(&sql, id, i, now)
-        .fetch_optional(conn)
-        .await?
-        .map(Incident::from))
+    with_fields(&sql, id, i, now).fetch_optional(conn).await
 }
 
 /// Soft-deletes a live incident; `false` when there is no live incident with this id.
@@ -240,34 +180,13 @@ pub async fn archive(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> R
     Ok(n == 1)
 }
 
-#[derive(sqlx::FromRow)]
-struct LinkedAlertRow {
-    id: Uuid,
-    title: String,
-    status: String,
-    severity: String,
-    first_fired_at: DateTime<Utc>,
-    resolved_at: Option<DateTime<Utc>>,
-}
-
 /// The most recent alerts linked to the incident.
 pub async fn linked_alerts(conn: &mut PgConnection, id: Uuid) -> Result<Vec<LinkedAlert>, sqlx::Error> {
-    let rows: Vec<LinkedAlertRow> = sqlx::query_as(
+    sqlx::query_as(
         "select id, title, status, severity, first_fired_at, resolved_at from alerts
          where matched_incident_id = $1 order by created_at desc, id desc limit 50",
     )
     .bind(id)
     .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| LinkedAlert {
-            id: r.id,
-            title: r.title,
-            status: r.status,
-            severity: r.severity,
-            first_fired_at: r.first_fired_at,
-            resolved_at: r.resolved_at,
-        })
-        .collect())
+    .await
 }

@@ -2,6 +2,8 @@
 //! lifecycle is described in `notify::outbox`).
 
 use chrono::{DateTime, Utc};
+use nightowl_api::escalation::{Channel, TierNumber};
+use nightowl_api::notifications::{NotificationKind, NotificationStatus};
 use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -12,8 +14,8 @@ pub struct NewRow<'a> {
     /// Unique per logical notification.
     pub key: &'a str,
     pub alert_id: Option<Uuid>,
-    pub kind: &'a str,
-    pub channel: &'a str,
+    pub kind: NotificationKind,
+    pub channel: &'a Channel,
     pub target: &'a str,
     /// The notification and the facts kept with it.
     pub payload: &'a Value,
@@ -53,8 +55,8 @@ pub async fn exists(conn: &mut PgConnection, key: &str) -> Result<bool, sqlx::Er
 pub struct Claimed {
     pub id: Uuid,
     pub alert_id: Option<Uuid>,
-    pub kind: String,
-    pub channel: String,
+    pub kind: NotificationKind,
+    pub channel: Channel,
     pub target: String,
     pub payload: Value,
     /// Including the attempt this claim is for.
@@ -93,8 +95,8 @@ pub async fn claim(
 /// The outcome of one delivery attempt, as written to its row.
 #[derive(Debug)]
 pub struct Settlement<'a> {
-    /// sent, pending (to retry) or failed.
-    pub status: &'a str,
+    /// Sent, pending (to retry) or failed.
+    pub status: NotificationStatus,
     /// What the channel answered, when it delivered.
     pub result: Option<&'a Value>,
     /// When to try again, for `pending`.
@@ -150,13 +152,13 @@ pub async fn cancel_pending(
     Ok(())
 }
 
-/// Whether any notification of tier `tier` (1-based) of `round` of an alert's escalation was
+/// Whether any notification of tier `tier` of `round` of an alert's escalation was
 /// delivered or may still be.
 pub async fn tier_answerable(
     conn: &mut PgConnection,
     alert_id: Uuid,
     round: i32,
-    tier: i32,
+    tier: TierNumber,
 ) -> Result<bool, sqlx::Error> {
     let alive: i64 = sqlx::query_scalar(
         "select count(*) from notification_outbox

@@ -1,57 +1,32 @@
 //! Queries on `escalation_policies`.
 
 use chrono::{DateTime, Utc};
-use nightowl_api::escalation::{EscalationPolicy, PolicyInput, Tier};
+use nightowl_api::escalation::{EscalationPolicy, PolicyInput};
 use sqlx::PgConnection;
 use sqlx::types::Json;
 use uuid::Uuid;
 
 const COLUMNS: &str = "id, name, description, tiers, repeat_count, created_at, updated_at";
 
-#[derive(sqlx::FromRow)]
-struct PolicyRow {
-    id: Uuid,
-    name: String,
-    description: Option<String>,
-    tiers: Json<Vec<Tier>>,
-    repeat_count: i32,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-}
-
-impl From<PolicyRow> for EscalationPolicy {
-    fn from(r: PolicyRow) -> EscalationPolicy {
-        EscalationPolicy {
-            id: r.id,
-            name: r.name,
-            description: r.description,
-            tiers: r.tiers.0,
-            repeat_count: r.repeat_count,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        }
-    }
-}
-
 /// One policy.
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<EscalationPolicy>, sqlx::Error> {
-    let row: Option<PolicyRow> = sqlx::query_as(&format!(
+    let row: Option<EscalationPolicy> = sqlx::query_as(&format!(
         "select {COLUMNS} from escalation_policies where id = $1"
     ))
     .bind(id)
     .fetch_optional(conn)
     .await?;
-    Ok(row.map(EscalationPolicy::from))
+    Ok(row)
 }
 
 /// Every policy, by name.
 pub async fn list(conn: &mut PgConnection) -> Result<Vec<EscalationPolicy>, sqlx::Error> {
-    let rows: Vec<PolicyRow> = sqlx::query_as(&format!(
+    let rows: Vec<EscalationPolicy> = sqlx::query_as(&format!(
         "select {COLUMNS} from escalation_policies order by name"
     ))
     .fetch_all(conn)
     .await?;
-    Ok(rows.into_iter().map(EscalationPolicy::from).collect())
+    Ok(rows)
 }
 
 /// Inserts (`id` none) or replaces a policy; `None` when there is no policy `id`.
@@ -72,7 +47,7 @@ pub async fn save(
              where id = $1 returning {COLUMNS}"
         ),
     };
-    let row: Option<PolicyRow> = sqlx::query_as(&sql)
+    let row: Option<EscalationPolicy> = sqlx::query_as(&sql)
         .bind(id)
         .bind(&p.name)
         .bind(&p.description)
@@ -81,7 +56,7 @@ pub async fn save(
         .bind(now)
         .fetch_optional(conn)
         .await?;
-    Ok(row.map(EscalationPolicy::from))
+    Ok(row)
 }
 
 /// Deletes a policy (rosters using it keep no policy; running escalations end with it).

@@ -1,33 +1,14 @@
 //! Queries on `rosters`, `roster_members` and `roster_overrides`.
 
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use nightowl_api::rosters::{OverrideInput, Roster, RosterInput, RosterMember, RosterOverride};
+use chrono::{DateTime, Utc};
+use nightowl_api::rosters::{OverrideInput, OverrideKind, Roster, RosterInput, RosterMember, RosterOverride};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::oncall::{OnCall, Override, OverrideKind, Rotation};
+use crate::oncall::{OnCall, Override, Rotation};
 
 const COLUMNS: &str = "id, name, description, timezone, rotation_type, rotation_length, handoff_time, start_date, \
      end_date, is_follow_the_sun, linked_roster_id, escalation_policy_id, team_lead_id, created_at, updated_at";
-
-#[derive(sqlx::FromRow)]
-struct RosterRow {
-    id: Uuid,
-    name: String,
-    description: Option<String>,
-    timezone: String,
-    rotation_type: String,
-    rotation_length: i32,
-    handoff_time: NaiveTime,
-    start_date: NaiveDate,
-    end_date: Option<NaiveDate>,
-    is_follow_the_sun: bool,
-    linked_roster_id: Option<Uuid>,
-    escalation_policy_id: Option<Uuid>,
-    team_lead_id: Option<Uuid>,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-}
 
 async fn members(conn: &mut PgConnection, roster: Uuid) -> Result<Vec<RosterMember>, sqlx::Error> {
     let rows: Vec<(Uuid, String, i32)> = sqlx::query_as(
@@ -47,30 +28,15 @@ async fn members(conn: &mut PgConnection, roster: Uuid) -> Result<Vec<RosterMemb
         .collect())
 }
 
-async fn view(conn: &mut PgConnection, r: RosterRow) -> Result<Roster, sqlx::Error> {
-    Ok(Roster {
-        members: members(conn, r.id).await?,
-        id: r.id,
-        name: r.name,
-        description: r.description,
-        timezone: r.timezone,
-        rotation_type: r.rotation_type,
-        rotation_length: r.rotation_length,
-        handoff_time: r.handoff_time,
-        start_date: r.start_date,
-        end_date: r.end_date,
-        is_follow_the_sun: r.is_follow_the_sun,
-        linked_roster_id: r.linked_roster_id,
-        escalation_policy_id: r.escalation_policy_id,
-        team_lead_id: r.team_lead_id,
-        created_at: r.created_at,
-        updated_at: r.updated_at,
-    })
+/// The roster with its members, which the row does not hold.
+async fn view(conn: &mut PgConnection, mut r: Roster) -> Result<Roster, sqlx::Error> {
+    r.members = members(conn, r.id).await?;
+    Ok(r)
 }
 
 /// One roster with its members.
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<Roster>, sqlx::Error> {
-    let row: Option<RosterRow> = sqlx::query_as(&format!("select {COLUMNS} from rosters where id = $1"))
+    let row: Option<Roster> = sqlx::query_as(&format!("select {COLUMNS} from rosters where id = $1"))
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?;
@@ -82,7 +48,7 @@ pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<Roster>, sq
 
 /// Every roster, by name.
 pub async fn list(conn: &mut PgConnection) -> Result<Vec<Roster>, sqlx::Error> {
-    let rows: Vec<RosterRow> = sqlx::query_as(&format!("select {COLUMNS} from rosters order by name"))
+    let rows: Vec<Roster> = sqlx::query_as(&format!("select {COLUMNS} from rosters order by name"))
         .fetch_all(&mut *conn)
         .await?;
     let mut out = Vec::with_capacity(rows.len());
@@ -160,17 +126,6 @@ pub async fn set_members(conn: &mut PgConnection, id: Uuid, users: &[Uuid]) -> R
     Ok(())
 }
 
-#[derive(sqlx::FromRow)]
-struct OverrideRow {
-    id: Uuid,
-    user_id: Uuid,
-    starts_at: DateTime<Utc>,
-    ends_at: DateTime<Utc>,
-    reason: Option<String>,
-    created_by: Option<String>,
-    kind: String,
-}
-
 /// Overrides of a roster overlapping `[from, until)`, by start.
 pub async fn overrides(
     conn: &mut PgConnection,
@@ -178,7 +133,7 @@ pub async fn overrides(
     from: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> Result<Vec<RosterOverride>, sqlx::Error> {
-    let rows: Vec<OverrideRow> = sqlx::query_as(
+    sqlx::query_as(
         "select id, user_id, starts_at, ends_at, reason, created_by, kind from roster_overrides
          where roster_id = $1 and starts_at < $3 and ends_at > $2 order by starts_at",
     )
@@ -186,19 +141,7 @@ pub async fn overrides(
     .bind(from)
     .bind(until)
     .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| RosterOverride {
-            id: r.id,
-            user_id: r.user_id,
-            starts_at: r.starts_at,
-            ends_at: r.ends_at,
-            reason: r.reason,
-            created_by: r.created_by,
-            kind: r.kind,
-        })
-        .collect())
+    .await
 }
 
 /// Adds an override unless it clashes (`Ok(None)` then): a cover may not overlap another cover of the
@@ -249,7 +192,7 @@ pub async fn add_override(
         ends_at: o.ends_at,
         reason: o.reason.clone(),
         created_by: Some(by.to_owned()),
-        kind: o.kind().to_owned(),
+        kind: o.kind(),
     }))
 }
 
@@ -285,11 +228,7 @@ pub fn as_overrides(list: &[RosterOverride]) -> Vec<Override> {
             user: o.user_id,
             starts_at: o.starts_at,
             ends_at: o.ends_at,
-            kind: if o.kind == "leave" {
-                OverrideKind::Leave
-            } else {
-                OverrideKind::Cover
-            },
+            kind: o.kind,
         })
         .collect()
 }
@@ -342,7 +281,7 @@ pub async fn on_call(
         .and_then(|a| a.override_active.as_ref())
         .and_then(|o| {
             list.iter()
-                .find(|x| x.kind != "leave" && x.user_id == o.user && x.starts_at == o.starts_at)
+                .find(|x| x.kind != OverrideKind::Leave && x.user_id == o.user && x.starts_at == o.starts_at)
                 .map(|x| x.id)
         });
     Ok(Resolved {

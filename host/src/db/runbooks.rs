@@ -6,35 +6,6 @@ use uuid::Uuid;
 
 const COLUMNS: &str = "id, title, content, category, tags, is_template, created_by, created_at, updated_at";
 
-#[derive(sqlx::FromRow)]
-struct RunbookRow {
-    id: Uuid,
-    title: String,
-    content: String,
-    category: Option<String>,
-    tags: Vec<String>,
-    is_template: bool,
-    created_by: Option<String>,
-    created_at: chrono::DateTime<chrono::Utc>,
-    updated_at: chrono::DateTime<chrono::Utc>,
-}
-
-impl From<RunbookRow> for Runbook {
-    fn from(r: RunbookRow) -> Runbook {
-        Runbook {
-            id: r.id,
-            title: r.title,
-            content: r.content,
-            category: r.category,
-            tags: r.tags,
-            is_template: r.is_template,
-            created_by: r.created_by,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        }
-    }
-}
-
 /// Runbooks by title; `templates` selects templates only, or only the tenant's own.
 pub async fn list(
     conn: &mut PgConnection,
@@ -51,7 +22,7 @@ pub async fn list(
         .bind(tag)
         .fetch_one(&mut *conn)
         .await?;
-    let rows: Vec<RunbookRow> = sqlx::query_as(&format!(
+    let rows: Vec<Runbook> = sqlx::query_as(&format!(
         "select {COLUMNS} from runbooks where {filter} order by title, id limit $4 offset $5"
     ))
     .bind(templates)
@@ -61,21 +32,21 @@ pub async fn list(
     .bind(offset)
     .fetch_all(conn)
     .await?;
-    Ok((rows.into_iter().map(Runbook::from).collect(), total))
+    Ok((rows, total))
 }
 
 /// One runbook.
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<Runbook>, sqlx::Error> {
-    let row: Option<RunbookRow> = sqlx::query_as(&format!("select {COLUMNS} from runbooks where id = $1"))
+    let row: Option<Runbook> = sqlx::query_as(&format!("select {COLUMNS} from runbooks where id = $1"))
         .bind(id)
         .fetch_optional(conn)
         .await?;
-    Ok(row.map(Runbook::from))
+    Ok(row)
 }
 
 /// Adds a runbook.
 pub async fn create(conn: &mut PgConnection, r: &RunbookInput, by: &str) -> Result<Runbook, sqlx::Error> {
-    let row: RunbookRow = sqlx::query_as(&format!(
+    let row: Runbook = sqlx::query_as(&format!(
         "insert into runbooks (title, content, category, tags, created_by) values ($1, $2, $3, $4, $5) returning {COLUMNS}"
     ))
     .bind(&r.title)
@@ -85,7 +56,7 @@ pub async fn create(conn: &mut PgConnection, r: &RunbookInput, by: &str) -> Resu
     .bind(by)
     .fetch_one(conn)
     .await?;
-    Ok(row.into())
+    Ok(row)
 }
 
 /// Replaces a runbook's fields.
@@ -94,7 +65,7 @@ pub async fn update(
     id: Uuid,
     r: &RunbookInput,
 ) -> Result<Option<Runbook>, sqlx::Error> {
-    let row: Option<RunbookRow> = sqlx::query_as(&format!(
+    let row: Option<Runbook> = sqlx::query_as(&format!(
         "update runbooks set title = $2, content = $3, category = $4, tags = $5, updated_at = now()
          where id = $1 returning {COLUMNS}"
     ))
@@ -105,7 +76,7 @@ pub async fn update(
     .bind(&r.tags)
     .fetch_optional(conn)
     .await?;
-    Ok(row.map(Runbook::from))
+    Ok(row)
 }
 
 /// Deletes a runbook (incidents linking it keep their data; the link is cleared).

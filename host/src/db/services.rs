@@ -7,37 +7,6 @@ use uuid::Uuid;
 const COLUMNS: &str =
     "id, name, description, cluster, namespace, owner_user_id, tier, roster_id, created_at, updated_at";
 
-#[derive(sqlx::FromRow)]
-struct ServiceRow {
-    id: Uuid,
-    name: String,
-    description: Option<String>,
-    cluster: Option<String>,
-    namespace: Option<String>,
-    owner_user_id: Option<Uuid>,
-    tier: i16,
-    roster_id: Option<Uuid>,
-    created_at: chrono::DateTime<chrono::Utc>,
-    updated_at: chrono::DateTime<chrono::Utc>,
-}
-
-impl From<ServiceRow> for Service {
-    fn from(r: ServiceRow) -> Service {
-        Service {
-            id: r.id,
-            name: r.name,
-            description: r.description,
-            cluster: r.cluster,
-            namespace: r.namespace,
-            owner_user_id: r.owner_user_id,
-            tier: r.tier,
-            roster_id: r.roster_id,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        }
-    }
-}
-
 /// A page of services ordered by name, with the total; `q` filters by name substring.
 pub async fn list(
     conn: &mut PgConnection,
@@ -50,7 +19,7 @@ pub async fn list(
         .bind(q)
         .fetch_one(&mut *conn)
         .await?;
-    let rows: Vec<ServiceRow> = sqlx::query_as(&format!(
+    let rows: Vec<Service> = sqlx::query_as(&format!(
         "select {COLUMNS} from services where {filter} order by name limit $2 offset $3"
     ))
     .bind(q)
@@ -58,16 +27,16 @@ pub async fn list(
     .bind(offset)
     .fetch_all(conn)
     .await?;
-    Ok((rows.into_iter().map(Service::from).collect(), total))
+    Ok((rows, total))
 }
 
 /// One service.
 pub async fn get(conn: &mut PgConnection, id: Uuid) -> Result<Option<Service>, sqlx::Error> {
-    let row: Option<ServiceRow> = sqlx::query_as(&format!("select {COLUMNS} from services where id = $1"))
+    let row: Option<Service> = sqlx::query_as(&format!("select {COLUMNS} from services where id = $1"))
         .bind(id)
         .fetch_optional(conn)
         .await?;
-    Ok(row.map(Service::from))
+    Ok(row)
 }
 
 /// Inserts a service.
@@ -89,7 +58,7 @@ async fn insert(
     s: &ServiceInput,
     on_conflict: &str,
 ) -> Result<Option<Service>, sqlx::Error> {
-    let row: Option<ServiceRow> = sqlx::query_as(&format!(
+    let row: Option<Service> = sqlx::query_as(&format!(
         "insert into services (name, description, cluster, namespace, owner_user_id, tier, roster_id)
          values ($1, $2, $3, $4, $5, $6, $7) {on_conflict} returning {COLUMNS}"
     ))
@@ -102,7 +71,7 @@ async fn insert(
     .bind(s.roster_id)
     .fetch_optional(conn)
     .await?;
-    Ok(row.map(Service::from))
+    Ok(row)
 }
 
 /// Replaces a service's fields; `None` when there is no such service.
@@ -111,7 +80,7 @@ pub async fn update(
     id: Uuid,
     s: &ServiceInput,
 ) -> Result<Option<Service>, sqlx::Error> {
-    let row: Option<ServiceRow> = sqlx::query_as(&format!(
+    let row: Option<Service> = sqlx::query_as(&format!(
         "update services set name = $2, description = $3, cluster = $4, namespace = $5, owner_user_id = $6,
                 tier = $7, roster_id = $8, updated_at = now()
          where id = $1 returning {COLUMNS}"
@@ -126,7 +95,7 @@ pub async fn update(
     .bind(s.roster_id)
     .fetch_optional(conn)
     .await?;
-    Ok(row.map(Service::from))
+    Ok(row)
 }
 
 /// Deletes a service.

@@ -12,7 +12,7 @@ pub struct UserRow {
     pub id: Uuid,
     pub email: String,
     pub display_name: String,
-    pub role: String,
+    pub role: Role,
     pub timezone: String,
     pub phone: Option<String>,
     pub slack_user_id: Option<String>,
@@ -28,8 +28,7 @@ impl From<UserRow> for User {
             id: r.id,
             email: r.email,
             display_name: r.display_name,
-            // The check constraint allows only known role names.
-            role: Role::parse(&r.role).unwrap_or(Role::Readonly),
+            role: r.role,
             timezone: r.timezone,
             phone: r.phone,
             slack_user_id: r.slack_user_id,

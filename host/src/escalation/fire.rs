@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
 use chrono::{DateTime, Utc};
-use nightowl_api::alerts::Alert;
-use nightowl_api::escalation::{EscalationPolicy, Tier};
+use nightowl_api::alerts::{Alert, AlertStatus};
+use nightowl_api::escalation::{EscalationAction, EscalationPolicy, EscalationState, Tier, TierNumber};
+use nightowl_api::notifications::NotificationKind;
 use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -23,8 +24,8 @@ use crate::plugins::{AlertEvent, Destination, Notification, Subject};
 /// What one pass of [`fire_due`] did, for metrics after the commit.
 #[derive(Debug, Default)]
 pub struct Fired {
-    /// 1-based tiers that fired.
-    pub tiers: Vec<u32>,
+    /// Tiers that fired.
+    pub tiers: Vec<TierNumber>,
     /// Seconds between each tier's deadline and the moment it fired.
     pub lateness: Vec<f64>,
     /// Rows processed (fired, exhausted or found stale).
@@ -70,11 +71,11 @@ async fn fire_one(
 ) -> Result<(), sqlx::Error> {
     // Acknowledge and resolve stop the row in their own transaction; this only catches an alert
     // closed by a path that did not (defence in depth).
-    if d.status != "firing" {
-        return db::escalations::set_state(conn, d.alert_id, "stopped", now).await;
+    if d.status != AlertStatus::Firing {
+        return db::escalations::set_state(conn, d.alert_id, EscalationState::Stopped, now).await;
     }
     let Some(policy) = policy else {
-        return db::escalations::set_state(conn, d.alert_id, "exhausted", now).await;
+        return db::escalations::set_state(conn, d.alert_id, EscalationState::Exhausted, now).await;
     };
     let pos = Position::from_row(d.round, d.next_tier);
     let Some(tier) = policy.tiers.get(pos.tier) else {
@@ -97,24 +98,22 @@ async fn fire_one(
 }
 
 /// The event fields every step of `d`'s tier shares.
-fn base_event(d: &Due) -> NewEscalationEvent<'static> {
+fn base_event(d: &Due, action: EscalationAction) -> NewEscalationEvent<'static> {
     NewEscalationEvent {
-        alert_id: d.alert_id,
         policy_id: Some(d.policy_id),
-        tier: Some(d.next_tier + 1),
+        tier: Some(Position::from_row(d.round, d.next_tier).tier_number()),
         round: Some(d.round),
-        ..NewEscalationEvent::default()
+        ..NewEscalationEvent::new(d.alert_id, action)
     }
 }
 
 /// Ends an escalation whose final timeout ran out.
 async fn exhaust(conn: &mut PgConnection, d: &Due, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
-    db::escalations::set_state(conn, d.alert_id, "exhausted", now).await?;
+    db::escalations::set_state(conn, d.alert_id, EscalationState::Exhausted, now).await?;
     let event = NewEscalationEvent {
-        action: "exhausted",
         tier: None,
         detail: json!({ "scheduled_at": d.next_at }),
-        ..base_event(d)
+        ..base_event(d, EscalationAction::Exhausted)
     };
     record(conn, event, now).await
 }
@@ -140,7 +139,7 @@ async fn queue_notifications(
             subject: Subject::Alert {
                 event,
                 alert: notify::alert_ref(alert, public_url),
-                tier: pos.tier_number(),
+                tier: pos.tier_number().get(),
             },
             destination: Destination::Person(notify::responder(&r.person)),
             previous_external_id: None,
@@ -152,11 +151,11 @@ async fn queue_notifications(
                 d.alert_id, pos.round, pos.tier, r.person.id, r.channel
             ),
             alert_id: Some(d.alert_id),
-            kind: "alert",
+            kind: NotificationKind::Alert,
             channel: &r.channel,
             target: r.person.id.to_string(),
             notification,
-            meta: json!({ "tier": pos.tier + 1, "round": pos.round, "target": r.target }),
+            meta: json!({ "tier": pos.tier_number(), "round": pos.round, "target": r.target }),
         };
         queued += usize::from(outbox::queue(conn, notice, now).await?);
     }
@@ -172,15 +171,14 @@ async fn record_notified(
 ) -> Result<(), sqlx::Error> {
     for r in recipients {
         let event = NewEscalationEvent {
-            action: "notified",
-            target: Some(&r.target),
+            target: Some(r.target),
             channel: Some(&r.channel),
             detail: json!({
                 "user_id": r.person.id,
                 "display_name": r.person.display_name,
                 "scheduled_at": d.next_at,
             }),
-            ..base_event(d)
+            ..base_event(d, EscalationAction::Notified)
         };
         record(conn, event, now).await?;
     }
@@ -195,9 +193,8 @@ async fn record_no_recipients(
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     let event = NewEscalationEvent {
-        action: "no_recipients",
         detail: json!({ "scheduled_at": d.next_at, "targets": tier.targets }),
-        ..base_event(d)
+        ..base_event(d, EscalationAction::NoRecipients)
     };
     record(conn, event, now).await
 }

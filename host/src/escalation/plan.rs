@@ -15,7 +15,7 @@
 //! decided here and nowhere else.
 
 use chrono::{DateTime, Duration, Utc};
-use nightowl_api::escalation::Tier;
+use nightowl_api::escalation::{Tier, TierNumber};
 
 /// Where an escalation stands: the tier that fires next in which round.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,18 +45,17 @@ impl Position {
         )
     }
 
-    /// The tier as people count it (and as events and notifications carry it): 1-based.
-    pub fn tier_number(self) -> u32 {
-        u32::try_from(self.tier).map_or(u32::MAX, |t| t.saturating_add(1))
+    /// The tier as people count it (and as events and notifications carry it).
+    pub fn tier_number(self) -> TierNumber {
+        TierNumber::from_index(self.tier)
     }
 
-    /// The position of 1-based tier `number` of `round`, as events and notifications carry it.
-    pub fn numbered(round: i32, number: i32) -> Option<Position> {
-        let tier = usize::try_from(number).ok()?.checked_sub(1)?;
-        Some(Position {
+    /// The position of tier `number` of `round`, as events and notifications carry it.
+    pub fn numbered(round: i32, number: TierNumber) -> Position {
+        Position {
             round: u32::try_from(round).unwrap_or(0),
-            tier,
-        })
+            tier: number.index(),
+        }
     }
 }
 
@@ -242,8 +241,8 @@ mod tests {
         let p = Position { round: 2, tier: 3 };
         assert_eq!(Position::from_row(2, 3), p);
         assert_eq!(p.to_row(), (2, 3));
-        assert_eq!(p.tier_number(), 4);
-        assert_eq!(Position::numbered(2, 4), Some(p));
-        assert_eq!(Position::numbered(0, 0), None);
+        assert_eq!(p.tier_number(), TierNumber::new(4).unwrap());
+        assert_eq!(Position::numbered(2, p.tier_number()), p);
+        assert_eq!(Position::numbered(0, TierNumber::FIRST), Position::START);
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use nightowl_api::escalation::{Target, Tier};
+use nightowl_api::escalation::{Channel, Target, Tier};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -15,9 +15,9 @@ use crate::db::users::Person;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recipient {
     /// The target that named the person (the first one, when several name the same person).
-    pub target: String,
+    pub target: Target,
     pub person: Person,
-    pub channel: String,
+    pub channel: Channel,
 }
 
 /// Who is on call for a roster at one instant, and its team lead.
@@ -76,7 +76,7 @@ pub async fn resolve_tier(
     roster: Option<Uuid>,
     at: DateTime<Utc>,
 ) -> Result<Vec<Recipient>, sqlx::Error> {
-    let mut named: Vec<(String, Uuid)> = Vec::new();
+    let mut named: Vec<(Target, Uuid)> = Vec::new();
     let mut seen = HashMap::new();
     for raw in &tier.targets {
         let Some(target) = Target::parse(raw) else {
@@ -86,19 +86,30 @@ pub async fn resolve_tier(
         if let Some(user) = target_users(conn, &mut seen, target, roster, at).await?
             && !named.iter().any(|(_, u)| *u == user)
         {
-            named.push((raw.clone(), user));
+            named.push((target, user));
         }
     }
     let ids: Vec<Uuid> = named.iter().map(|(_, u)| *u).collect();
     let people = db::users::people(conn, &ids).await?;
+    let channels: Vec<Channel> = tier
+        .notify_via
+        .iter()
+        .filter_map(|raw| {
+            let channel = Channel::parse(raw);
+            if channel.is_none() {
+                tracing::warn!(channel = %raw, "unknown notification channel skipped");
+            }
+            channel
+        })
+        .collect();
     let mut out = Vec::new();
     for (target, user) in named {
         let Some(person) = people.iter().find(|p| p.id == user) else {
             continue;
         };
-        for channel in &tier.notify_via {
+        for channel in &channels {
             out.push(Recipient {
-                target: target.clone(),
+                target,
                 person: person.clone(),
                 channel: channel.clone(),
             });

@@ -4,9 +4,9 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use nightowl_api::alerts::{Alert, ResolveResponse};
-use nightowl_api::escalation::AlertEscalation;
-use nightowl_api::incidents::SimilarIncident;
+use nightowl_api::alerts::{Alert, AlertStatus, ResolveResponse, Severity};
+use nightowl_api::escalation::{AlertEscalation, EscalationState};
+use nightowl_api::incidents::{MatchedBy, SimilarIncident};
 use nightowl_api::{CursorPage, ErrorBody};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -19,6 +19,7 @@ use super::routes::Route;
 use crate::alerts::{self, Actor};
 use crate::db;
 use crate::db::alerts::AlertFilter;
+use crate::escalation::plan::Position;
 use crate::state::AppState;
 use nightowl_api::Role::{Engineer, Readonly};
 use utoipa_axum::routes;
@@ -61,26 +62,32 @@ pub async fn list_alerts(
     Query(q): Query<AlertQuery>,
     Query(page): Query<CursorParams>,
 ) -> Result<Json<CursorPage<Alert>>, ApiError> {
-    if let Some(s) = q.status.as_deref()
-        && !["open", "firing", "acknowledged", "resolved"].contains(&s)
-    {
-        return Err(ApiError::bad_request(
-            "invalid_filter",
-            "status must be open, firing, acknowledged or resolved",
-        ));
-    }
-    if let Some(s) = q.severity.as_deref()
-        && !["critical", "major", "warning", "info"].contains(&s)
-    {
-        return Err(ApiError::bad_request(
-            "invalid_filter",
-            "severity must be critical, major, warning or info",
-        ));
-    }
+    let statuses = match q.status.as_deref() {
+        None => Vec::new(),
+        Some("open") => AlertStatus::ALL.into_iter().filter(|s| s.is_open()).collect(),
+        Some(s) => vec![AlertStatus::parse(s).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_filter",
+                "status must be open, firing, acknowledged or resolved",
+            )
+        })?],
+    };
+    let severity = q
+        .severity
+        .as_deref()
+        .map(|s| {
+            Severity::parse(s).ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_filter",
+                    "severity must be critical, major, warning or info",
+                )
+            })
+        })
+        .transpose()?;
     let (limit, after) = page.resolve()?;
     let filter = AlertFilter {
-        status: q.status.as_deref(),
-        severity: q.severity.as_deref(),
+        statuses,
+        severity,
         service: q.service.as_deref(),
         source: q.source.as_deref(),
         since: q.since,
@@ -133,7 +140,11 @@ pub async fn similar_incidents(
             .into_iter()
             .map(|s| SimilarIncident {
                 linked: alert.matched_incident_id == Some(s.incident.id),
-                matched_by: if s.rank.is_some() { "text" } else { "fingerprint" }.to_owned(),
+                matched_by: if s.rank.is_some() {
+                    MatchedBy::Text
+                } else {
+                    MatchedBy::Fingerprint
+                },
                 rank: s.rank,
                 incident: s.incident,
             })
@@ -198,15 +209,18 @@ pub async fn get_alert_escalation(
     let Some(policy) = db::alerts::escalation_policy(&mut t, id).await? else {
         return Err(ApiError::not_found("alert"));
     };
-    let row = db::alerts::escalation_state(&mut t, id).await?;
-    let events = db::alerts::escalation_events(&mut t, id).await?;
-    let active = row.as_ref().is_some_and(|r| r.state == "active");
+    let row = db::escalations::of_alert(&mut t, id).await?;
+    let events = db::escalations::events(&mut t, id).await?;
+    let active = row.as_ref().is_some_and(|r| r.state == EscalationState::Active);
     Ok(Json(AlertEscalation {
         alert_id: id,
         policy_id: row.as_ref().map(|r| r.policy_id).or(policy),
         roster_id: row.as_ref().and_then(|r| r.roster_id),
-        state: row.as_ref().map(|r| r.state.clone()),
-        next_tier: row.as_ref().filter(|_| active).map(|r| r.next_tier + 1),
+        state: row.as_ref().map(|r| r.state),
+        next_tier: row
+            .as_ref()
+            .filter(|_| active)
+            .map(|r| Position::from_row(r.round, r.next_tier).tier_number()),
         round: row.as_ref().map(|r| r.round),
         next_at: row.as_ref().filter(|_| active).map(|r| r.next_at),
         events,

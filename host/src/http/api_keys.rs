@@ -2,7 +2,7 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use nightowl_api::admin::{ApiKey, ApiKeyInput, CreatedApiKey};
+use nightowl_api::admin::{ApiKey, ApiKeyInput, ApiKeyScope, CreatedApiKey};
 use nightowl_api::{CursorPage, ErrorBody};
 use uuid::Uuid;
 
@@ -55,6 +55,12 @@ pub async fn create_api_key(
     if input.expires_at.is_some_and(|at| at <= state.clock.now()) {
         return Err(ApiError::invalid_field("expires_at", "must be in the future"));
     }
+    // Validation refused unknown scopes.
+    let scopes: Vec<ApiKeyScope> = input
+        .scopes
+        .iter()
+        .filter_map(|s| ApiKeyScope::parse(s))
+        .collect();
     let generated = api_key::generate();
     let created_by = t.principal.label();
     let new = db::api_keys::NewKey {
@@ -63,7 +69,7 @@ pub async fn create_api_key(
         key_hash: &generated.hash,
         prefix: &generated.prefix,
         role: input.role,
-        scopes: &input.scopes,
+        scopes: &scopes,
         expires_at: input.expires_at,
         created_by: Some(&created_by),
     };

@@ -96,7 +96,7 @@ pub async fn record_mutations(State(state): State<AppState>, req: Request, next:
         .audit
         .record(AuditEntry {
             tenant: principal.tenant.slug.clone(),
-            actor_type: principal.actor_type().to_owned(),
+            actor_type: principal.actor_type(),
             actor_id: principal.actor_id().map(|id| id.to_string()),
             actor_label: principal.label(),
             action,

@@ -5,11 +5,10 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use nightowl_api::admin::Readiness;
+use nightowl_api::admin::{DependencyStatus, Readiness, ReadinessStatus};
 
 use super::extract::Json;
 use super::routes::Route;
-use crate::cache::RedisHealth;
 use crate::db;
 use crate::state::AppState;
 use utoipa_axum::routes;
@@ -45,9 +44,9 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     );
     let db_ok = matches!(db, Ok(Ok(())));
     let status = match (db_ok, redis) {
-        (false, _) => "failed",
-        (true, RedisHealth::Down) => "degraded",
-        (true, _) => "ok",
+        (false, _) => ReadinessStatus::Failed,
+        (true, DependencyStatus::Down) => ReadinessStatus::Degraded,
+        (true, _) => ReadinessStatus::Ok,
     };
     let code = if db_ok {
         StatusCode::OK
@@ -55,9 +54,13 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         StatusCode::SERVICE_UNAVAILABLE
     };
     let body = Readiness {
-        status: status.into(),
-        database: if db_ok { "ok" } else { "down" }.into(),
-        redis: redis.as_str().into(),
+        status,
+        database: if db_ok {
+            DependencyStatus::Ok
+        } else {
+            DependencyStatus::Down
+        },
+        redis,
     };
     (code, Json(body))
 }

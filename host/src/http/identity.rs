@@ -3,8 +3,8 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use nightowl_api::ErrorBody;
 use nightowl_api::admin::{Identity, LoginInput};
-use nightowl_api::{ErrorBody, Role};
 
 use super::error::ApiError;
 use super::extract::Json;
@@ -28,7 +28,7 @@ fn identity(p: &Principal) -> Identity {
     Identity {
         tenant: p.tenant.slug.to_string(),
         role: p.role,
-        actor_type: p.actor_type().into(),
+        actor_type: p.actor_type(),
         actor_id: p.actor_id().map(|id| id.to_string()),
         actor_label: p.label(),
     }
@@ -95,7 +95,7 @@ pub async fn login(
     .await?;
 
     let principal = Principal {
-        role: Role::parse(&user.role).unwrap_or(Role::Readonly),
+        role: user.role,
         actor: Actor::User {
             id: user.id,
             email: user.email.clone(),

@@ -7,7 +7,8 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
 use nightowl_api::ErrorBody;
 use nightowl_api::rosters::{
-    MembersInput, OnCallPerson, OnCallView, OverrideInput, Roster, RosterInput, RosterOverride, ShiftView,
+    MembersInput, OnCallPerson, OnCallView, OverrideInput, OverrideKind, Roster, RosterInput, RosterOverride,
+    ShiftView,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -386,7 +387,7 @@ pub async fn export_ics(
         event
             .uid(&format!("override-{}@nightowl", o.id))
             .timestamp(now)
-            .summary(&if o.kind == "leave" {
+            .summary(&if o.kind == OverrideKind::Leave {
                 format!("Leave: {who} is away ({})", roster.name)
             } else {
                 format!("Override: {who} covers ({})", roster.name)

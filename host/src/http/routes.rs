@@ -23,25 +23,9 @@ use super::error::ApiError;
 use crate::auth::{self, AuthError, Principal};
 use crate::state::AppState;
 
-/// A scope an API key can be narrowed to (`nightowl_api::admin::API_KEY_SCOPES`). A key without
-/// scopes may call every route its role allows; a key with scopes only the routes that accept one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    /// Reads: what a dashboard or a calendar app needs.
-    Read,
-    /// Alert webhooks: the usual key for an Alertmanager.
-    Ingest,
-}
-
-impl Scope {
-    /// The name stored on the key.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::Read => "read",
-            Scope::Ingest => "ingest",
-        }
-    }
-}
+/// A scope an API key can be narrowed to. A key without scopes may call every route its role
+/// allows; a key with scopes only the routes that accept one.
+pub use nightowl_api::admin::ApiKeyScope as Scope;
 
 /// A boxed future, as returned by [`SignedCallback::verify`].
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -133,13 +117,13 @@ impl RouteSpec {
     }
 
     /// Whether an API key narrowed to `scopes` may call this route.
-    pub fn scopes_allow(&self, scopes: &[String]) -> bool {
+    pub fn scopes_allow(&self, scopes: &[Scope]) -> bool {
         let accepted: &[Scope] = match self.access {
             Access::Principal { scopes, .. } => scopes,
             Access::CalendarKey { .. } => &[Scope::Read],
             Access::Public | Access::Signed(_) => return true,
         };
-        scopes.is_empty() || scopes.iter().any(|s| accepted.iter().any(|a| a.as_str() == s))
+        scopes.is_empty() || scopes.iter().any(|s| accepted.contains(s))
     }
 
     /// Whether successful calls are audited.
@@ -320,7 +304,7 @@ async fn authenticate(
         Access::CalendarKey { .. } => match calendar_key(req.uri().query()) {
             Some(key) if !has_credentials(req.headers()) => {
                 match auth::api_key::authenticate(state, &key).await {
-                    Ok(p) if p.scopes == [Scope::Read.as_str()] => Ok(p),
+                    Ok(p) if p.scopes == [Scope::Read] => Ok(p),
                     Ok(_) => {
                         return Err(Box::new(
                             ApiError::forbidden("keys in URLs must be limited to the read scope")

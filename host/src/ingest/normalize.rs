@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+use nightowl_api::alerts::{Priority, Severity};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -16,32 +17,10 @@ const MAX_FINGERPRINT: usize = 255;
 const MAX_LABELS: usize = 128;
 const MAX_LABEL_LEN: usize = 2_000;
 
-/// NightOwl's severity scale.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Critical,
-    Major,
-    Warning,
-    Info,
-}
-
-impl Severity {
-    /// Stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Critical => "critical",
-            Severity::Major => "major",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        }
-    }
-}
-
 /// Maps a source's severity or priority text to (severity, priority). Covers Prometheus/Alertmanager
 /// conventions, Keep's enum, syslog levels, PagerDuty/Opsgenie P1–P5 and SEV1–SEV5. Unknown or absent
 /// severities become warning/P3: visible, but never a page at 3 a.m. on a guess.
-pub fn severity(raw: Option<&str>) -> (Severity, &'static str) {
+pub fn severity(raw: Option<&str>) -> (Severity, Priority) {
     let text = raw.map(|s| s.trim().to_ascii_lowercase()).unwrap_or_default();
     let text = text
         .strip_prefix("sev")
@@ -49,14 +28,16 @@ pub fn severity(raw: Option<&str>) -> (Severity, &'static str) {
         .unwrap_or(&text);
     match text {
         "critical" | "crit" | "fatal" | "emergency" | "emerg" | "alert" | "disaster" | "page" | "p1"
-        | "1" => (Severity::Critical, "P1"),
-        "high" | "major" | "error" | "err" | "severe" | "p2" | "2" => (Severity::Major, "P2"),
-        "warning" | "warn" | "medium" | "moderate" | "average" | "p3" | "3" => (Severity::Warning, "P3"),
-        "low" | "minor" | "p4" | "4" => (Severity::Info, "P4"),
-        "info" | "informational" | "information" | "notice" | "ok" | "debug" | "none" | "p5" | "5" => {
-            (Severity::Info, "P5")
+        | "1" => (Severity::Critical, Priority::P1),
+        "high" | "major" | "error" | "err" | "severe" | "p2" | "2" => (Severity::Major, Priority::P2),
+        "warning" | "warn" | "medium" | "moderate" | "average" | "p3" | "3" => {
+            (Severity::Warning, Priority::P3)
         }
-        _ => (Severity::Warning, "P3"),
+        "low" | "minor" | "p4" | "4" => (Severity::Info, Priority::P4),
+        "info" | "informational" | "information" | "notice" | "ok" | "debug" | "none" | "p5" | "5" => {
+            (Severity::Info, Priority::P5)
+        }
+        _ => (Severity::Warning, Priority::P3),
     }
 }
 
@@ -92,7 +73,7 @@ pub struct NormalizedAlert {
     pub title: String,
     pub description: Option<String>,
     pub severity: Severity,
-    pub priority: &'static str,
+    pub priority: Priority,
     pub service: Option<String>,
     pub labels: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
@@ -227,20 +208,20 @@ mod tests {
     #[test]
     fn severities_and_priorities_map_onto_one_scale() {
         for (raw, sev, p) in [
-            ("critical", Severity::Critical, "P1"),
-            ("P1", Severity::Critical, "P1"),
-            ("SEV-1", Severity::Critical, "P1"),
-            ("high", Severity::Major, "P2"),
-            ("error", Severity::Major, "P2"),
-            ("Warning", Severity::Warning, "P3"),
-            ("low", Severity::Info, "P4"),
-            ("info", Severity::Info, "P5"),
-            ("p5", Severity::Info, "P5"),
-            ("banana", Severity::Warning, "P3"),
+            ("critical", Severity::Critical, Priority::P1),
+            ("P1", Severity::Critical, Priority::P1),
+            ("SEV-1", Severity::Critical, Priority::P1),
+            ("high", Severity::Major, Priority::P2),
+            ("error", Severity::Major, Priority::P2),
+            ("Warning", Severity::Warning, Priority::P3),
+            ("low", Severity::Info, Priority::P4),
+            ("info", Severity::Info, Priority::P5),
+            ("p5", Severity::Info, Priority::P5),
+            ("banana", Severity::Warning, Priority::P3),
         ] {
             assert_eq!(severity(Some(raw)), (sev, p), "{raw}");
         }
-        assert_eq!(severity(None), (Severity::Warning, "P3"));
+        assert_eq!(severity(None), (Severity::Warning, Priority::P3));
     }
 
     #[test]

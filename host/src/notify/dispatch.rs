@@ -2,7 +2,7 @@
 //! settling the row with the outcome.
 //!
 //! `log` is built in: one structured log line per notification, no plugin needed.
-//! Every other channel name of a policy belongs to a channel plugin ([`plugin_for`]); a channel with
+//! Every other channel of a policy belongs to a channel plugin (`Channel::plugin_id`); a channel with
 //! no installed plugin fails the delivery, which then retries and fails like any other.
 
 use std::collections::HashMap;
@@ -12,15 +12,6 @@ use crate::notify::outbox;
 use crate::plugins::{Delivery, Notification};
 use crate::state::AppState;
 use crate::tenancy::Slug;
-
-/// The plugin serving a channel name of a policy.
-pub fn plugin_for(channel: &str) -> &str {
-    match channel {
-        "slack_dm" | "slack_channel" => "slack",
-        "phone" | "sms" => "twilio",
-        other => other,
-    }
-}
 
 /// Hands a claimed notification to its channel and settles the row with the outcome.
 pub async fn deliver_claimed(
@@ -38,10 +29,9 @@ async fn deliver(state: &AppState, slug: &Slug, row: &Claimed) -> Result<Deliver
     let mut notification: Notification = serde_json::from_value(row.payload["notification"].clone())
         .map_err(|e| format!("unreadable notification payload: {e}"))?;
     notification.attempt = u32::try_from(row.attempts).unwrap_or(1);
-    if row.channel == "log" {
+    let Some(plugin_id) = row.channel.plugin_id() else {
         return Ok(log(slug, row, &notification));
-    }
-    let plugin_id = plugin_for(&row.channel);
+    };
     let plugin = state
         .plugins
         .get(plugin_id)
@@ -50,7 +40,7 @@ async fn deliver(state: &AppState, slug: &Slug, row: &Claimed) -> Result<Deliver
         .channel()
         .ok_or_else(|| format!("plugin {plugin_id:?} is not a channel plugin"))?;
     let mut config = HashMap::new();
-    config.insert("channel".to_owned(), row.channel.clone());
+    config.insert("channel".to_owned(), row.channel.to_string());
     state
         .plugins
         .runtime()

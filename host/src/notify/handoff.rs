@@ -14,6 +14,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 use nightowl_api::alerts::Alert;
+use nightowl_api::escalation::Channel;
+use nightowl_api::notifications::NotificationKind;
 use nightowl_api::rosters::Roster;
 use serde_json::{Value, json};
 use sqlx::PgConnection;
@@ -96,7 +98,7 @@ struct Handoff<'a> {
     /// Start of the shift that ends at the handoff.
     shift_start: DateTime<Utc>,
     /// Channels of the notices to people.
-    channels: Vec<String>,
+    channels: Vec<Channel>,
     public_url: &'a str,
     now: DateTime<Utc>,
 }
@@ -153,16 +155,17 @@ async fn notices(
 }
 
 /// The channels of the first tier of the roster's escalation policy, else `log`.
-async fn person_channels(conn: &mut PgConnection, roster: &Roster) -> Result<Vec<String>, sqlx::Error> {
-    let channels = match roster.escalation_policy_id {
+async fn person_channels(conn: &mut PgConnection, roster: &Roster) -> Result<Vec<Channel>, sqlx::Error> {
+    let channels: Vec<Channel> = match roster.escalation_policy_id {
         Some(policy) => db::policies::get(conn, policy)
             .await?
-            .and_then(|p| p.tiers.first().map(|t| t.notify_via.clone()))
+            .and_then(|p| p.tiers.into_iter().next())
+            .map(|t| t.notify_via.iter().filter_map(|c| Channel::parse(c)).collect())
             .unwrap_or_default(),
         None => Vec::new(),
     };
     Ok(if channels.is_empty() {
-        vec!["log".to_owned()]
+        vec![Channel::Log]
     } else {
         channels
     })
@@ -194,7 +197,14 @@ async fn outgoing(
         alerts: raised.iter().map(|a| alert_ref(a, h.public_url)).collect(),
         summary,
     };
-    to_person(conn, h, p, "outgoing", Subject::HandoffOutgoing(notice)).await
+    to_person(
+        conn,
+        h,
+        p,
+        NotificationKind::HandoffOutgoing,
+        Subject::HandoffOutgoing(notice),
+    )
+    .await
 }
 
 /// The briefing for the person taking over: the alerts open at the handoff.
@@ -224,7 +234,14 @@ async fn incoming(
         alerts: open.iter().map(|a| alert_ref(a, h.public_url)).collect(),
         summary,
     };
-    to_person(conn, h, p, "incoming", Subject::HandoffIncoming(notice)).await
+    to_person(
+        conn,
+        h,
+        p,
+        NotificationKind::HandoffIncoming,
+        Subject::HandoffIncoming(notice),
+    )
+    .await
 }
 
 /// Queues a handoff notice for one person on each channel; returns how many were new.
@@ -232,20 +249,23 @@ async fn to_person(
     conn: &mut PgConnection,
     h: &Handoff<'_>,
     p: &Person,
-    kind: &str,
+    kind: NotificationKind,
     subject: Subject,
 ) -> Result<usize, sqlx::Error> {
+    // The key's middle part predates the kind enum: `outgoing` or `incoming`, so notices queued
+    // before keep deduplicating.
+    let short = kind.as_str().trim_start_matches("handoff_");
     let mut queued = 0;
     for channel in &h.channels {
         let n = NewNotice {
             key: format!(
-                "handoff:{}:{}:{kind}:{}:{channel}",
+                "handoff:{}:{}:{short}:{}:{channel}",
                 h.roster.id,
                 h.at.timestamp(),
                 p.id
             ),
             alert_id: None,
-            kind: &format!("handoff_{kind}"),
+            kind,
             channel,
             target: p.id.to_string(),
             notification: Notification {
@@ -269,14 +289,14 @@ async fn changed(
     arriving: Option<&Person>,
 ) -> Result<usize, sqlx::Error> {
     let (channel, group) = match db::config::get(conn, false).await?.slack_channel {
-        Some(c) => ("slack_channel", c),
-        None => ("log", h.roster.name.clone()),
+        Some(c) => (Channel::SlackChannel, c),
+        None => (Channel::Log, h.roster.name.clone()),
     };
     let n = NewNotice {
         key: changed_key(h.roster.id, h.at),
         alert_id: None,
-        kind: "oncall_changed",
-        channel,
+        kind: NotificationKind::OncallChanged,
+        channel: &channel,
         target: group.clone(),
         notification: Notification {
             subject: Subject::OncallChanged {

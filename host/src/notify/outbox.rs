@@ -12,6 +12,8 @@
 //! notifications all failed makes the next tier due at once.
 
 use chrono::{DateTime, Duration, Utc};
+use nightowl_api::escalation::{Channel, Target, TierNumber};
+use nightowl_api::notifications::{NotificationKind, NotificationStatus};
 use serde_json::{Value, json};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -38,9 +40,8 @@ pub struct NewNotice<'a> {
     /// Unique per logical notification: racing workers create it once.
     pub key: String,
     pub alert_id: Option<Uuid>,
-    /// alert, handoff_outgoing, handoff_incoming, oncall_changed.
-    pub kind: &'a str,
-    pub channel: &'a str,
+    pub kind: NotificationKind,
+    pub channel: &'a Channel,
     /// User id or group id.
     pub target: String,
     pub notification: Notification,
@@ -94,9 +95,13 @@ pub async fn settle(
     let now = state.clock.now();
     let mut tx = db::begin_tenant(&state.db, slug, "system:outbox").await?;
     let (status, retry_at, error) = match &outcome {
-        Ok(_) => ("sent", None, None),
-        Err(e) if row.attempts < MAX_ATTEMPTS => ("pending", Some(now + RETRY_AFTER), Some(e.as_str())),
-        Err(e) => ("failed", None, Some(e.as_str())),
+        Ok(_) => (NotificationStatus::Sent, None, None),
+        Err(e) if row.attempts < MAX_ATTEMPTS => (
+            NotificationStatus::Pending,
+            Some(now + RETRY_AFTER),
+            Some(e.as_str()),
+        ),
+        Err(e) => (NotificationStatus::Failed, None, Some(e.as_str())),
     };
     let result = outcome
         .as_ref()
@@ -120,18 +125,21 @@ pub async fn settle(
 }
 
 /// Counts the outcome and logs the failures.
-fn report(state: &AppState, slug: &Slug, row: &Claimed, status: &str, error: Option<&str>) {
-    let label = if status == "pending" { "retried" } else { status };
+fn report(state: &AppState, slug: &Slug, row: &Claimed, status: NotificationStatus, error: Option<&str>) {
+    let label = match status {
+        NotificationStatus::Pending => "retried",
+        other => other.as_str(),
+    };
     state
         .metrics
         .notifications
         .with_label_values(&[row.channel.as_str(), label])
         .inc();
     match status {
-        "pending" => {
+        NotificationStatus::Pending => {
             tracing::warn!(tenant = %slug, channel = %row.channel, attempt = row.attempts, error = error.unwrap_or_default(), "notification failed; retrying");
         }
-        "failed" => {
+        NotificationStatus::Failed => {
             tracing::error!(tenant = %slug, channel = %row.channel, target = %row.target, attempts = row.attempts, error = error.unwrap_or_default(), "notification failed for good");
         }
         _ => {}
@@ -141,17 +149,23 @@ fn report(state: &AppState, slug: &Slug, row: &Claimed, status: &str, error: Opt
 /// The final outcome of an escalation notification (none for other kinds, or before the retry).
 fn escalation_outcome<'a>(
     row: &'a Claimed,
-    status: &str,
+    status: NotificationStatus,
     result: Option<Value>,
     error: Option<&'a str>,
 ) -> Option<Settled<'a>> {
-    let number = |key: &str| row.payload.get(key).and_then(Value::as_i64).map(|n| n as i32);
-    let (Some(alert_id), Some(tier), Some(round), "alert", false) = (
+    let field = |key: &str| row.payload.get(key).cloned();
+    let tier = field("tier").and_then(|v| serde_json::from_value::<TierNumber>(v).ok());
+    let round = field("round")
+        .and_then(|v| v.as_i64())
+        .and_then(|n| i32::try_from(n).ok());
+    let target = field("target").and_then(|v| serde_json::from_value::<Target>(v).ok());
+    let (Some(alert_id), Some(tier), Some(round), Some(target), NotificationKind::Alert, false) = (
         row.alert_id,
-        number("tier"),
-        number("round"),
-        row.kind.as_str(),
-        status == "pending",
+        tier,
+        round,
+        target,
+        row.kind,
+        status == NotificationStatus::Pending,
     ) else {
         return None;
     };
@@ -159,7 +173,7 @@ fn escalation_outcome<'a>(
         alert_id,
         tier,
         round,
-        target: &row.target,
+        target,
         channel: &row.channel,
         outcome: result.ok_or(error.unwrap_or_default()),
     })

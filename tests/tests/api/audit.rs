@@ -424,7 +424,7 @@ async fn every_mutating_route_leaves_an_audit_row() {
 fn entry(t: &TestTenant, n: usize) -> AuditEntry {
     AuditEntry {
         tenant: t.tenant.slug.clone(),
-        actor_type: "system".into(),
+        actor_type: nightowl_api::admin::ActorType::System,
         actor_id: None,
         actor_label: "test".into(),
         action: "create".into(),

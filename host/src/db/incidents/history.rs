@@ -31,36 +31,13 @@ pub async fn record_event(
     Ok(())
 }
 
-#[derive(sqlx::FromRow)]
-struct HistoryRow {
-    id: i64,
-    change_type: String,
-    field: Option<String>,
-    old_value: Option<serde_json::Value>,
-    new_value: Option<serde_json::Value>,
-    changed_by: Option<String>,
-    changed_at: DateTime<Utc>,
-}
-
 /// The incident's history, oldest first.
 pub async fn history(conn: &mut PgConnection, id: Uuid) -> Result<Vec<HistoryEntry>, sqlx::Error> {
-    let rows: Vec<HistoryRow> = sqlx::query_as(
+    sqlx::query_as(
         "select id, change_type, field, old_value, new_value, changed_by, changed_at from incident_history
          where incident_id = $1 order by changed_at, id",
     )
     .bind(id)
     .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| HistoryEntry {
-            id: r.id,
-            change_type: r.change_type,
-            field: r.field,
-            old_value: r.old_value,
-            new_value: r.new_value,
-            changed_by: r.changed_by,
-            changed_at: r.changed_at,
-        })
-        .collect())
+    .await
 }

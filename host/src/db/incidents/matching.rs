@@ -5,7 +5,7 @@
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{Incident, IncidentRow, prefixed_columns};
+use super::{Incident, prefixed_columns};
 
 /// A knowledge-base match: the incident and its known solution.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -105,7 +105,7 @@ pub async fn similar(
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
-        incident: IncidentRow,
+        incident: Incident,
         rank: Option<f32>,
     }
     let rows: Vec<Row> = sqlx::query_as(&format!(
@@ -135,7 +135,7 @@ pub async fn similar(
     Ok(rows
         .into_iter()
         .map(|r| Similar {
-            incident: r.incident.into(),
+            incident: r.incident,
             rank: r.rank,
         })
         .collect())

@@ -6,7 +6,7 @@ use nightowl_api::incidents::Incident;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::{COLUMNS, IncidentRow, record_event};
+use super::{COLUMNS, record_event};
 
 /// Why a merge was refused.
 #[derive(Debug, PartialEq, Eq)]
@@ -46,7 +46,7 @@ pub async fn merge(
     let union = |col: &str| {
         format!("{col} = t.{col} || array(select x from unnest(s.{col}) x where not (x = any(t.{col})))")
     };
-    let row: IncidentRow = sqlx::query_as(&format!(
+    let row: Incident = sqlx::query_as(&format!(
         "update incidents t set
             {fingerprints}, {services}, {clusters}, {namespaces}, {tags}, {error_patterns},
             solution = case when nullif(btrim(s.solution), '') is not null
@@ -108,5 +108,5 @@ pub async fn merge(
         now,
     )
     .await?;
-    Ok(Ok(row.into()))
+    Ok(Ok(row))
 }

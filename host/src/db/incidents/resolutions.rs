@@ -2,6 +2,7 @@
 //! agent's reported fix (which counts on the incident knowing the fingerprint, or creates it).
 
 use chrono::{DateTime, Utc};
+use nightowl_api::alerts::Severity;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -16,7 +17,7 @@ pub struct AgentFix<'a> {
     pub root_cause: Option<&'a str>,
     pub action: Option<&'a str>,
     pub agent: &'a str,
-    pub severity: &'a str,
+    pub severity: Severity,
 }
 
 /// Records an agent's fix in the knowledge base: counts a resolution on the incident that already
@@ -40,11 +41,6 @@ pub async fn record_agent_fix(
         .await?;
         return Ok(existing.id);
     }
-    let severity = if fix.severity == "critical" || fix.severity == "major" || fix.severity == "warning" {
-        fix.severity
-    } else {
-        "info"
-    };
     sqlx::query_scalar(
         "insert into incidents (title, fingerprints, severity, services, symptoms, root_cause, solution, tags,
                                 resolution_count, last_resolved_at, last_resolved_by, created_by, created_at,
@@ -55,7 +51,7 @@ pub async fn record_agent_fix(
     )
     .bind(fix.title)
     .bind(fix.fingerprint)
-    .bind(severity)
+    .bind(fix.severity)
     .bind(fix.service)
     .bind(fix.symptoms)
     .bind(fix.root_cause)

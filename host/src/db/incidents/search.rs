@@ -5,7 +5,7 @@ use nightowl_api::incidents::{Fragment, Incident};
 use sqlx::PgConnection;
 
 use super::highlight::fragments;
-use super::{IncidentRow, prefixed_columns};
+use super::prefixed_columns;
 
 /// A search result row: the incident, its rank and the three highlighted texts.
 pub struct SearchRow {
@@ -56,7 +56,7 @@ pub async fn search(
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
-        incident: IncidentRow,
+        incident: Incident,
         rank: f32,
         h_title: String,
         h_symptoms: String,
@@ -97,7 +97,7 @@ pub async fn search(
     Ok(rows
         .into_iter()
         .map(|r| SearchRow {
-            incident: r.incident.into(),
+            incident: r.incident,
             rank: r.rank,
             title: fragments(&r.h_title),
             symptoms: fragments(&r.h_symptoms),
