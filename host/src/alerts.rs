@@ -33,6 +33,7 @@ use crate::db;
 use crate::db::alerts::Resolved;
 use crate::events::{self, AlertChange, AlertChangeKind};
 use crate::ingest::normalize::{AgentReport, NormalizedAlert};
+use crate::tenancy::Slug;
 
 /// Who acts on an alert. Its [`label`](Actor::label) is what the history shows: `acknowledged_by`,
 /// `resolved_by`, the `by` of escalation steps, an incident's `last_resolved_by`.
@@ -101,7 +102,7 @@ pub enum Outcome {
 /// a channel). An acknowledged alert is left as it is; a resolved one is refused.
 pub async fn acknowledge(
     conn: &mut PgConnection,
-    tenant: &str,
+    tenant: &Slug,
     id: Uuid,
     by: &Actor,
     now: DateTime<Utc>,
@@ -124,7 +125,7 @@ pub async fn acknowledge(
 /// escalation. An already resolved alert is left as it is.
 pub async fn resolve(
     conn: &mut PgConnection,
-    tenant: &str,
+    tenant: &Slug,
     id: Uuid,
     by: &Actor,
     now: DateTime<Utc>,
@@ -145,7 +146,7 @@ pub async fn resolve(
 /// the problem gone (`ends_at`: when it says it ended). `None` when no alert with it is open.
 pub async fn resolve_open(
     conn: &mut PgConnection,
-    tenant: &str,
+    tenant: &Slug,
     fingerprint: &str,
     ends_at: Option<DateTime<Utc>>,
     by: &Actor,
@@ -173,7 +174,7 @@ pub struct AgentFixed {
 /// resolution counts, and the alert is linked to it.
 pub async fn resolve_fixed(
     conn: &mut PgConnection,
-    tenant: &str,
+    tenant: &Slug,
     source: &str,
     alert: &NormalizedAlert,
     report: &AgentReport,
@@ -245,7 +246,7 @@ async fn count_on_incident(
 /// What every resolution does once the alert is resolved: stop paging, tell the workers.
 async fn after_resolve(
     conn: &mut PgConnection,
-    tenant: &str,
+    tenant: &Slug,
     id: Uuid,
     severity: Severity,
     by: &str,
@@ -258,7 +259,7 @@ async fn after_resolve(
 /// Queues the lifecycle event in the caller's transaction.
 async fn publish(
     conn: &mut PgConnection,
-    tenant: &str,
+    tenant: &Slug,
     alert_id: Uuid,
     event: AlertChangeKind,
     severity: Severity,

@@ -62,11 +62,7 @@ impl Principal {
 
     /// A human-readable name for logs, history and audit: e-mail, `key:<prefix>` or `dev`.
     pub fn label(&self) -> String {
-        match &self.actor {
-            Actor::User { email, .. } => email.clone(),
-            Actor::ApiKey { prefix, .. } => format!("key:{prefix}"),
-            Actor::Dev => "dev".to_owned(),
-        }
+        crate::alerts::Actor::from(self).label()
     }
 }
 

@@ -12,6 +12,8 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
+use crate::tenancy::Slug;
+
 const OP_TIMEOUT: Duration = Duration::from_millis(500);
 /// After a failure the hot path leaves Redis alone this long, so an outage costs one timeout, not one
 /// per alert.
@@ -126,12 +128,12 @@ impl Redis {
         conn
     }
 
-    fn fingerprint_key(tenant: &str, fingerprint: &str) -> String {
+    fn fingerprint_key(tenant: &Slug, fingerprint: &str) -> String {
         format!("nightowl:{tenant}:fp:{fingerprint}")
     }
 
     /// The open alert cached for a fingerprint (fast path of dedup; the database stays authoritative).
-    pub async fn open_alert(&self, tenant: &str, fingerprint: &str) -> Option<Uuid> {
+    pub async fn open_alert(&self, tenant: &Slug, fingerprint: &str) -> Option<Uuid> {
         let mut conn = self.hot_connection().await?;
         let key = Self::fingerprint_key(tenant, fingerprint);
         match tokio::time::timeout(OP_TIMEOUT, conn.get::<_, Option<String>>(key)).await {
@@ -144,7 +146,7 @@ impl Redis {
     }
 
     /// Caches fingerprint → open alert id.
-    pub async fn remember_open_alert(&self, tenant: &str, fingerprint: &str, id: Uuid) {
+    pub async fn remember_open_alert(&self, tenant: &Slug, fingerprint: &str, id: Uuid) {
         let Some(mut conn) = self.hot_connection().await else {
             return;
         };
@@ -156,7 +158,7 @@ impl Redis {
     }
 
     /// Drops the cached entry when the alert closes.
-    pub async fn forget_open_alert(&self, tenant: &str, fingerprint: &str) {
+    pub async fn forget_open_alert(&self, tenant: &Slug, fingerprint: &str) {
         let Some(mut conn) = self.hot_connection().await else {
             return;
         };

@@ -54,6 +54,14 @@ pub fn is_foreign_key_violation(err: &sqlx::Error) -> bool {
 }
 
 /// A transaction confined to one tenant's schema.
+/// Whether a transaction failed only because it raced another one (deadlock `40P01`, serialization
+/// failure `40001`): PostgreSQL rolled it back whole, and running it again is safe.
+pub fn is_transient_conflict(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .and_then(|e| e.code())
+        .is_some_and(|code| code == "40P01" || code == "40001")
+}
+
 pub type Tx = sqlx::Transaction<'static, sqlx::Postgres>;
 
 /// Begins a transaction whose search path is `tenant_<slug>, public` and whose `nightowl.actor`

@@ -2,6 +2,7 @@
 //! transaction that changes the alert: they are delivered exactly when (and only if) it commits, to
 //! every process listening on [`CHANNEL`], Redis or not.
 
+use nightowl_api::Slug;
 use nightowl_api::alerts::Severity;
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
@@ -22,7 +23,7 @@ pub enum AlertChangeKind {
 /// The payload of one notification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AlertChange {
-    pub tenant: String,
+    pub tenant: Slug,
     pub alert_id: Uuid,
     pub event: AlertChangeKind,
     pub severity: Option<Severity>,

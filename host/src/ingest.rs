@@ -17,6 +17,7 @@ use crate::db;
 use crate::events::{self, AlertChange, AlertChangeKind};
 use crate::plugins::{CallError, InboundRequest, LoadedPlugin};
 use crate::state::AppState;
+use crate::tenancy::Slug;
 
 /// Why a delivery was not accepted.
 #[derive(Debug, thiserror::Error)]
@@ -34,7 +35,7 @@ pub enum IngestError {
 pub async fn parse(
     state: &AppState,
     plugin: &LoadedPlugin,
-    tenant: &str,
+    tenant: &Slug,
     req: &InboundRequest,
 ) -> Result<Vec<NormalizedAlert>, IngestError> {
     let pre = plugin
@@ -43,13 +44,16 @@ pub async fn parse(
     let parsed = state
         .plugins
         .runtime()
-        .parse(&plugin.manifest, pre, tenant, HashMap::new(), req)
+        .parse(&plugin.manifest, pre, tenant.as_str(), HashMap::new(), req)
         .await?;
-    Ok(parsed
+    let alerts: Vec<NormalizedAlert> = parsed
         .into_iter()
         .enumerate()
         .map(|(i, a)| normalize::normalize(i, a))
-        .collect::<Result<_, _>>()?)
+        .collect::<Result<_, _>>()?;
+    let cut: usize = alerts.iter().map(|a| a.cut_values).sum();
+    state.metrics.alert_values_cut.inc_by(cut as u64);
+    Ok(alerts)
 }
 
 /// Cache updates to apply once the transaction has committed.
@@ -61,7 +65,7 @@ pub struct CacheChanges {
 
 impl CacheChanges {
     /// Applies the changes to Redis (best effort: the database is authoritative).
-    pub async fn apply(self, state: &AppState, tenant: &str) {
+    pub async fn apply(self, state: &AppState, tenant: &Slug) {
         for (fingerprint, id) in self.remember {
             state.redis.remember_open_alert(tenant, &fingerprint, id).await;
         }
@@ -75,14 +79,20 @@ impl CacheChanges {
 pub async fn store(
     state: &AppState,
     conn: &mut PgConnection,
-    tenant: &str,
+    tenant: &Slug,
     source: &str,
     alerts: &[NormalizedAlert],
 ) -> Result<(Vec<IngestedAlert>, CacheChanges), sqlx::Error> {
     let now = state.clock.now();
-    let mut results = Vec::with_capacity(alerts.len());
+    let mut results = vec![None; alerts.len()];
     let mut cache = CacheChanges::default();
-    for alert in alerts {
+    // Rows are written in fingerprint order, whatever order the delivery lists them in: two
+    // deliveries of the same alerts (an Alertmanager HA pair) then take their row locks in the same
+    // order and queue behind each other instead of deadlocking.
+    let mut order: Vec<usize> = (0..alerts.len()).collect();
+    order.sort_by(|&a, &b| alerts[a].fingerprint.cmp(&alerts[b].fingerprint));
+    for i in order {
+        let alert = &alerts[i];
         state
             .metrics
             .alerts_received
@@ -113,9 +123,9 @@ pub async fn store(
             }
             _ => store_firing(state, conn, tenant, source, alert, now, &mut cache).await?,
         };
-        results.push(result);
+        results[i] = Some(result);
     }
-    Ok((results, cache))
+    Ok((results.into_iter().flatten().collect(), cache))
 }
 
 fn ingested(
@@ -137,7 +147,7 @@ fn ingested(
 async fn store_firing(
     state: &AppState,
     conn: &mut PgConnection,
-    tenant: &str,
+    tenant: &Slug,
     source: &str,
     alert: &NormalizedAlert,
     now: chrono::DateTime<chrono::Utc>,

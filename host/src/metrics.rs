@@ -14,6 +14,8 @@ pub struct Metrics {
     pub alerts_received: IntCounterVec,
     /// Alerts folded into an open alert with the same fingerprint.
     pub alerts_deduplicated: IntCounter,
+    /// Label and annotation values cut to fit (the alert was stored with them shortened).
+    pub alert_values_cut: IntCounter,
     /// Time to process one webhook delivery, by source.
     pub alert_processing_duration: HistogramVec,
     /// New alerts linked to a knowledge-base incident on arrival.
@@ -57,6 +59,11 @@ impl Metrics {
             "Alerts folded into an open duplicate",
         )
         .expect("valid counter");
+        let alert_values_cut = IntCounter::new(
+            "nightowl_alert_values_cut_total",
+            "Label and annotation values cut to 2000 bytes to be stored",
+        )
+        .expect("valid counter");
         let alert_processing_duration = HistogramVec::new(
             HistogramOpts::new(
                 "nightowl_alert_processing_duration_seconds",
@@ -94,10 +101,11 @@ impl Metrics {
             .buckets(vec![0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0]),
         )
         .expect("valid histogram");
-        let collectors: [Box<dyn prometheus::core::Collector>; 9] = [
+        let collectors: [Box<dyn prometheus::core::Collector>; 10] = [
             Box::new(api_request_duration.clone()),
             Box::new(alerts_received.clone()),
             Box::new(alerts_deduplicated.clone()),
+            Box::new(alert_values_cut.clone()),
             Box::new(alert_processing_duration.clone()),
             Box::new(kb_hits.clone()),
             Box::new(alerts_agent_resolved.clone()),
@@ -113,6 +121,7 @@ impl Metrics {
             api_request_duration,
             alerts_received,
             alerts_deduplicated,
+            alert_values_cut,
             alert_processing_duration,
             kb_hits,
             alerts_agent_resolved,

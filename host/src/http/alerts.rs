@@ -161,7 +161,7 @@ pub async fn acknowledge_alert(
     Path(id): Path<Uuid>,
 ) -> Result<Json<Alert>, ApiError> {
     let by = Actor::from(&t.principal);
-    let tenant = t.principal.tenant.slug.to_string();
+    let tenant = t.principal.tenant.slug.clone();
     alerts::acknowledge(&mut t, &tenant, id, &by, state.clock.now()).await?;
     let alert = db::alerts::get(&mut t, id)
         .await?
@@ -179,7 +179,7 @@ pub async fn resolve_alert(
     Path(id): Path<Uuid>,
 ) -> Result<Json<ResolveResponse>, ApiError> {
     let by = Actor::from(&t.principal);
-    let tenant = t.principal.tenant.slug.to_string();
+    let tenant = t.principal.tenant.slug.clone();
     alerts::resolve(&mut t, &tenant, id, &by, state.clock.now()).await?;
     let alert = db::alerts::get(&mut t, id)
         .await?

@@ -57,7 +57,7 @@ where
             }
         })?;
         // PostgreSQL text cannot hold NUL; refuse it here rather than fail in the database.
-        if bytes.windows(6).any(|w| w == b"\\u0000") {
+        if has_nul_escape(&bytes) {
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_body",
@@ -68,6 +68,16 @@ where
         value.validate().map_err(ApiError::validation)?;
         Ok(Json(value))
     }
+}
+
+/// Whether JSON text holds the escape `\u0000` (a NUL character once parsed). A `u0000` after an
+/// even number of backslashes is not one: `\\u0000` is an escaped backslash followed by the text
+/// `u0000`.
+fn has_nul_escape(bytes: &[u8]) -> bool {
+    bytes
+        .windows(5)
+        .enumerate()
+        .any(|(i, w)| w == b"u0000" && bytes[..i].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 1)
 }
 
 /// `Json::from_bytes` only fails on syntax (400) or shape (422); content type and size are checked before.
@@ -134,5 +144,24 @@ impl Deref for TenantTx {
 impl DerefMut for TenantTx {
     fn deref_mut(&mut self) -> &mut PgConnection {
         &mut self.tx
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_nul_escape;
+
+    #[test]
+    fn only_a_real_nul_escape_counts() {
+        assert!(has_nul_escape(br#"{"t": "a\u0000b"}"#));
+        assert!(
+            has_nul_escape(br#"{"t": "\\\u0000"}"#),
+            "escaped backslash, then a NUL"
+        );
+        assert!(
+            !has_nul_escape(br#"{"t": "C:\\u0000"}"#),
+            "a backslash, then the text u0000"
+        );
+        assert!(!has_nul_escape(br#"{"t": "u0000"}"#));
     }
 }

@@ -28,6 +28,9 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
+/// Tries of a delivery's transaction that conflicted with a concurrent one.
+const MAX_ATTEMPTS: u32 = 3;
+
 /// Headers that carry NightOwl credentials: never handed to a plugin.
 const PRIVATE_HEADERS: [&str; 3] = ["authorization", "x-api-key", "cookie"];
 
@@ -104,14 +107,29 @@ pub async fn receive_webhook(
         body: body.to_vec(),
         public_url: uri.path().to_owned(),
     };
-    let tenant = principal.tenant.slug.to_string();
+    let tenant = principal.tenant.slug.clone();
     let alerts = ingest::parse(&state, &plugin, &tenant, &req)
         .await
         .map_err(ingest_error)?;
 
-    let mut tx = db::begin_tenant(&state.db, &principal.tenant.slug, &principal.label()).await?;
-    let (results, cache) = ingest::store(&state, &mut tx, &tenant, &plugin.manifest.id, &alerts).await?;
-    tx.commit().await?;
+    // Rows are locked in fingerprint order, so concurrent deliveries queue rather than deadlock; a
+    // conflict PostgreSQL still reports (it rolled the whole transaction back) is retried here, so
+    // the sender never sees it.
+    let mut attempt = 1;
+    let (results, cache) = loop {
+        let mut tx = db::begin_tenant(&state.db, &principal.tenant.slug, &principal.label()).await?;
+        let stored = match ingest::store(&state, &mut tx, &tenant, &plugin.manifest.id, &alerts).await {
+            Ok(stored) => tx.commit().await.map(|()| stored),
+            Err(e) => Err(e),
+        };
+        match stored {
+            Err(e) if attempt < MAX_ATTEMPTS && db::is_transient_conflict(&e) => {
+                tracing::warn!(attempt, error = %e, "delivery conflicted with another; retrying");
+                attempt += 1;
+            }
+            other => break other?,
+        }
+    };
     cache.apply(&state, &tenant).await;
 
     state

@@ -81,6 +81,8 @@ pub struct NormalizedAlert {
     pub ends_at: Option<DateTime<Utc>>,
     pub links: Vec<String>,
     pub agent: Option<AgentReport>,
+    /// How many label and annotation values were cut to fit.
+    pub cut_values: usize,
 }
 
 /// Why a parsed alert cannot be stored; answered 422 naming the alert's index.
@@ -107,9 +109,75 @@ fn clip(text: String, max: usize) -> String {
     }
 }
 
+/// The annotation that names the values [`normalize`] cut (`label:<name>`, `annotation:<name>`,
+/// comma-separated).
+pub const CUT_ANNOTATION: &str = "nightowl_cut";
+/// What ends a value that was cut.
+const CUT_MARK: &str = " … [cut]";
+
+/// The first field of `a` holding a NUL character, which PostgreSQL text cannot store.
+fn nul_field(a: &ParsedAlert) -> Option<String> {
+    let has = |s: &str| s.contains('\0');
+    let opt = |s: &Option<String>| s.as_deref().is_some_and(has);
+    let pairs = |kind: &str, list: &[(String, String)]| {
+        list.iter()
+            .find(|(k, v)| has(k) || has(v))
+            .map(|(k, _)| format!("{kind} {:?}", k.replace('\0', "\\0")))
+    };
+    [
+        has(&a.title).then(|| "title".to_owned()),
+        opt(&a.fingerprint).then(|| "fingerprint".to_owned()),
+        opt(&a.description).then(|| "description".to_owned()),
+        opt(&a.severity).then(|| "severity".to_owned()),
+        opt(&a.service).then(|| "service".to_owned()),
+        opt(&a.starts_at).then(|| "starts_at".to_owned()),
+        opt(&a.ends_at).then(|| "ends_at".to_owned()),
+        opt(&a.agent_metadata).then(|| "agent_metadata".to_owned()),
+        a.links.iter().any(|l| has(l)).then(|| "links".to_owned()),
+        pairs("label", &a.labels),
+        pairs("annotation", &a.annotations),
+    ]
+    .into_iter()
+    .flatten()
+    .next()
+}
+
+/// Cuts `value` to at most `max` bytes (on a character boundary), ending it with [`CUT_MARK`].
+fn cut_value(value: &str, max: usize) -> String {
+    let mut end = max.saturating_sub(CUT_MARK.len());
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{CUT_MARK}", value[..end].trim_end())
+}
+
+/// Cuts the over-long values of `list`, recording each as `<kind>:<name>` in `cut`.
+fn cut_values(list: Vec<(String, String)>, kind: &str, cut: &mut Vec<String>) -> BTreeMap<String, String> {
+    list.into_iter()
+        .map(|(k, v)| {
+            if v.len() <= MAX_LABEL_LEN {
+                return (k, v);
+            }
+            cut.push(format!("{kind}:{k}"));
+            let v = cut_value(&v, MAX_LABEL_LEN);
+            (k, v)
+        })
+        .collect()
+}
+
 /// Normalises one parsed alert (the `index`-th of its delivery).
+///
+/// Refused, with the reason: an empty title, a NUL character anywhere (PostgreSQL text cannot hold
+/// it), too many labels or annotations, a label or annotation name over 2,000 bytes. What can be
+/// stored shortened is shortened instead, so one long field never costs a sender the whole group
+/// (Alertmanager does not retry a 4xx): the title and description are cut to their limits, and a
+/// label or annotation value over 2,000 bytes is cut, ends with ` … [cut]` and is named in the
+/// [`CUT_ANNOTATION`] annotation.
 pub fn normalize(index: usize, a: ParsedAlert) -> Result<NormalizedAlert, NormalizeError> {
     let fail = |message: String| NormalizeError { index, message };
+    if let Some(field) = nul_field(&a) {
+        return Err(fail(format!("{field} contains a NUL (\\u0000) character")));
+    }
     let title = a.title.trim().to_owned();
     if title.is_empty() {
         return Err(fail("title must not be empty".into()));
@@ -122,13 +190,18 @@ pub fn normalize(index: usize, a: ParsedAlert) -> Result<NormalizedAlert, Normal
     if a.labels
         .iter()
         .chain(&a.annotations)
-        .any(|(k, v)| k.len() > MAX_LABEL_LEN || v.len() > MAX_LABEL_LEN)
+        .any(|(k, _)| k.len() > MAX_LABEL_LEN)
     {
         return Err(fail(format!(
-            "label and annotation names and values are limited to {MAX_LABEL_LEN} bytes"
+            "label and annotation names are limited to {MAX_LABEL_LEN} bytes"
         )));
     }
-    let labels: BTreeMap<String, String> = a.labels.into_iter().collect();
+    let mut cut = Vec::new();
+    let labels = cut_values(a.labels, "label", &mut cut);
+    let mut annotations = cut_values(a.annotations, "annotation", &mut cut);
+    if !cut.is_empty() {
+        annotations.insert(CUT_ANNOTATION.to_owned(), cut.join(","));
+    }
     let fingerprint = match a
         .fingerprint
         .map(|f| f.trim().to_owned())
@@ -171,7 +244,7 @@ pub fn normalize(index: usize, a: ParsedAlert) -> Result<NormalizedAlert, Normal
         priority,
         service: a.service.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
         labels,
-        annotations: a.annotations.into_iter().collect(),
+        annotations,
         starts_at: timestamp(a.starts_at.as_deref()),
         ends_at: timestamp(a.ends_at.as_deref()),
         links: a
@@ -181,6 +254,7 @@ pub fn normalize(index: usize, a: ParsedAlert) -> Result<NormalizedAlert, Normal
             .take(20)
             .collect(),
         agent,
+        cut_values: cut.len(),
     })
 }
 

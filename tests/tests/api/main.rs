@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod errors;
 mod escalation;
+mod hardening;
 mod health;
 mod isolation;
 mod knowledge;

@@ -613,12 +613,21 @@ async fn alert_lifecycle_events_are_published_on_commit() {
     let t = app.tenant().await;
     let mut listener = sqlx::postgres::PgListener::connect_with(app.db()).await.unwrap();
     listener.listen(nightowl::events::CHANNEL).await.unwrap();
+    // The channel is shared by every tenant (and by the tests running alongside): read this
+    // tenant's events only.
+    let slug = t.tenant.slug.as_str().to_owned();
     let mut next = async || -> Value {
-        let n = tokio::time::timeout(std::time::Duration::from_secs(5), listener.recv())
-            .await
-            .unwrap()
-            .unwrap();
-        serde_json::from_str(n.payload()).unwrap()
+        loop {
+            let n = tokio::time::timeout(std::time::Duration::from_secs(5), listener.recv())
+                .await
+                .unwrap()
+                .unwrap();
+            if let Ok(event) = serde_json::from_str::<Value>(n.payload())
+                && event["tenant"] == slug.as_str()
+            {
+                return event;
+            }
+        }
     };
     let (_, created) = post(
         &app,
