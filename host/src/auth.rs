@@ -6,6 +6,7 @@ pub mod api_key;
 pub mod oidc;
 pub mod password;
 pub mod session;
+pub mod throttle;
 
 use axum::http::HeaderMap;
 use nightowl_api::Role;

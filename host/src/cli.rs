@@ -251,12 +251,8 @@ async fn serve(config: Config, pool: PgPool, http: bool, workers: bool) -> anyho
             .await
             .with_context(|| format!("binding {listen}"))?;
         tracing::info!(%listen, "serving HTTP");
-        axum::serve(
-            listener,
-            crate::app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+        let idle = std::time::Duration::from_secs(state.config.idle_timeout_secs);
+        crate::http::serve::serve(listener, crate::app(state.clone()), idle, shutdown_signal()).await?;
     } else {
         shutdown_signal().await;
     }

@@ -63,6 +63,37 @@ pub struct Config {
     )]
     pub request_timeout_secs: u64,
 
+    /// Seconds a connection may go without sending a complete request header: a new connection that
+    /// sends nothing, a keep-alive connection left idle, or headers trickled a byte at a time are
+    /// closed after it.
+    #[arg(long, global = true, env = "NIGHTOWL_IDLE_TIMEOUT_SECS", default_value_t = 30)]
+    pub idle_timeout_secs: u64,
+
+    /// Proxies whose `X-Forwarded-For` names the client (comma separated addresses or networks, e.g.
+    /// `10.0.0.0/8`). From any other peer the header is ignored. Empty: the peer is the client.
+    #[arg(long, global = true, env = "NIGHTOWL_TRUSTED_PROXIES", value_delimiter = ',',
+          value_parser = crate::http::client::parse_proxy)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    /// Failed sign-ins allowed per tenant and e-mail in 15 minutes; then that account's sign-in is
+    /// refused (429) until the 15 minutes are over.
+    #[arg(
+        long,
+        global = true,
+        env = "NIGHTOWL_LOGIN_FAILURES_PER_ACCOUNT",
+        default_value_t = 5
+    )]
+    pub login_failures_per_account: u32,
+
+    /// Failed sign-ins allowed per client address in 15 minutes, over all accounts.
+    #[arg(
+        long,
+        global = true,
+        env = "NIGHTOWL_LOGIN_FAILURES_PER_ADDRESS",
+        default_value_t = 30
+    )]
+    pub login_failures_per_address: u32,
+
     /// Origins allowed to call the API from a browser (comma separated). Empty: same origin only.
     #[arg(long, global = true, env = "NIGHTOWL_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,

@@ -7,6 +7,7 @@ use sqlx::PgPool;
 
 use crate::audit::AuditLog;
 use crate::auth::oidc::Oidc;
+use crate::auth::throttle::Logins;
 use crate::cache::Redis;
 use crate::clock::SharedClock;
 use crate::config::Config;
@@ -31,6 +32,8 @@ pub struct AppState {
     pub plugins: Arc<Registry>,
     /// The audit log writer (flush it with `audit.shutdown()` before exiting).
     pub audit: Arc<AuditLog>,
+    /// Bounded password hashing and failed sign-in limits.
+    pub logins: Arc<Logins>,
 }
 
 impl AppState {
@@ -62,8 +65,13 @@ impl AppState {
         let runtime = Arc::new(Runtime::new(Some(&cache_dir), metrics.registry())?);
         let plugins = Arc::new(Registry::new(runtime, Some(config.plugin_dir.clone())));
         let audit = Arc::new(AuditLog::start(db.clone(), metrics.registry())?);
+        let logins = Arc::new(Logins::new(
+            config.login_failures_per_account,
+            config.login_failures_per_address,
+        ));
         Ok(AppState {
             audit,
+            logins,
             db,
             redis: Arc::new(Redis::new(config.redis_url.as_deref())?),
             config: Arc::new(config),

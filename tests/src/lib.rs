@@ -144,13 +144,12 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let app = nightowl::app(state.clone());
+        // The server the binary runs, with its connection timeouts.
+        let idle = std::time::Duration::from_secs(state.config.idle_timeout_secs);
         let server = tokio::spawn(async move {
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-            )
-            .await
-            .unwrap();
+            nightowl::http::serve::serve(listener, app, idle, std::future::pending())
+                .await
+                .unwrap();
         });
         TestApp {
             base,

@@ -57,13 +57,14 @@ pub async fn record_mutations(State(state): State<AppState>, req: Request, next:
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
         };
-        let ip = header("x-forwarded-for")
-            .and_then(|v| v.split(',').next().map(|s| s.trim().to_owned()))
-            .or_else(|| {
-                req.extensions()
-                    .get::<ConnectInfo<SocketAddr>>()
-                    .map(|c| c.0.ip().to_string())
-            });
+        let ip = super::client::client_ip(
+            req.extensions()
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+            req.headers(),
+            &state.config.trusted_proxies,
+        )
+        .map(|ip| ip.to_string());
         (ip, header("user-agent"), header("x-request-id"))
     };
     let path_id = path_param(&route, req.uri().path(), "id");

@@ -17,6 +17,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub details: Option<Value>,
+    /// Seconds after which a retry may succeed, sent as `Retry-After` (429 and 503).
+    pub retry_after: Option<u64>,
     /// The underlying cause of a 5xx, logged and never sent.
     source: Option<anyhow::Error>,
 }
@@ -29,8 +31,20 @@ impl ApiError {
             code,
             message: message.into(),
             details: None,
+            retry_after: None,
             source: None,
         }
+    }
+
+    /// Asks the client to wait `seconds` (at least 1) before retrying.
+    pub fn retry_after(mut self, seconds: u64) -> ApiError {
+        self.retry_after = Some(seconds.max(1));
+        self
+    }
+
+    /// 429: the caller (or everyone, for a shared limit) must slow down.
+    pub fn too_many(code: &'static str, message: impl Into<String>, seconds: u64) -> ApiError {
+        ApiError::new(StatusCode::TOO_MANY_REQUESTS, code, message).retry_after(seconds)
     }
 
     /// Adds structured details.
@@ -83,6 +97,7 @@ impl ApiError {
             code: "internal",
             message: "internal error; see the server log for this request id".into(),
             details: None,
+            retry_after: None,
             source: Some(err.into()),
         }
     }
@@ -137,6 +152,12 @@ impl IntoResponse for ApiError {
             message: self.message,
             details: self.details,
         };
-        (self.status, axum::Json(body)).into_response()
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }

@@ -6,10 +6,11 @@ use axum::response::{IntoResponse, Response};
 use nightowl_api::ErrorBody;
 use nightowl_api::admin::{Identity, LoginInput};
 
+use super::client::ClientAddr;
 use super::error::ApiError;
 use super::extract::Json;
 use super::routes::Route;
-use crate::auth::{self, Actor, Principal, SESSION_COOKIE};
+use crate::auth::{self, Actor, Principal, SESSION_COOKIE, throttle};
 use crate::state::AppState;
 use crate::{db, tenancy};
 use nightowl_api::Role::Readonly;
@@ -42,13 +43,43 @@ pub async fn ping(principal: Principal) -> Json<Identity> {
 }
 
 /// Signs in with a local password and sets the session cookie (HttpOnly, SameSite=Strict).
+///
+/// Failed attempts are limited per account and per client address (429 with `Retry-After` once
+/// the limit is reached, for the rest of the 15-minute window), and password checks run on a small
+/// bounded pool (429 when it is full), so a flood of bad logins can neither guess passwords nor take
+/// the server's memory.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "identity", security(()), request_body = LoginInput,
-    responses((status = 200, body = Identity), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = Identity), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     Json(input): Json<LoginInput>,
 ) -> Result<Response, ApiError> {
     let invalid = || ApiError::from(auth::AuthError::Invalid);
+    let now = state.clock.now();
+    let account = format!("{}/{}", input.tenant.trim(), input.email.trim().to_lowercase());
+    let address = client.map(|ip| ip.to_string());
+    let guards = &state.logins;
+    let blocked = [
+        guards.per_account.blocked_for(&account, now),
+        address
+            .as_deref()
+            .and_then(|a| guards.per_address.blocked_for(a, now)),
+    ];
+    if let Some(wait) = blocked.into_iter().flatten().max() {
+        return Err(ApiError::too_many(
+            "too_many_failed_logins",
+            "too many failed sign-ins; wait before trying again",
+            throttle::retry_seconds(wait),
+        ));
+    }
+    let failed = || {
+        guards.per_account.failed(&account, now);
+        if let Some(a) = &address {
+            guards.per_address.failed(a, now);
+        }
+        invalid()
+    };
     let tenant = tenancy::find_tenant(&state.db, input.tenant.trim()).await?;
     let user = match &tenant {
         Some(t) => {
@@ -62,20 +93,29 @@ pub async fn login(
     // Verify against a decoy when there is no such user or password, so timing tells nothing.
     let stored = user.as_ref().and_then(|u| u.password_hash.clone());
     let password = input.password.clone();
-    let verified = tokio::task::spawn_blocking(move || {
-        auth::password::verify(
-            &password,
-            stored.as_deref().unwrap_or(auth::password::decoy_hash()),
-        )
-    })
-    .await
-    .map_err(anyhow::Error::from)?;
+    let verified = guards
+        .hashes
+        .run(move || {
+            auth::password::verify(
+                &password,
+                stored.as_deref().unwrap_or(auth::password::decoy_hash()),
+            )
+        })
+        .await
+        .map_err(|_| {
+            ApiError::too_many(
+                "login_busy",
+                "too many sign-ins are being checked; retry in a moment",
+                1,
+            )
+        })?;
     let (Some(tenant), Some(user)) = (tenant, user) else {
-        return Err(invalid());
+        return Err(failed());
     };
     if !verified || user.password_hash.is_none() {
-        return Err(invalid());
+        return Err(failed());
     }
+    guards.per_account.clear(&account);
     if !user.is_active {
         return Err(auth::AuthError::Deactivated.into());
     }

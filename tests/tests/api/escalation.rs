@@ -332,13 +332,20 @@ async fn tiers_fire_at_their_deadlines_and_acknowledge_stops_everything() {
     .await;
     let state = escalation_state(&app, &team, &a).await;
     assert_eq!(state["state"], "stopped");
-    assert!(
-        state["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["action"] == "acknowledged")
+    let stop = state["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "acknowledged")
+        .expect("the stop is recorded")
+        .clone();
+    // The acknowledgement and the escalation stop are one action at one instant.
+    let (_, alert) = send(app.as_key(&team.t.admin_key, Method::GET, &format!("/api/v1/alerts/{a}"))).await;
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc3339(stop["created_at"].as_str().unwrap()).unwrap(),
+        chrono::DateTime::parse_from_rfc3339(alert["acknowledged_at"].as_str().unwrap()).unwrap()
     );
+    assert_eq!(stop["detail"]["by"], alert["acknowledged_by"]);
     app.clock.set(t0() + Duration::hours(3));
     settle().await;
     assert_eq!(notified(&app, &team, &a).await.len(), 3);
