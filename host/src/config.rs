@@ -54,6 +54,17 @@ pub struct Config {
     #[arg(long, global = true, env = "NIGHTOWL_BODY_LIMIT_BYTES", default_value_t = 1024 * 1024)]
     pub body_limit_bytes: usize,
 
+    /// Most alerts one webhook delivery may carry; a larger one is refused whole (413, the limit in
+    /// the error) before anything is written. Alertmanager's `max_alerts` on the receiver keeps
+    /// groups under it.
+    #[arg(
+        long,
+        global = true,
+        env = "NIGHTOWL_MAX_ALERTS_PER_DELIVERY",
+        default_value_t = 1000
+    )]
+    pub max_alerts_per_delivery: usize,
+
     /// Seconds before a request is answered with 408.
     #[arg(
         long,

@@ -28,6 +28,8 @@ pub enum IngestError {
     Plugin(#[from] CallError),
     #[error(transparent)]
     Invalid(#[from] NormalizeError),
+    #[error("the delivery holds {received} alerts; at most {max} are accepted per delivery")]
+    TooMany { received: usize, max: usize },
 }
 
 /// Runs the source plugin and normalises what it returns. No database work happens here, so a slow
@@ -46,6 +48,13 @@ pub async fn parse(
         .runtime()
         .parse(&plugin.manifest, pre, tenant.as_str(), HashMap::new(), req)
         .await?;
+    let max = state.config.max_alerts_per_delivery;
+    if parsed.len() > max {
+        return Err(IngestError::TooMany {
+            received: parsed.len(),
+            max,
+        });
+    }
     let alerts: Vec<NormalizedAlert> = parsed
         .into_iter()
         .enumerate()

@@ -58,10 +58,10 @@ impl AppState {
             _ => None,
         };
         let metrics = Metrics::new();
-        let cache_dir = config
-            .plugin_cache_dir
-            .clone()
-            .unwrap_or_else(|| std::env::temp_dir().join("nightowl-wasm-cache"));
+        let cache_dir = config.plugin_cache_dir.clone().unwrap_or_else(|| {
+            let uid = rustix::process::geteuid().as_raw();
+            std::env::temp_dir().join(format!("nightowl-wasm-cache-{uid}"))
+        });
         let runtime = Arc::new(Runtime::new(Some(&cache_dir), metrics.registry())?);
         let plugins = Arc::new(Registry::new(runtime, Some(config.plugin_dir.clone())));
         let audit = Arc::new(AuditLog::start(db.clone(), metrics.registry())?);

@@ -41,6 +41,10 @@ fn ingest_error(err: IngestError) -> ApiError {
             "unknown_source",
             format!("no source plugin {id:?} is installed"),
         ),
+        e @ IngestError::TooMany { received, max } => {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_many_alerts", e.to_string())
+                .with_details(serde_json::json!({ "received": received, "max": max }))
+        }
         IngestError::Invalid(e) => {
             ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_alert", e.to_string())
                 .with_details(serde_json::json!({ "index": e.index }))
@@ -80,7 +84,7 @@ fn ingest_error(err: IngestError) -> ApiError {
     params(("source" = String, Path, description = "Source plugin id, e.g. alertmanager, keep, generic")),
     request_body(content = String, description = "The source's native payload", content_type = "application/json"),
     responses((status = 200, body = IngestResponse), (status = 404, body = ErrorBody),
-              (status = 422, body = ErrorBody), (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
+              (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
 pub async fn receive_webhook(
     State(state): State<AppState>,
     principal: Principal,

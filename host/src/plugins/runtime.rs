@@ -170,13 +170,53 @@ impl std::fmt::Debug for Runtime {
     }
 }
 
+/// Makes `dir` a directory only this user can use: created with mode 0700 when missing, refused
+/// when another user owns it or others can write to it. Compiled plugin code is loaded from it, so
+/// whoever can write there could run code inside NightOwl (the default lives under `$TMPDIR`, where
+/// anyone could create the directory first).
+pub fn private_dir(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+    match std::fs::DirBuilder::new()
+        .recursive(false)
+        .mode(0o700)
+        .create(dir)
+    {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)?;
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let meta = std::fs::symlink_metadata(dir)?;
+    let me = rustix::process::geteuid().as_raw();
+    anyhow::ensure!(
+        meta.is_dir(),
+        "plugin cache {} is not a directory (a symlink is refused too)",
+        dir.display()
+    );
+    anyhow::ensure!(
+        meta.uid() == me,
+        "plugin cache {} belongs to uid {}, not to this user ({me}); set NIGHTOWL_PLUGIN_CACHE_DIR to a directory of your own",
+        dir.display(),
+        meta.uid()
+    );
+    if meta.permissions().mode() & 0o022 != 0 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
 fn engine_config(cache_dir: Option<&Path>, pooling: bool) -> anyhow::Result<Config> {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.epoch_interruption(true);
     config.cranelift_opt_level(wasmtime::OptLevel::Speed);
     if let Some(dir) = cache_dir {
-        std::fs::create_dir_all(dir)?;
+        private_dir(dir)?;
         let mut cache = wasmtime::CacheConfig::new();
         cache.with_directory(dir);
         config.cache(Some(wasmtime::Cache::new(cache)?));
@@ -410,5 +450,48 @@ impl Runtime {
             kind,
             message,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+    use super::private_dir;
+
+    #[test]
+    fn the_cache_directory_is_private_and_never_another_users() {
+        let root = std::env::temp_dir().join(format!("nightowl-private-dir-{}", uuid::Uuid::new_v4()));
+        let dir = root.join("a/b");
+        private_dir(&dir).unwrap();
+        assert_eq!(
+            std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+
+        let open = root.join("open");
+        std::fs::create_dir(&open).unwrap();
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+        private_dir(&open).unwrap();
+        assert_eq!(
+            std::fs::metadata(&open).unwrap().permissions().mode() & 0o777,
+            0o700,
+            "tightened"
+        );
+
+        let link = root.join("link");
+        std::os::unix::fs::symlink(&dir, &link).unwrap();
+        assert!(private_dir(&link).is_err(), "a symlink is refused");
+
+        // Only root can give a directory away; CI runs as root.
+        if rustix::process::geteuid().is_root() {
+            let theirs = root.join("theirs");
+            std::fs::create_dir(&theirs).unwrap();
+            std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
+            assert_eq!(std::fs::metadata(&theirs).unwrap().uid(), 65534);
+            let err = private_dir(&theirs).unwrap_err().to_string();
+            assert!(err.contains("belongs to uid 65534"), "{err}");
+        }
+        std::fs::remove_dir_all(&root).unwrap();
     }
 }

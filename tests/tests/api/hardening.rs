@@ -411,3 +411,28 @@ async fn forwarded_for_is_believed_only_from_trusted_proxies() {
         "the address the trusted proxy saw, not the one the client claimed"
     );
 }
+
+/// A delivery over the per-delivery cap is refused whole with 413 naming the cap, and writes
+/// nothing; one at the cap is stored.
+#[tokio::test]
+async fn a_delivery_over_the_alert_cap_is_refused_with_the_cap_in_the_error() {
+    let app = TestApp::spawn_with_plugins(&["generic"], |c| c.max_alerts_per_delivery = 50).await;
+    let t = app.tenant().await;
+    let alerts = |n: usize| {
+        Value::Array(
+            (0..n)
+                .map(|i| json!({ "title": format!("a{i}"), "fingerprint": format!("cap{i}") }))
+                .collect(),
+        )
+        .to_string()
+    };
+    let (status, body) = deliver(&app, &t, "generic", alerts(51)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert_eq!(error_code(&body), "too_many_alerts");
+    assert_eq!(body["details"], json!({ "received": 51, "max": 50 }));
+    assert!(body["message"].as_str().unwrap().contains("at most 50"));
+    assert_eq!(alert_rows(&app, &t).await, 0);
+    let (status, body) = deliver(&app, &t, "generic", alerts(50)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(alert_rows(&app, &t).await, 50);
+}
