@@ -16,6 +16,8 @@ pub struct Metrics {
     pub alerts_deduplicated: IntCounter,
     /// Label and annotation values cut to fit (the alert was stored with them shortened).
     pub alert_values_cut: IntCounter,
+    /// Worker loops restarted after a panic, by loop.
+    pub worker_restarts: IntCounterVec,
     /// Time to process one webhook delivery, by source.
     pub alert_processing_duration: HistogramVec,
     /// New alerts linked to a knowledge-base incident on arrival.
@@ -64,6 +66,14 @@ impl Metrics {
             "Label and annotation values cut to 2000 bytes to be stored",
         )
         .expect("valid counter");
+        let worker_restarts = IntCounterVec::new(
+            Opts::new(
+                "nightowl_worker_restarts_total",
+                "Worker loops restarted after a panic",
+            ),
+            &["loop"],
+        )
+        .expect("valid counter");
         let alert_processing_duration = HistogramVec::new(
             HistogramOpts::new(
                 "nightowl_alert_processing_duration_seconds",
@@ -101,11 +111,12 @@ impl Metrics {
             .buckets(vec![0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0]),
         )
         .expect("valid histogram");
-        let collectors: [Box<dyn prometheus::core::Collector>; 10] = [
+        let collectors: [Box<dyn prometheus::core::Collector>; 11] = [
             Box::new(api_request_duration.clone()),
             Box::new(alerts_received.clone()),
             Box::new(alerts_deduplicated.clone()),
             Box::new(alert_values_cut.clone()),
+            Box::new(worker_restarts.clone()),
             Box::new(alert_processing_duration.clone()),
             Box::new(kb_hits.clone()),
             Box::new(alerts_agent_resolved.clone()),
@@ -122,6 +133,7 @@ impl Metrics {
             alerts_received,
             alerts_deduplicated,
             alert_values_cut,
+            worker_restarts,
             alert_processing_duration,
             kb_hits,
             alerts_agent_resolved,

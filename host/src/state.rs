@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::plugins::{Registry, Runtime};
 use crate::secrets::Sealer;
+use crate::worker::supervise::WorkerHealth;
 
 /// Shared application state.
 #[derive(Clone, Debug)]
@@ -34,6 +35,8 @@ pub struct AppState {
     pub audit: Arc<AuditLog>,
     /// Bounded password hashing and failed sign-in limits.
     pub logins: Arc<Logins>,
+    /// Whether this process's worker loops run (`/readyz`).
+    pub workers: Arc<WorkerHealth>,
 }
 
 impl AppState {
@@ -72,6 +75,7 @@ impl AppState {
         Ok(AppState {
             audit,
             logins,
+            workers: Arc::new(WorkerHealth::default()),
             db,
             redis: Arc::new(Redis::new(config.redis_url.as_deref())?),
             config: Arc::new(config),

@@ -23,6 +23,7 @@ use sqlx::postgres::PgListener;
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::{JoinHandle, JoinSet};
 
+use self::supervise::{LoopFuture, LoopStart};
 use crate::clock::earliest;
 use crate::db::outbox::Claimed;
 use crate::escalation::fire_due;
@@ -30,6 +31,8 @@ use crate::notify::{dispatch, handoff, outbox};
 use crate::state::AppState;
 use crate::tenancy::{self, Slug};
 use crate::{db, events};
+
+pub mod supervise;
 
 /// Longest sleep without an event or deadline (covers a lost `NOTIFY`).
 pub const SAFETY_POLL: Duration = Duration::from_secs(30);
@@ -155,50 +158,80 @@ pub fn spawn_scoped(state: AppState, name: impl Into<String>, scope: Scope) -> W
     let deliver = Arc::new(Notify::new());
     let handoffs = Arc::new(Notify::new());
     let in_flight = Arc::new(InFlight::new(state.config.delivery_concurrency));
-    let mut tasks = vec![tokio::spawn(listen(
-        state.clone(),
-        escalate.clone(),
-        deliver.clone(),
-        stop_rx.clone(),
-    ))];
+    // Each loop runs under a supervisor that restarts it after a panic (`supervise`).
+    let health = state.workers.clone();
+    let restarts = state.metrics.worker_restarts.clone();
+    let supervised = |name: &'static str, start: LoopStart| {
+        supervise::spawn(name, health.clone(), restarts.clone(), start)
+    };
+    let mut tasks = Vec::new();
     {
-        let (state2, scope) = (state.clone(), scope.clone());
-        tasks.push(tokio::spawn(run_loop(
+        let (state, stop_rx) = (state.clone(), stop_rx.clone());
+        let (escalate, deliver) = (escalate.clone(), deliver.clone());
+        tasks.push(supervise::spawn(
+            "listener",
+            health.clone(),
+            restarts.clone(),
+            move || listen(state.clone(), escalate.clone(), deliver.clone(), stop_rx.clone()),
+        ));
+    }
+    {
+        let (state, stop_rx, scope) = (state.clone(), stop_rx.clone(), scope.clone());
+        tasks.push(supervised(
             "escalation",
-            state.clone(),
-            stop_rx.clone(),
-            escalate,
-            move || escalation_pass(state2.clone(), scope.clone()),
-        )));
+            Box::new(move || -> LoopFuture {
+                let (state2, scope) = (state.clone(), scope.clone());
+                Box::pin(run_loop(
+                    "escalation",
+                    state.clone(),
+                    stop_rx.clone(),
+                    escalate.clone(),
+                    move || escalation_pass(state2.clone(), scope.clone()),
+                ))
+            }),
+        ));
     }
     {
-        let (state2, name, scope) = (state.clone(), name.clone(), scope.clone());
-        let (in_flight, done) = (in_flight.clone(), deliver.clone());
-        tasks.push(tokio::spawn(run_loop(
+        let (state, stop_rx, name, scope) = (state.clone(), stop_rx.clone(), name.clone(), scope.clone());
+        let in_flight = in_flight.clone();
+        tasks.push(supervised(
             "delivery",
-            state.clone(),
-            stop_rx.clone(),
-            deliver,
-            move || {
-                delivery_pass(
-                    state2.clone(),
-                    name.clone(),
-                    scope.clone(),
-                    in_flight.clone(),
-                    done.clone(),
-                )
-            },
-        )));
+            Box::new(move || -> LoopFuture {
+                let (state2, name, scope) = (state.clone(), name.clone(), scope.clone());
+                let (in_flight, done) = (in_flight.clone(), deliver.clone());
+                Box::pin(run_loop(
+                    "delivery",
+                    state.clone(),
+                    stop_rx.clone(),
+                    deliver.clone(),
+                    move || {
+                        delivery_pass(
+                            state2.clone(),
+                            name.clone(),
+                            scope.clone(),
+                            in_flight.clone(),
+                            done.clone(),
+                        )
+                    },
+                ))
+            }),
+        ));
     }
     {
-        let (state2, scope) = (state.clone(), scope.clone());
-        tasks.push(tokio::spawn(run_loop(
+        let (state, scope) = (state.clone(), scope.clone());
+        tasks.push(supervised(
             "handoff",
-            state.clone(),
-            stop_rx,
-            handoffs,
-            move || handoff_pass(state2.clone(), scope.clone()),
-        )));
+            Box::new(move || -> LoopFuture {
+                let (state2, scope) = (state.clone(), scope.clone());
+                Box::pin(run_loop(
+                    "handoff",
+                    state.clone(),
+                    stop_rx.clone(),
+                    handoffs.clone(),
+                    move || handoff_pass(state2.clone(), scope.clone()),
+                ))
+            }),
+        ));
     }
     WorkerHandle {
         stop,

@@ -465,6 +465,9 @@ pub struct Readiness {
     pub database: DependencyStatus,
     /// Redis: `ok`, `down` or `disabled`.
     pub redis: DependencyStatus,
+    /// The worker loops of this process: `ok`, `down` (one panicked and waits to restart; the
+    /// answer is then `degraded`) or `disabled` (this process runs no workers).
+    pub workers: DependencyStatus,
 }
 
 #[cfg(test)]

@@ -29,8 +29,8 @@ pub async fn healthz() -> impl IntoResponse {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
-/// Ready to serve: 200 `ok` or `degraded` (Redis down: dedup and events fall back to PostgreSQL),
-/// 503 `failed` when PostgreSQL is unreachable.
+/// Ready to serve: 200 `ok` or `degraded` (Redis down: dedup and events fall back to PostgreSQL; or a
+/// worker loop panicked and waits to restart), 503 `failed` when PostgreSQL is unreachable.
 #[utoipa::path(get, path = "/readyz", tag = "health", security(()),
     responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
@@ -43,10 +43,17 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         state.redis.health()
     );
     let db_ok = matches!(db, Ok(Ok(())));
-    let status = match (db_ok, redis) {
-        (false, _) => ReadinessStatus::Failed,
-        (true, DependencyStatus::Down) => ReadinessStatus::Degraded,
-        (true, _) => ReadinessStatus::Ok,
+    let workers = if state.workers.is_empty() {
+        DependencyStatus::Disabled
+    } else if state.workers.down().is_empty() {
+        DependencyStatus::Ok
+    } else {
+        DependencyStatus::Down
+    };
+    let status = match (db_ok, redis, workers) {
+        (false, _, _) => ReadinessStatus::Failed,
+        (true, DependencyStatus::Down, _) | (true, _, DependencyStatus::Down) => ReadinessStatus::Degraded,
+        (true, _, _) => ReadinessStatus::Ok,
     };
     let code = if db_ok {
         StatusCode::OK
@@ -61,6 +68,7 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
             DependencyStatus::Down
         },
         redis,
+        workers,
     };
     (code, Json(body))
 }

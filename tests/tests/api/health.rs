@@ -63,6 +63,16 @@ async fn readyz_without_redis_configured_is_ok_and_fails_without_database() {
         (body["status"].as_str(), body["redis"].as_str()),
         (Some("ok"), Some("disabled"))
     );
+    assert_eq!(body["workers"], "disabled", "this process runs no workers");
+    let workers = nightowl::worker::spawn(app.state.clone(), "readyz-test");
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let (_, body) = send(app.request(Method::GET, "/readyz")).await;
+    assert_eq!(body["workers"], "ok", "{body}");
+    for name in ["listener", "escalation", "delivery", "handoff"] {
+        let state = app.state.workers.get(name).expect("every loop is supervised");
+        assert!(state.running, "{name}");
+    }
+    workers.shutdown().await;
     app.state.db.close().await;
     let (status, body) = send(app.request(Method::GET, "/readyz")).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
