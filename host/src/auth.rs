@@ -86,13 +86,19 @@ pub enum AuthError {
     Token(String),
     #[error("tenant {0:?} does not exist")]
     UnknownTenant(String),
+    #[error("the database is unavailable")]
+    Unavailable,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
 
 impl From<sqlx::Error> for AuthError {
     fn from(err: sqlx::Error) -> Self {
-        AuthError::Internal(err.into())
+        if crate::db::health::is_unavailable(&err) {
+            AuthError::Unavailable
+        } else {
+            AuthError::Internal(err.into())
+        }
     }
 }
 
@@ -108,6 +114,7 @@ impl AuthError {
             AuthError::Deactivated => "user_deactivated",
             AuthError::Token(_) => "invalid_token",
             AuthError::UnknownTenant(_) => "unknown_tenant",
+            AuthError::Unavailable => "unavailable",
             AuthError::Internal(_) => "internal",
         }
     }

@@ -11,6 +11,7 @@ use crate::auth::throttle::Logins;
 use crate::cache::Redis;
 use crate::clock::SharedClock;
 use crate::config::Config;
+use crate::db::health::DbHealth;
 use crate::metrics::Metrics;
 use crate::plugins::{Registry, Runtime};
 use crate::secrets::Sealer;
@@ -37,6 +38,9 @@ pub struct AppState {
     pub logins: Arc<Logins>,
     /// Whether this process's worker loops run (`/readyz`).
     pub workers: Arc<WorkerHealth>,
+    /// Whether PostgreSQL answers, kept current by a watchdog (API requests get a fast 503 while it
+    /// does not).
+    pub db_health: Arc<DbHealth>,
 }
 
 impl AppState {
@@ -76,6 +80,7 @@ impl AppState {
             audit,
             logins,
             workers: Arc::new(WorkerHealth::default()),
+            db_health: Arc::new(DbHealth::watch(&config.database_url)),
             db,
             redis: Arc::new(Redis::new(config.redis_url.as_deref())?),
             config: Arc::new(config),

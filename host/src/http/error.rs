@@ -42,6 +42,16 @@ impl ApiError {
         self
     }
 
+    /// 503: PostgreSQL cannot be reached; retry after a few seconds.
+    pub fn unavailable() -> ApiError {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the database is unavailable; retry shortly",
+        )
+        .retry_after(crate::db::health::RETRY_AFTER_SECS)
+    }
+
     /// 429: the caller (or everyone, for a shared limit) must slow down.
     pub fn too_many(code: &'static str, message: impl Into<String>, seconds: u64) -> ApiError {
         ApiError::new(StatusCode::TOO_MANY_REQUESTS, code, message).retry_after(seconds)
@@ -110,7 +120,9 @@ impl From<sqlx::Error> for ApiError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
                 "database is busy; retry shortly",
-            ),
+            )
+            .retry_after(crate::db::health::RETRY_AFTER_SECS),
+            e if crate::db::health::is_unavailable(&e) => ApiError::unavailable(),
             other => ApiError::internal(other),
         }
     }
@@ -126,6 +138,7 @@ impl From<AuthError> for ApiError {
     fn from(err: AuthError) -> ApiError {
         match err {
             AuthError::Internal(e) => ApiError::internal(e),
+            AuthError::Unavailable => ApiError::unavailable(),
             other => ApiError::new(StatusCode::UNAUTHORIZED, other.code(), other.to_string()),
         }
     }

@@ -35,6 +35,9 @@ pub async fn healthz() -> impl IntoResponse {
     responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let db_ping = async {
+        if state.db_health.is_down() {
+            return Err(sqlx::Error::PoolClosed);
+        }
         let mut conn = state.db.acquire().await?;
         db::ping(&mut conn).await
     };

@@ -436,3 +436,109 @@ async fn a_delivery_over_the_alert_cap_is_refused_with_the_cap_in_the_error() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(alert_rows(&app, &t).await, 50);
 }
+
+/// A TCP proxy to PostgreSQL that can be cut (every connection dropped, new ones refused) and
+/// restored on the same port: PostgreSQL stopping, as the server sees it.
+struct DbProxy {
+    port: u16,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl DbProxy {
+    async fn start(port: u16) -> DbProxy {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let task = tokio::spawn(async move {
+            let mut links = tokio::task::JoinSet::new();
+            loop {
+                let Ok((mut client, _)) = listener.accept().await else {
+                    return;
+                };
+                links.spawn(async move {
+                    let Ok(mut server) = tokio::net::TcpStream::connect("127.0.0.1:5432").await else {
+                        return;
+                    };
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                });
+            }
+            // Dropping the task drops the listener and every link with the JoinSet.
+        });
+        DbProxy {
+            port,
+            task: Some(task),
+        }
+    }
+
+    async fn cut(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+}
+
+/// PostgreSQL stopped: API requests, authentication included, are answered 503 with `Retry-After`
+/// within a second (not 500 after the pool's 5 s), `/readyz` says failed, and once PostgreSQL is
+/// back requests succeed again without a restart.
+#[tokio::test]
+async fn with_postgresql_down_requests_get_503_with_retry_after_fast_and_recover() {
+    let direct = nightowl_tests::database_url();
+    let mut proxy = DbProxy::start(0).await;
+    let via_proxy = direct.replacen("127.0.0.1:5432", &format!("127.0.0.1:{}", proxy.port), 1);
+    assert_ne!(via_proxy, direct, "the test database URL names 127.0.0.1:5432");
+    let app = TestApp::spawn_with(|c| c.database_url = via_proxy.clone()).await;
+    let t = app.tenant().await;
+    let list = || app.as_key(&t.admin_key, Method::GET, "/api/v1/alerts");
+    let (status, _) = send(list()).await;
+    assert_eq!(status, StatusCode::OK);
+
+    proxy.cut().await;
+    for attempt in 0..3 {
+        let started = std::time::Instant::now();
+        let response = list().send().await.unwrap();
+        let took = started.elapsed();
+        assert_eq!(
+            response.status(),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "attempt {attempt}"
+        );
+        assert!(
+            response.headers().contains_key("retry-after"),
+            "attempt {attempt}"
+        );
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(error_code(&body), "unavailable");
+        assert!(
+            took < std::time::Duration::from_secs(2),
+            "attempt {attempt} took {took:?}"
+        );
+        if attempt > 0 {
+            assert!(
+                took < std::time::Duration::from_secs(1),
+                "known down, yet {took:?}"
+            );
+        }
+    }
+    // Sign-in too (it reads the tenant before any password check).
+    let (status, body) = send(app.request(Method::POST, "/api/v1/auth/login").json(&json!({
+        "tenant": t.tenant.slug.as_str(), "email": "a@b.example", "password": "whatever password"
+    })))
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    let (status, body) = send(app.request(Method::GET, "/readyz")).await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("failed"))
+    );
+
+    let _proxy = DbProxy::start(proxy.port).await;
+    let mut recovered = false;
+    for _ in 0..100 {
+        if send(list()).await.0 == StatusCode::OK {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(recovered, "still refused after PostgreSQL came back");
+}
