@@ -95,7 +95,7 @@ pub async fn record_mutations(State(state): State<AppState>, req: Request, next:
     let (action, resource_type) = audit::describe_route(method.as_str(), &route);
     state
         .audit
-        .record(AuditEntry {
+        .record_now(AuditEntry {
             tenant: principal.tenant.slug.clone(),
             actor_type: principal.actor_type(),
             actor_id: principal.actor_id().map(|id| id.to_string()),

@@ -542,3 +542,46 @@ async fn with_postgresql_down_requests_get_503_with_retry_after_fast_and_recover
     }
     assert!(recovered, "still refused after PostgreSQL came back");
 }
+
+/// A mutation answered 2xx already has its audit row when the answer arrives: nothing waits in
+/// memory where a `kill -9` could lose it.
+#[tokio::test]
+async fn every_answered_mutation_has_its_audit_row_before_the_answer() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant().await;
+    for i in 0..40 {
+        let (status, body) = send(
+            app.as_key(&t.admin_key, Method::POST, "/api/v1/incidents")
+                .json(&json!({ "title": format!("durable {i}"), "severity": "info" })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        // Straight to the table, no waiting: the row must be committed already.
+        let rows: i64 = sqlx::query_scalar(&format!(
+            "select count(*) from {}.audit_log where resource_type = 'incidents' and resource_id = $1",
+            t.tenant.slug.schema()
+        ))
+        .bind(body["id"].as_str().unwrap())
+        .fetch_one(app.db())
+        .await
+        .unwrap();
+        assert_eq!(rows, 1, "incident {i} answered 201 without its audit row");
+    }
+    // Stopping the background writer (what a kill does to it) loses nothing answered.
+    app.state.audit.shutdown().await;
+    let (status, body) = send(
+        app.as_key(&t.admin_key, Method::POST, "/api/v1/incidents")
+            .json(&json!({ "title": "after the writer", "severity": "info" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let rows: i64 = sqlx::query_scalar(&format!(
+        "select count(*) from {}.audit_log where resource_id = $1",
+        t.tenant.slug.schema()
+    ))
+    .bind(body["id"].as_str().unwrap())
+    .fetch_one(app.db())
+    .await
+    .unwrap();
+    assert_eq!(rows, 1);
+}
