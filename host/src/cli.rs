@@ -150,6 +150,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         DatabaseCommand::Migrate => {
             let n = db::migrate::migrate_all(&pool, &config.database_url).await?;
             println!("migrated the global schema and {n} tenant schema(s)");
+            let sealer = config.sealer()?;
+            let resealed = crate::secrets::reseal_unbound(&pool, &sealer).await?;
+            if resealed > 0 {
+                println!("bound {resealed} stored secret(s) to their tenant and field");
+            }
             Ok(())
         }
         DatabaseCommand::Tenant(TenantCommand::Create { slug, name }) => {
@@ -234,6 +239,10 @@ async fn serve(config: Config, pool: PgPool, http: bool, workers: bool) -> anyho
     let listen = config.listen;
     let poll = config.plugin_poll_secs;
     let state = AppState::new(config, pool, Arc::new(SystemClock))?;
+    let resealed = crate::secrets::reseal_unbound(&state.db, &state.sealer).await?;
+    if resealed > 0 {
+        tracing::info!(resealed, "stored secrets bound to their tenant and field");
+    }
     let report = state.plugins.scan().await;
     tracing::info!(loaded = ?report.loaded, failed = report.failed.len(), "plugins scanned");
     let _watcher = (poll > 0).then(|| state.plugins.spawn_watcher(std::time::Duration::from_secs(poll)));

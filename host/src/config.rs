@@ -216,6 +216,20 @@ fn parse_role(s: &str) -> Result<Role, String> {
 }
 
 impl Config {
+    /// The sealer for stored secrets, from `NIGHTOWL_SECRET_KEY` or the file `NIGHTOWL_SECRET_KEY_FILE`.
+    pub fn sealer(&self) -> anyhow::Result<crate::secrets::Sealer> {
+        use anyhow::Context as _;
+        let key = match (&self.secret_key, &self.secret_key_file) {
+            (Some(key), _) => Some(key.clone()),
+            (None, Some(path)) => Some(
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("reading secret key file {}", path.display()))?,
+            ),
+            (None, None) => None,
+        };
+        Ok(crate::secrets::Sealer::from_base64(key.as_deref())?)
+    }
+
     /// A configuration with every default, pointing at `database_url`; for tests and tools.
     pub fn for_database(database_url: &str) -> Config {
         use clap::Parser;

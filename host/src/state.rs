@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use sqlx::PgPool;
 
 use crate::audit::AuditLog;
@@ -46,15 +45,7 @@ pub struct AppState {
 impl AppState {
     /// Builds the state from configuration and an open pool.
     pub fn new(config: Config, db: PgPool, clock: SharedClock) -> anyhow::Result<AppState> {
-        let secret_key = match (&config.secret_key, &config.secret_key_file) {
-            (Some(key), _) => Some(key.clone()),
-            (None, Some(path)) => Some(
-                std::fs::read_to_string(path)
-                    .with_context(|| format!("reading secret key file {}", path.display()))?,
-            ),
-            (None, None) => None,
-        };
-        let sealer = Sealer::from_base64(secret_key.as_deref())?;
+        let sealer = config.sealer()?;
         let oidc = match (&config.oidc_issuer, &config.oidc_audience) {
             (Some(issuer), Some(audience)) => Some(Arc::new(Oidc::new(
                 issuer,

@@ -23,6 +23,17 @@ pub struct ConfigRow {
 const COLUMNS: &str = "default_timezone, slack_workspace, slack_channel, twilio_account_sid, twilio_from_number, \
                        retention_days, default_roster_id, slack_bot_token_enc, slack_signing_secret_enc, twilio_auth_token_enc, updated_at";
 
+impl ConfigRow {
+    /// The sealed secrets, in the order of `secrets::CONFIG_SECRETS`.
+    pub fn secrets_mut(&mut self) -> [&mut Option<Vec<u8>>; 3] {
+        [
+            &mut self.slack_bot_token_enc,
+            &mut self.slack_signing_secret_enc,
+            &mut self.twilio_auth_token_enc,
+        ]
+    }
+}
+
 /// Reads the configuration, locking the row when `for_update`.
 pub async fn get(conn: &mut PgConnection, for_update: bool) -> Result<ConfigRow, sqlx::Error> {
     let lock = if for_update { " for update" } else { "" };

@@ -11,8 +11,9 @@ use super::extract::{Json, TenantTx};
 use super::routes::Route;
 use crate::db;
 use crate::db::config::ConfigRow;
-use crate::secrets::{Sealer, SecretError};
+use crate::secrets::{CONFIG_SECRETS, Place, Sealer, SecretError};
 use crate::state::AppState;
+use crate::tenancy::Slug;
 use nightowl_api::Role::Admin;
 use utoipa_axum::routes;
 
@@ -24,7 +25,7 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-fn secret_status(sealer: &Sealer, sealed: Option<&[u8]>) -> SecretStatus {
+fn secret_status(sealer: &Sealer, sealed: Option<&[u8]>, place: Place<'_>) -> SecretStatus {
     let Some(sealed) = sealed else {
         return SecretStatus {
             configured: false,
@@ -33,7 +34,7 @@ fn secret_status(sealer: &Sealer, sealed: Option<&[u8]>) -> SecretStatus {
     };
     // Short secrets would be given away by their last characters.
     let last4 = sealer
-        .open(sealed)
+        .open(sealed, place)
         .ok()
         .filter(|plain| plain.chars().count() >= 16)
         .map(|plain| {
@@ -46,11 +47,27 @@ fn secret_status(sealer: &Sealer, sealed: Option<&[u8]>) -> SecretStatus {
     }
 }
 
-fn view(sealer: &Sealer, row: ConfigRow) -> TenantConfig {
+fn view(sealer: &Sealer, tenant: &Slug, row: ConfigRow) -> TenantConfig {
+    let place = |field| Place {
+        tenant: tenant.as_str(),
+        field,
+    };
     TenantConfig {
-        slack_bot_token: secret_status(sealer, row.slack_bot_token_enc.as_deref()),
-        slack_signing_secret: secret_status(sealer, row.slack_signing_secret_enc.as_deref()),
-        twilio_auth_token: secret_status(sealer, row.twilio_auth_token_enc.as_deref()),
+        slack_bot_token: secret_status(
+            sealer,
+            row.slack_bot_token_enc.as_deref(),
+            place("slack_bot_token"),
+        ),
+        slack_signing_secret: secret_status(
+            sealer,
+            row.slack_signing_secret_enc.as_deref(),
+            place("slack_signing_secret"),
+        ),
+        twilio_auth_token: secret_status(
+            sealer,
+            row.twilio_auth_token_enc.as_deref(),
+            place("twilio_auth_token"),
+        ),
         default_timezone: row.default_timezone,
         slack_workspace: row.slack_workspace,
         slack_channel: row.slack_channel,
@@ -70,7 +87,7 @@ pub async fn get_config(
     mut t: TenantTx,
 ) -> Result<Json<TenantConfig>, ApiError> {
     let row = db::config::get(&mut t, false).await?;
-    Ok(Json(view(&state.sealer, row)))
+    Ok(Json(view(&state.sealer, &t.principal.tenant.slug, row)))
 }
 
 /// Replaces the configuration. Secrets: absent keeps, `null` clears, a string replaces.
@@ -83,15 +100,21 @@ pub async fn put_config(
 ) -> Result<Json<TenantConfig>, ApiError> {
     let mut row = db::config::get(&mut t, true).await?;
     let sealer = &state.sealer;
-    for (update, stored) in [
-        (&input.slack_bot_token, &mut row.slack_bot_token_enc),
-        (&input.slack_signing_secret, &mut row.slack_signing_secret_enc),
-        (&input.twilio_auth_token, &mut row.twilio_auth_token_enc),
-    ] {
+    let tenant = t.principal.tenant.slug.clone();
+    let updates = [
+        &input.slack_bot_token,
+        &input.slack_signing_secret,
+        &input.twilio_auth_token,
+    ];
+    for ((update, stored), field) in updates.into_iter().zip(row.secrets_mut()).zip(CONFIG_SECRETS) {
+        let place = Place {
+            tenant: tenant.as_str(),
+            field,
+        };
         match update {
             None => {}
             Some(None) => *stored = None,
-            Some(Some(plain)) => *stored = Some(sealer.seal(plain).map_err(seal_error)?),
+            Some(Some(plain)) => *stored = Some(sealer.seal(plain, place).map_err(seal_error)?),
         }
     }
     row.default_timezone = input.default_timezone;
@@ -104,7 +127,7 @@ pub async fn put_config(
     row.updated_at = state.clock.now();
     let row = db::config::put(&mut t, &row).await?;
     t.commit().await?;
-    Ok(Json(view(sealer, row)))
+    Ok(Json(view(sealer, &tenant, row)))
 }
 
 fn seal_error(err: SecretError) -> ApiError {

@@ -585,3 +585,87 @@ async fn every_answered_mutation_has_its_audit_row_before_the_answer() {
     .unwrap();
     assert_eq!(rows, 1);
 }
+
+/// A sealed secret is bound to its tenant and field: copied into another tenant's row or another
+/// column it no longer opens (its last characters are not shown, a channel could not use it). Values
+/// sealed before the binding are rewritten bound by the start-up step.
+#[tokio::test]
+async fn sealed_secrets_open_only_where_they_were_stored_and_old_ones_are_rebound() {
+    let app = TestApp::spawn().await;
+    let (a, b) = (app.tenant().await, app.tenant().await);
+    let token = "xoxb-0123456789-abcdefWXYZ";
+    let (status, body) = send(
+        app.as_key(&a.admin_key, Method::PUT, "/api/v1/admin/config")
+            .json(&json!({ "slack_bot_token": token })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["slack_bot_token"]["last4"], "WXYZ");
+    let config = |t: &TestTenant| {
+        let key = t.admin_key.clone();
+        let req = app.as_key(&key, Method::GET, "/api/v1/admin/config");
+        async move { send(req).await.1 }
+    };
+    let copy = |from: &TestTenant, from_col: &str, to: &TestTenant, to_col: &str| {
+        format!(
+            "update {}.tenant_config set {to_col} = (select {from_col} from {}.tenant_config)",
+            to.tenant.slug.schema(),
+            from.tenant.slug.schema()
+        )
+    };
+    // Into tenant B's same column, and into tenant A's Twilio column.
+    sqlx::query(&copy(&a, "slack_bot_token_enc", &b, "slack_bot_token_enc"))
+        .execute(app.db())
+        .await
+        .unwrap();
+    sqlx::query(&copy(&a, "slack_bot_token_enc", &a, "twilio_auth_token_enc"))
+        .execute(app.db())
+        .await
+        .unwrap();
+    let seen_b = config(&b).await;
+    assert_eq!(
+        seen_b["slack_bot_token"],
+        json!({ "configured": true, "last4": null })
+    );
+    let seen_a = config(&a).await;
+    assert_eq!(
+        seen_a["slack_bot_token"]["last4"], "WXYZ",
+        "still opens where it belongs"
+    );
+    assert_eq!(
+        seen_a["twilio_auth_token"],
+        json!({ "configured": true, "last4": null })
+    );
+
+    // A value from before the binding: opens only after the rewrite, which binds it.
+    let old = app.state.sealer.seal_unbound("AC-old-twilio-token-1234").unwrap();
+    sqlx::query(&format!(
+        "update {}.tenant_config set twilio_auth_token_enc = $1",
+        a.tenant.slug.schema()
+    ))
+    .bind(&old)
+    .execute(app.db())
+    .await
+    .unwrap();
+    assert_eq!(config(&a).await["twilio_auth_token"]["last4"], Value::Null);
+    let rewritten = nightowl::secrets::reseal_unbound(app.db(), &app.state.sealer)
+        .await
+        .unwrap();
+    assert!(rewritten >= 1, "{rewritten}");
+    assert_eq!(config(&a).await["twilio_auth_token"]["last4"], "1234");
+    let stored: Vec<u8> = sqlx::query_scalar(&format!(
+        "select twilio_auth_token_enc from {}.tenant_config",
+        a.tenant.slug.schema()
+    ))
+    .fetch_one(app.db())
+    .await
+    .unwrap();
+    assert_eq!(stored[0], 1, "stored in the bound format");
+    assert_eq!(
+        nightowl::secrets::reseal_unbound(app.db(), &app.state.sealer)
+            .await
+            .unwrap(),
+        0,
+        "nothing left to rewrite in this tenant or any other"
+    );
+}
