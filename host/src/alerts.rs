@@ -202,7 +202,8 @@ pub async fn resolve_fixed(
         severity: alert.severity,
     };
     let incident_id = db::incidents::record_agent_fix(conn, fix, now).await?;
-    db::alerts::set_match(conn, alert_id, incident_id, report.action.as_deref()).await?;
+    // What the agent did is its own report: unreviewed, whatever the incident it counts on.
+    db::alerts::set_match(conn, alert_id, incident_id, report.action.as_deref(), false).await?;
     after_resolve(conn, tenant, alert_id, severity, &label, now).await?;
     Ok(AgentFixed {
         alert_id,

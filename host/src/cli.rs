@@ -5,6 +5,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use nightowl_api::Role;
+use nightowl_api::admin::ApiKeyScope;
 use sqlx::PgPool;
 
 use crate::clock::SystemClock;
@@ -105,6 +106,10 @@ pub enum ApikeyCommand {
         /// A name to recognise the key by.
         #[arg(long, default_value = "cli")]
         name: String,
+        /// Narrow the key (repeat or comma-separate): `read` (reads only), `ingest` (alert webhooks
+        /// only), `agent` (alert webhooks with agent fixes). None: everything the role allows.
+        #[arg(long = "scope", value_delimiter = ',', value_parser = parse_scope)]
+        scopes: Vec<ApiKeyScope>,
     },
 }
 
@@ -115,6 +120,10 @@ pub struct SeedArgs {
     /// absent.
     #[arg(long, env = "NIGHTOWL_SEED_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<String>,
+}
+
+fn parse_scope(s: &str) -> Result<ApiKeyScope, String> {
+    ApiKeyScope::parse(s.trim()).ok_or_else(|| format!("unknown scope {s:?}: read, ingest or agent"))
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -176,11 +185,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        DatabaseCommand::Apikey(ApikeyCommand::Create { tenant, role, name }) => {
+        DatabaseCommand::Apikey(ApikeyCommand::Create {
+            tenant,
+            role,
+            name,
+            scopes,
+        }) => {
             let tenant = tenancy::find_tenant(&pool, &tenant)
                 .await?
                 .with_context(|| format!("no tenant {tenant:?}"))?;
-            let key = create_api_key(&pool, &tenant, role, &name).await?;
+            let key = create_scoped_api_key(&pool, &tenant, role, &name, &scopes).await?;
             println!("{key}");
             eprintln!("store this key now: it is not shown again");
             Ok(())
@@ -209,6 +223,17 @@ pub async fn create_api_key(
     role: Role,
     name: &str,
 ) -> anyhow::Result<String> {
+    create_scoped_api_key(pool, tenant, role, name, &[]).await
+}
+
+/// Creates an API key narrowed to `scopes` (none: everything the role allows); returns the raw key.
+pub async fn create_scoped_api_key(
+    pool: &PgPool,
+    tenant: &tenancy::Tenant,
+    role: Role,
+    name: &str,
+    scopes: &[ApiKeyScope],
+) -> anyhow::Result<String> {
     let generated = auth::api_key::generate();
     let mut conn = pool.acquire().await?;
     db::api_keys::create(
@@ -219,7 +244,7 @@ pub async fn create_api_key(
             key_hash: &generated.hash,
             prefix: &generated.prefix,
             role,
-            scopes: &[],
+            scopes,
             expires_at: None,
             created_by: Some("cli"),
         },

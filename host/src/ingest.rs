@@ -183,7 +183,7 @@ async fn store_firing(
         }
     };
     if let Some(m) = &matched {
-        db::alerts::set_match(conn, id, m.id, m.solution.as_deref()).await?;
+        db::alerts::set_match(conn, id, m.id, m.solution.as_deref(), m.reviewed).await?;
         state.metrics.kb_hits.inc();
     }
     let severity = alert.severity;

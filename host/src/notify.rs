@@ -20,6 +20,11 @@ use uuid::Uuid;
 use crate::db::users::Person;
 use crate::plugins::{AlertRef, Responder};
 
+/// What every channel shows before a suggested solution no engineer has confirmed (an agent
+/// reported it): the text goes to people who may run it at 3 a.m.
+pub const UNREVIEWED: &str =
+    "[UNREVIEWED: reported by an automated agent, not confirmed by an engineer; check before running]";
+
 /// How channels see an alert.
 pub fn alert_ref(a: &nightowl_api::alerts::Alert, public_url: &str) -> AlertRef {
     AlertRef {
@@ -30,7 +35,10 @@ pub fn alert_ref(a: &nightowl_api::alerts::Alert, public_url: &str) -> AlertRef 
         priority: a.priority.map(|p| p.to_string()),
         service: a.service.clone(),
         description: a.description.clone(),
-        suggested_solution: a.suggested_solution.clone(),
+        suggested_solution: a.suggested_solution.as_ref().map(|s| match a.solution_reviewed {
+            Some(false) => format!("{UNREVIEWED} {s}"),
+            _ => s.clone(),
+        }),
         occurrence_count: u32::try_from(a.occurrence_count).unwrap_or(0),
         url: alert_url(public_url, a.id),
     }

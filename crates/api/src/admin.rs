@@ -29,6 +29,9 @@ string_enum! {
         Read = "read",
         /// Alert webhooks (`/api/v1/webhooks/...`) only.
         Ingest = "ingest",
+        /// Alert webhooks, and reporting fixes as an automated agent (`agent_metadata` with
+        /// `auto_resolved`), which write unreviewed knowledge. No other key may report agent fixes.
+        Agent = "agent",
     }
 }
 
@@ -183,7 +186,7 @@ pub struct ApiKey {
 }
 
 /// Scopes an API key can be narrowed to (the spellings of [`ApiKeyScope`]).
-pub const API_KEY_SCOPES: [&str; 2] = ["read", "ingest"];
+pub const API_KEY_SCOPES: [&str; 3] = ["read", "ingest", "agent"];
 
 /// Body of `POST /api/v1/admin/api-keys`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -193,7 +196,8 @@ pub struct ApiKeyInput {
     pub name: String,
     /// What the key may do.
     pub role: Role,
-    /// Optional narrowing: `read` allows only reads, `ingest` only alert webhooks, whatever the role.
+    /// Optional narrowing: `read` allows only reads, `ingest` only alert webhooks, `agent` alert
+    /// webhooks with agent fixes, whatever the role.
     #[serde(default)]
     pub scopes: Vec<String>,
     /// When the key stops working; absent: never.
@@ -529,7 +533,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             input.validate().unwrap_err().0["scopes"],
-            [r#"unknown scope "admin"; known: ["read", "ingest"]"#]
+            [r#"unknown scope "admin"; known: ["read", "ingest", "agent"]"#]
         );
     }
 }

@@ -119,6 +119,9 @@ pub struct Alert {
     pub matched_incident_id: Option<Uuid>,
     /// The matched incident's solution, copied when the alert arrived.
     pub suggested_solution: Option<String>,
+    /// Whether that solution comes from reviewed knowledge; `false`: an agent reported it and no
+    /// engineer has confirmed it yet (show it as such); absent when there is no suggestion.
+    pub solution_reviewed: Option<bool>,
     /// What an automated agent reported doing about it (`generic` source), as it sent it.
     #[schema(value_type = Option<Object>)]
     pub agent_metadata: Option<serde_json::Value>,

@@ -84,6 +84,14 @@ pub struct Incident {
     pub archived_at: Option<DateTime<Utc>>,
     /// Who created it: a person, or `agent:<name>` for an incident an agent's fix created.
     pub created_by: Option<String>,
+    /// Whether an engineer stands behind it. Incidents an agent created are unreviewed until an
+    /// engineer confirms them (`POST /api/v1/incidents/{id}/review`); enrichment always prefers
+    /// reviewed knowledge.
+    pub reviewed: bool,
+    /// Who confirmed it.
+    pub reviewed_by: Option<String>,
+    /// When it was confirmed.
+    pub reviewed_at: Option<DateTime<Utc>>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     /// When it was last changed.

@@ -12,7 +12,7 @@ use crate::ingest::normalize::NormalizedAlert;
 
 const COLUMNS: &str = "id, fingerprint, status, severity, priority, title, description, source, service, labels, \
      annotations, links, occurrence_count, starts_at, ends_at, first_fired_at, last_fired_at, acknowledged_at, \
-     acknowledged_by, resolved_at, resolved_by, matched_incident_id, suggested_solution, agent_metadata, created_at";
+     acknowledged_by, resolved_at, resolved_by, matched_incident_id, suggested_solution, solution_reviewed, agent_metadata, created_at";
 
 /// Inserts a firing alert or counts it on the open one with the same fingerprint.
 /// Returns the alert id and whether it was newly created.
@@ -128,13 +128,19 @@ pub async fn set_match(
     id: Uuid,
     incident_id: Uuid,
     solution: Option<&str>,
+    reviewed: bool,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("update alerts set matched_incident_id = $2, suggested_solution = $3 where id = $1")
-        .bind(id)
-        .bind(incident_id)
-        .bind(solution)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "update alerts set matched_incident_id = $2, suggested_solution = $3,
+                solution_reviewed = case when $3::text is null then null else $4 end
+         where id = $1",
+    )
+    .bind(id)
+    .bind(incident_id)
+    .bind(solution)
+    .bind(reviewed)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

@@ -25,7 +25,8 @@ pub use self::search::{SearchRow, search, split_prefix};
 
 const COLUMNS: &str = "id, title, fingerprints, severity, category, tags, services, clusters, namespaces, symptoms, \
      error_patterns, root_cause, solution, runbook_id, resolution_count, last_resolved_at, last_resolved_by, \
-     avg_resolution_mins, merged_into_id, archived_at, created_by, created_at, updated_at";
+     avg_resolution_mins, merged_into_id, archived_at, created_by, reviewed, reviewed_by, reviewed_at, created_at, \
+     updated_at";
 
 /// [`COLUMNS`] qualified with a table alias.
 fn prefixed_columns(alias: &str) -> String {
@@ -178,6 +179,26 @@ pub async fn archive(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> R
     .await?
     .rows_affected();
     Ok(n == 1)
+}
+
+/// Marks a live incident reviewed by `by` (its history records the change); `None` when it is not
+/// live.
+pub async fn review(
+    conn: &mut PgConnection,
+    id: Uuid,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Incident>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "update incidents set reviewed = true, reviewed_by = $2, reviewed_at = $3, updated_at = $3
+         where id = $1 and archived_at is null and merged_into_id is null
+         returning {COLUMNS}"
+    ))
+    .bind(id)
+    .bind(by)
+    .bind(now)
+    .fetch_optional(conn)
+    .await
 }
 
 /// The most recent alerts linked to the incident.

@@ -29,6 +29,7 @@ pub fn routes() -> Vec<Route> {
         Route::read(routes!(get_incident), Readonly),
         Route::write(routes!(update_incident), Engineer),
         Route::write(routes!(delete_incident), Manager),
+        Route::write(routes!(review_incident), Engineer),
         Route::read(routes!(incident_history), Readonly),
         Route::read(routes!(search_incidents), Readonly),
         Route::read(routes!(incidents_by_fingerprint), Readonly),
@@ -178,6 +179,28 @@ pub async fn delete_incident(
     db::incidents::record_event(&mut t, id, "delete", None, None, &by, now).await?;
     t.commit().await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Confirms an incident: an engineer stands behind its solution. Incidents an agent created start
+/// unreviewed; until confirmed, their solution is suggested as unreviewed and comes after reviewed
+/// knowledge. Confirming a reviewed incident again changes nothing.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/review", tag = "incidents", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Incident), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn review_incident(
+    State(state): State<AppState>,
+    mut t: TenantTx,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Incident>, ApiError> {
+    let incident = live_or_error(&mut t, id).await?;
+    if incident.reviewed {
+        return Ok(Json(incident));
+    }
+    let by = t.principal.label();
+    let reviewed = db::incidents::review(&mut t, id, &by, state.clock.now())
+        .await?
+        .ok_or_else(|| ApiError::not_found("incident"))?;
+    t.commit().await?;
+    Ok(Json(reviewed))
 }
 
 /// The incident's recorded changes, oldest first.

@@ -23,7 +23,7 @@ use utoipa_axum::routes;
 pub fn routes() -> Vec<Route> {
     vec![
         Route::write(routes!(receive_webhook), Engineer)
-            .scopes(&[Scope::Ingest])
+            .scopes(&[Scope::Ingest, Scope::Agent])
             .unaudited("each alert row records its source and every repeat"),
     ]
 }
@@ -83,7 +83,7 @@ fn ingest_error(err: IngestError) -> ApiError {
 #[utoipa::path(post, path = "/api/v1/webhooks/{source}", tag = "alerts",
     params(("source" = String, Path, description = "Source plugin id, e.g. alertmanager, keep, generic")),
     request_body(content = String, description = "The source's native payload", content_type = "application/json"),
-    responses((status = 200, body = IngestResponse), (status = 404, body = ErrorBody),
+    responses((status = 200, body = IngestResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
 pub async fn receive_webhook(
     State(state): State<AppState>,
@@ -115,6 +115,18 @@ pub async fn receive_webhook(
     let alerts = ingest::parse(&state, &plugin, &tenant, &req)
         .await
         .map_err(ingest_error)?;
+    // An agent fix writes knowledge that is then suggested to on-call: only a key minted for it
+    // (scope `agent`) may report one.
+    let reports_fix = alerts
+        .iter()
+        .any(|a| a.agent.as_ref().is_some_and(|r| r.auto_resolved));
+    if reports_fix && !principal.scopes.contains(&Scope::Agent) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "agent_scope_required",
+            "reporting an agent fix (agent_metadata.auto_resolved) needs an API key with the agent scope",
+        ));
+    }
 
     // Rows are locked in fingerprint order, so concurrent deliveries queue rather than deadlock; a
     // conflict PostgreSQL still reports (it rolled the whole transaction back) is retried here, so

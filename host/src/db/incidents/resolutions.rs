@@ -21,7 +21,9 @@ pub struct AgentFix<'a> {
 }
 
 /// Records an agent's fix in the knowledge base: counts a resolution on the incident that already
-/// knows this fingerprint, or creates one from the agent's report. Returns the incident id.
+/// knows this fingerprint, or creates one from the agent's report, unreviewed. The agent's action
+/// becomes the solution only of an unreviewed incident that has none: reviewed knowledge is never
+/// written by an agent. Returns the incident id.
 pub async fn record_agent_fix(
     conn: &mut PgConnection,
     fix: AgentFix<'_>,
@@ -30,7 +32,9 @@ pub async fn record_agent_fix(
     if let Some(existing) = by_fingerprint(&mut *conn, fix.fingerprint).await? {
         sqlx::query(
             "update incidents set resolution_count = resolution_count + 1, last_resolved_at = $2,
-                    last_resolved_by = $3, solution = coalesce(solution, $4), updated_at = $2
+                    last_resolved_by = $3,
+                    solution = case when reviewed then solution else coalesce(solution, $4) end,
+                    updated_at = $2
              where id = $1",
         )
         .bind(existing.id)
@@ -44,9 +48,9 @@ pub async fn record_agent_fix(
     sqlx::query_scalar(
         "insert into incidents (title, fingerprints, severity, services, symptoms, root_cause, solution, tags,
                                 resolution_count, last_resolved_at, last_resolved_by, created_by, created_at,
-                                updated_at)
+                                updated_at, reviewed)
          values ($1, array[$2], $3, coalesce(array_remove(array[$4::text], null), '{}'), $5, $6, $7,
-                 array['agent-resolved'], 1, $8, $9, $9, $8, $8)
+                 array['agent-resolved'], 1, $8, $9, $9, $8, $8, false)
          returning id",
     )
     .bind(fix.title)
