@@ -178,6 +178,11 @@ pub struct Config {
     )]
     pub plugin_dir: PathBuf,
 
+    /// Source-plugin calls (webhook parsing) that may wait for a free core at once; one more is
+    /// refused with 503 and `Retry-After` rather than queued. One call per core runs at a time.
+    #[arg(long, global = true, env = "NIGHTOWL_PLUGIN_QUEUE", default_value_t = 64)]
+    pub plugin_queue: usize,
+
     /// Where compiled plugin code is cached (written and read only by NightOwl).
     #[arg(long, global = true, env = "NIGHTOWL_PLUGIN_CACHE_DIR")]
     pub plugin_cache_dir: Option<PathBuf>,

@@ -12,6 +12,7 @@ use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::db::health::DbHealth;
 use crate::metrics::Metrics;
+use crate::plugins::runtime::CallSlots;
 use crate::plugins::{Registry, Runtime};
 use crate::secrets::Sealer;
 use crate::worker::supervise::WorkerHealth;
@@ -60,7 +61,11 @@ impl AppState {
             let uid = rustix::process::geteuid().as_raw();
             std::env::temp_dir().join(format!("nightowl-wasm-cache-{uid}"))
         });
-        let runtime = Arc::new(Runtime::new(Some(&cache_dir), metrics.registry())?);
+        let runtime = Arc::new(Runtime::new(
+            Some(&cache_dir),
+            metrics.registry(),
+            CallSlots::per_core(config.plugin_queue),
+        )?);
         let plugins = Arc::new(Registry::new(runtime, Some(config.plugin_dir.clone())));
         let audit = Arc::new(AuditLog::start(db.clone(), metrics.registry())?);
         let logins = Arc::new(Logins::new(

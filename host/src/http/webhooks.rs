@@ -55,6 +55,12 @@ fn ingest_error(err: IngestError) -> ApiError {
         IngestError::Plugin(CallError::Plugin(PluginError::Unauthorized(m))) => {
             ApiError::new(StatusCode::UNAUTHORIZED, "plugin_unauthorized", m)
         }
+        IngestError::Plugin(CallError::Busy) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "plugins_busy",
+            "every plugin slot is busy and the queue is full; retry shortly",
+        )
+        .retry_after(1),
         IngestError::Plugin(CallError::Plugin(other)) => {
             ApiError::new(StatusCode::BAD_GATEWAY, "plugin_error", other.to_string())
         }
@@ -84,7 +90,7 @@ fn ingest_error(err: IngestError) -> ApiError {
     params(("source" = String, Path, description = "Source plugin id, e.g. alertmanager, keep, generic")),
     request_body(content = String, description = "The source's native payload", content_type = "application/json"),
     responses((status = 200, body = IngestResponse), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-              (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
+              (status = 413, body = ErrorBody), (status = 422, body = ErrorBody), (status = 502, body = ErrorBody), (status = 503, body = ErrorBody), (status = 504, body = ErrorBody)))]
 pub async fn receive_webhook(
     State(state): State<AppState>,
     principal: Principal,

@@ -6,6 +6,13 @@
 //! blocking pool. A trap, timeout or memory exhaustion fails that call
 //! only: it is logged with plugin id, version and tenant and counted in
 //! `nightowl_plugin_faults_total{plugin,kind}`.
+//!
+//! **Bounded by the cores.** At most one guest call per core runs at a time ([`CallSlots`]); the
+//! others wait their turn, and the deadline starts only when a call starts running. Run all at once,
+//! 22 valid calls on 2 cores shared the CPU so thinly that 16 ran past deadlines they would have met
+//! alone. A request-path call (a source's `parse`) that finds [`CallSlots::queue`] calls already
+//! waiting, or waits longer than [`QUEUE_WAIT`], is refused with [`CallError::Busy`] (503 with
+//! `Retry-After`) instead of queueing without bound; background calls (channels) wait their turn.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -28,6 +35,63 @@ const POOL_INSTANCES: u32 = 128;
 const POOL_MAX_MEMORY: usize = 64 << 20;
 /// Log lines one call may write before the rest are dropped.
 const LOG_BUDGET: u32 = 100;
+
+/// Longest a request-path call waits for a free slot before it is refused as busy.
+pub const QUEUE_WAIT: Duration = Duration::from_secs(5);
+
+/// How many guest calls run at once, and how many request-path calls may wait for one.
+#[derive(Debug)]
+pub struct CallSlots {
+    running: Arc<tokio::sync::Semaphore>,
+    waiting: std::sync::atomic::AtomicUsize,
+    /// Request-path calls allowed to wait at once.
+    pub queue: usize,
+}
+
+impl CallSlots {
+    /// `concurrency` running calls (at least 1) and `queue` waiting ones.
+    pub fn new(concurrency: usize, queue: usize) -> CallSlots {
+        CallSlots {
+            running: Arc::new(tokio::sync::Semaphore::new(concurrency.max(1))),
+            waiting: std::sync::atomic::AtomicUsize::new(0),
+            queue,
+        }
+    }
+
+    /// One slot per core.
+    pub fn per_core(queue: usize) -> CallSlots {
+        CallSlots::new(std::thread::available_parallelism().map_or(1, |n| n.get()), queue)
+    }
+
+    async fn acquire(&self, wait: Wait) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        use std::sync::atomic::Ordering;
+        if let Ok(permit) = Arc::clone(&self.running).try_acquire_owned() {
+            return Some(permit);
+        }
+        match wait {
+            Wait::Always => Arc::clone(&self.running).acquire_owned().await.ok(),
+            Wait::Bounded => {
+                if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.queue {
+                    self.waiting.fetch_sub(1, Ordering::SeqCst);
+                    return None;
+                }
+                let permit =
+                    tokio::time::timeout(QUEUE_WAIT, Arc::clone(&self.running).acquire_owned()).await;
+                self.waiting.fetch_sub(1, Ordering::SeqCst);
+                permit.ok().and_then(Result::ok)
+            }
+        }
+    }
+}
+
+/// Whether a call may be refused when every slot is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    /// Request path: refused when the queue is full or the wait too long.
+    Bounded,
+    /// Background work: waits its turn.
+    Always,
+}
 
 /// What went wrong inside the sandbox.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +131,9 @@ pub enum CallError {
         kind: FaultKind,
         message: String,
     },
+    /// Every call slot is taken and the queue is full: nothing ran; retry shortly.
+    #[error("plugin calls are queued to capacity; retry shortly")]
+    Busy,
 }
 
 /// The trap code when there is one ("wasm `unreachable` instruction executed" for a guest panic),
@@ -161,6 +228,7 @@ pub struct Runtime {
     source_linker: Linker<HostState>,
     channel_linker: Linker<HostState>,
     faults: IntCounterVec,
+    slots: CallSlots,
     _ticker: std::thread::JoinHandle<()>,
 }
 
@@ -239,7 +307,11 @@ fn engine_config(cache_dir: Option<&Path>, pooling: bool) -> anyhow::Result<Conf
 impl Runtime {
     /// Creates the engine (pooling allocator, falling back to on-demand allocation when the machine
     /// cannot reserve the pool's address space) and starts the epoch ticker.
-    pub fn new(cache_dir: Option<&Path>, registry: &prometheus::Registry) -> anyhow::Result<Runtime> {
+    pub fn new(
+        cache_dir: Option<&Path>,
+        registry: &prometheus::Registry,
+        slots: CallSlots,
+    ) -> anyhow::Result<Runtime> {
         let engine = match Engine::new(&engine_config(cache_dir, true)?) {
             Ok(engine) => engine,
             Err(err) => {
@@ -277,6 +349,7 @@ impl Runtime {
             source_linker,
             channel_linker,
             faults,
+            slots,
             _ticker: ticker,
         })
     }
@@ -339,7 +412,7 @@ impl Runtime {
         req: &InboundRequest,
     ) -> Result<Vec<ParsedAlert>, CallError> {
         let (pre, wit_req) = (pre.clone(), v0_1_0::request(req));
-        self.call(manifest, tenant, config, move |store| {
+        self.call(manifest, tenant, config, Wait::Bounded, move |store| {
             let instance = pre
                 .instantiate(&mut *store)
                 .map_err(|e| (FaultKind::Instantiate, e))?;
@@ -364,7 +437,7 @@ impl Runtime {
         notification: &Notification,
     ) -> Result<Delivery, CallError> {
         let (pre, wit) = (pre.clone(), v0_1_0::notification(notification));
-        self.call(manifest, tenant, config, move |store| {
+        self.call(manifest, tenant, config, Wait::Always, move |store| {
             let instance = pre
                 .instantiate(&mut *store)
                 .map_err(|e| (FaultKind::Instantiate, e))?;
@@ -388,13 +461,22 @@ impl Runtime {
         manifest: &Manifest,
         tenant: &str,
         config: HashMap<String, String>,
+        wait: Wait,
         body: impl FnOnce(&mut Store<HostState>) -> Result<Result<T, PluginError>, (FaultKind, wasmtime::Error)>
         + Send
         + 'static,
     ) -> Result<T, CallError> {
+        // The slot is held until the call has finished, and the deadlines below start only now.
+        let Some(slot) = self.slots.acquire(wait).await else {
+            self.faults
+                .with_label_values(&[manifest.id.as_str(), "busy"])
+                .inc();
+            return Err(CallError::Busy);
+        };
         let this = self.clone();
         let (owned_manifest, owned_tenant) = (manifest.clone(), tenant.to_owned());
         let call = tokio::task::spawn_blocking(move || {
+            let _slot = slot;
             let (manifest, tenant) = (&owned_manifest, owned_tenant.as_str());
             let mut store = this.store(manifest, tenant, config);
             match body(&mut store) {

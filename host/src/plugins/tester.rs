@@ -14,7 +14,7 @@ use anyhow::Context as _;
 use nightowl_plugin_cases as cases;
 
 use super::registry::{self, LoadedPlugin};
-use super::runtime::{CallError, Runtime};
+use super::runtime::{CallError, CallSlots, Runtime};
 use super::{InboundRequest, Kind, ParsedAlert, PluginError};
 use crate::ingest::normalize;
 
@@ -154,7 +154,11 @@ fn indent(text: &str) -> String {
 /// Loads a source plugin (directory or bare `.wasm`) into a runtime of its own.
 async fn load_source(plugin: &Path) -> anyhow::Result<(Arc<Runtime>, LoadedPlugin)> {
     let dir = staging_dir(plugin)?;
-    let runtime = Arc::new(Runtime::new(None, &prometheus::Registry::new())?);
+    let runtime = Arc::new(Runtime::new(
+        None,
+        &prometheus::Registry::new(),
+        CallSlots::per_core(64),
+    )?);
     let rt = runtime.clone();
     let staged = dir != plugin;
     let loaded = tokio::task::spawn_blocking(move || {

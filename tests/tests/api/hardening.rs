@@ -863,3 +863,73 @@ async fn agent_fixes_need_the_agent_scope_and_stay_unreviewed_until_an_engineer_
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "an ingest key cannot review");
 }
+
+/// 22 valid, CPU-heavy parses at once on a 2-core machine: each waits for a core and then gets its
+/// whole deadline, so none times out (run all at once, 16 of 22 used to); with a short queue the
+/// calls that do not fit are refused as busy, never failed as faults.
+#[tokio::test]
+async fn concurrent_plugin_calls_wait_for_a_core_instead_of_timing_out() {
+    use nightowl::plugins::runtime::CallError;
+    let alerts: Vec<Value> = (0..5000)
+        .map(|i| json!({ "title": format!("disk {i} nearly full"), "severity": "warning", "labels": { "host": format!("h{i}") } }))
+        .collect();
+    let body = Value::Array(alerts).to_string().into_bytes();
+
+    let app = TestApp::spawn_with_plugins(&["generic"], |_| {}).await;
+    let calls: Vec<_> = (0..22)
+        .map(|_| {
+            let (app_ref, body) = (TestAppRef(app.state.clone()), body.clone());
+            tokio::spawn(async move { app_ref.parse(body).await })
+        })
+        .collect();
+    for call in calls {
+        assert_eq!(call.await.unwrap().map_err(|e| e.to_string()), Ok(5000));
+    }
+
+    let small = TestApp::spawn_with_plugins(&["generic"], |c| c.plugin_queue = 2).await;
+    let calls: Vec<_> = (0..22)
+        .map(|_| {
+            let app_ref = TestAppRef(small.state.clone());
+            let body = body.clone();
+            tokio::spawn(async move { app_ref.parse(body).await })
+        })
+        .collect();
+    let (mut ok, mut busy) = (0, 0);
+    for call in calls {
+        match call.await.unwrap() {
+            Ok(5000) => ok += 1,
+            Err(CallError::Busy) => busy += 1,
+            other => panic!("neither parsed nor refused as busy: {other:?}"),
+        }
+    }
+    assert!(busy > 0 && ok > 0, "ok {ok}, busy {busy}");
+}
+
+/// The server state, to call the runtime from spawned tasks.
+struct TestAppRef(nightowl::state::AppState);
+
+impl TestAppRef {
+    async fn parse(&self, body: Vec<u8>) -> Result<usize, nightowl::plugins::runtime::CallError> {
+        let plugin = self.0.plugins.get("generic").unwrap();
+        let req = nightowl::plugins::InboundRequest {
+            method: "POST".into(),
+            path: "/".into(),
+            query: None,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body,
+            public_url: "/".into(),
+        };
+        self.0
+            .plugins
+            .runtime()
+            .parse(
+                &plugin.manifest,
+                plugin.source().unwrap(),
+                "t",
+                Default::default(),
+                &req,
+            )
+            .await
+            .map(|alerts| alerts.len())
+    }
+}
