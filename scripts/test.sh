@@ -11,6 +11,14 @@ if ! python3 -c 'import icalendar' 2>/dev/null; then
   python3 -m pip install -q --disable-pip-version-check icalendar 2>/dev/null \
     || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-icalendar >/dev/null; }
 fi
+# schemathesis checks the OpenAPI document against the live API (tests/tests/api/schemathesis.rs).
+export PATH="$HOME/.local/bin:$PATH"
+if ! command -v schemathesis >/dev/null; then
+  python3 -m pip --version >/dev/null 2>&1 \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip >/dev/null; }
+  python3 -m pip install -q --disable-pip-version-check schemathesis 2>/dev/null \
+    || python3 -m pip install -q --disable-pip-version-check --user --break-system-packages schemathesis
+fi
 # A real Alertmanager sends webhooks in the pipeline tests.
 if ! command -v prometheus-alertmanager >/dev/null && ! command -v alertmanager >/dev/null; then
   as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }

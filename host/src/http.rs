@@ -53,7 +53,8 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application router with its state.
 pub fn app(state: AppState) -> Router {
-    let (router, openapi) = api_router(&state).split_for_parts();
+    let (router, mut openapi) = api_router(&state).split_for_parts();
+    docs::document_errors(&mut openapi, &route_table());
     let config = state.config.clone();
 
     let cors = if config.cors_origins.is_empty() {

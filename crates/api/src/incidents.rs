@@ -206,10 +206,8 @@ pub struct HistoryEntry {
     /// The changed field of an update; `merged_into_id` or `merged_from` for a merge.
     pub field: Option<String>,
     /// The field's value before an update.
-    #[schema(value_type = Option<Object>)]
     pub old_value: Option<serde_json::Value>,
     /// The field's value after an update; for a merge, the other incident.
-    #[schema(value_type = Option<Object>)]
     pub new_value: Option<serde_json::Value>,
     /// Who made the change.
     pub changed_by: Option<String>,

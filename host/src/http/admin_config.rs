@@ -123,6 +123,14 @@ pub async fn put_config(
     row.twilio_account_sid = input.twilio_account_sid;
     row.twilio_from_number = input.twilio_from_number;
     row.retention_days = input.retention_days;
+    if let Some(roster) = input.default_roster_id
+        && db::rosters::get(&mut t, roster).await?.is_none()
+    {
+        return Err(ApiError::invalid_field(
+            "default_roster_id",
+            "no roster with this id",
+        ));
+    }
     row.default_roster_id = input.default_roster_id;
     row.updated_at = state.clock.now();
     let row = db::config::put(&mut t, &row).await?;

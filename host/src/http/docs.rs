@@ -48,3 +48,79 @@ impl Modify for Security {
         );
     }
 }
+
+/// Adds to every operation the error answers its route can give besides those its handler
+/// documents, from the route's declaration, so the document lists every status the API answers
+/// (schemathesis checks it in CI):
+///
+/// - every route: 400 (a malformed URL, query or path parameter) and 500;
+/// - routes under `/api/`: 503 (the database is unavailable; `Retry-After`);
+/// - routes that need credentials: 401 and 403; a signed callback: 401;
+/// - routes with a path parameter: 404;
+/// - routes with a request body: 413, 415 and 422;
+/// - sign-in: 429 (`Retry-After`).
+pub fn document_errors(openapi: &mut utoipa::openapi::OpenApi, routes: &[super::routes::RouteSpec]) {
+    use super::routes::Access;
+    use utoipa::openapi::{Ref, ResponseBuilder};
+    for spec in routes {
+        let Some(item) = openapi.paths.paths.get_mut(&spec.path) else {
+            continue;
+        };
+        let operation = match spec.method.as_str() {
+            "GET" => item.get.as_mut(),
+            "POST" => item.post.as_mut(),
+            "PUT" => item.put.as_mut(),
+            "PATCH" => item.patch.as_mut(),
+            "DELETE" => item.delete.as_mut(),
+            _ => None,
+        };
+        let Some(operation) = operation else { continue };
+        let mut statuses = vec![
+            ("400", "Malformed URL, query or path parameter"),
+            ("500", "Internal error; the server log has the request id"),
+        ];
+        if spec.path.starts_with("/api/") {
+            statuses.push((
+                "503",
+                "The database is unavailable, or the server is saturated; see `Retry-After`",
+            ));
+        }
+        match spec.access {
+            Access::Principal { .. } | Access::CalendarKey { .. } => {
+                statuses.push(("401", "Missing, invalid, expired or revoked credentials"));
+                statuses.push(("403", "The caller's role or key scope does not allow this"));
+            }
+            Access::Signed(_) => statuses.push(("401", "Missing or invalid signature")),
+            Access::Public => {}
+        }
+        if spec.path.contains('{') {
+            statuses.push(("404", "Nothing with this id in the caller's tenant"));
+        }
+        if operation.request_body.is_some() {
+            statuses.push(("413", "The body exceeds the size limit"));
+            statuses.push(("415", "The body is not `application/json`"));
+            statuses.push(("422", "The body is not valid for this operation"));
+        }
+        if spec.path == "/api/v1/auth/login" {
+            statuses.push(("429", "Too many sign-ins; see `Retry-After`"));
+        }
+        for (status, description) in statuses {
+            operation
+                .responses
+                .responses
+                .entry(status.to_owned())
+                .or_insert_with(|| {
+                    ResponseBuilder::new()
+                        .description(description)
+                        .content(
+                            "application/json",
+                            utoipa::openapi::ContentBuilder::new()
+                                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                                .build(),
+                        )
+                        .build()
+                        .into()
+                });
+        }
+    }
+}

@@ -123,6 +123,28 @@ impl From<sqlx::Error> for ApiError {
             )
             .retry_after(crate::db::health::RETRY_AFTER_SECS),
             e if crate::db::health::is_unavailable(&e) => ApiError::unavailable(),
+            // Constraints a handler did not check first: still the caller's mistake, never a 500
+            // (which a sender would retry forever). The constraint is named in the log, not the answer.
+            sqlx::Error::Database(e) if e.code().is_some_and(|c| c == "23503") => {
+                tracing::info!(constraint = ?e.constraint(), "foreign key violation answered 422");
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_reference",
+                    "the request refers to something that does not exist",
+                )
+            }
+            sqlx::Error::Database(e) if e.code().is_some_and(|c| c == "23505") => {
+                tracing::info!(constraint = ?e.constraint(), "unique violation answered 409");
+                ApiError::conflict("already_exists", "something with these values already exists")
+            }
+            sqlx::Error::Database(e) if e.code().is_some_and(|c| c == "23514" || c == "22001") => {
+                tracing::info!(constraint = ?e.constraint(), "check violation answered 422");
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_value",
+                    "a value is outside what can be stored",
+                )
+            }
             other => ApiError::internal(other),
         }
     }

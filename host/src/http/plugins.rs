@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::extract::Json;
 use super::routes::Route;
-use crate::plugins::registry::{PluginInfo, ScanReport};
+use crate::plugins::registry::{PluginFailure, PluginInfo, ScanReport};
 use crate::state::AppState;
 use nightowl_api::Role::Admin;
 use utoipa_axum::routes;
@@ -24,8 +24,8 @@ pub fn routes() -> Vec<Route> {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PluginList {
     pub plugins: Vec<PluginInfo>,
-    /// Directory name and load error, for plugins with no working version.
-    pub failed: Vec<(String, String)>,
+    /// Directories with no working version, and why.
+    pub failed: Vec<PluginFailure>,
 }
 
 /// Installed plugins.

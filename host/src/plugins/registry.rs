@@ -68,8 +68,17 @@ pub struct PluginInfo {
 pub struct ScanReport {
     pub loaded: Vec<String>,
     pub removed: Vec<String>,
-    /// Directory name and why it did not load.
-    pub failed: Vec<(String, String)>,
+    /// Directories that did not load, and why.
+    pub failed: Vec<PluginFailure>,
+}
+
+/// A plugin directory that did not load.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct PluginFailure {
+    /// The directory's name under the plugin directory.
+    pub directory: String,
+    /// Why it did not load.
+    pub error: String,
 }
 
 /// Why a plugin directory did not load.
@@ -262,13 +271,16 @@ impl Registry {
     }
 
     /// Load errors of directories that have no working version.
-    pub fn failures(&self) -> Vec<(String, String)> {
+    pub fn failures(&self) -> Vec<PluginFailure> {
         let plugins = self.plugins.read().expect("plugin map lock");
         let errors = self.errors.read().expect("plugin error lock");
         errors
             .iter()
             .filter(|(dir, _)| !plugins.contains_key(*dir))
-            .map(|(d, e)| (d.clone(), e.clone()))
+            .map(|(d, e)| PluginFailure {
+                directory: d.clone(),
+                error: e.clone(),
+            })
             .collect()
     }
 
@@ -327,7 +339,10 @@ impl Registry {
                         .write()
                         .expect("plugin error lock")
                         .insert(name.clone(), err.to_string());
-                    report.failed.push((name.clone(), err.to_string()));
+                    report.failed.push(PluginFailure {
+                        directory: name.clone(),
+                        error: err.to_string(),
+                    });
                 }
             }
             self.stamps.lock().expect("stamp lock").insert(name, now);

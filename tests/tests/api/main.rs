@@ -16,4 +16,5 @@ mod rbac;
 mod rosters;
 mod routes;
 mod sandbox;
+mod schemathesis;
 mod tenancy;

@@ -81,8 +81,8 @@ async fn a_plugin_importing_an_ungranted_interface_is_refused_at_load() {
         .collect();
     assert_eq!(ids, ["generic"]);
     let failure = &list["failed"][0];
-    assert_eq!(failure[0], "greedy");
-    let reason = failure[1].as_str().unwrap();
+    assert_eq!(failure["directory"], "greedy");
+    let reason = failure["error"].as_str().unwrap();
     assert!(
         reason.contains("nightowl:plugin/http-client@0.1.0") && reason.contains("does not grant"),
         "{reason}"
