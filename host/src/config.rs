@@ -27,6 +27,16 @@ pub struct Config {
     )]
     pub database_max_connections: u32,
 
+    /// Share of the pool one tenant's requests may hold at once, in percent (at least one
+    /// connection): a tenant flooding the API cannot take the connections the others need.
+    #[arg(
+        long,
+        global = true,
+        env = "NIGHTOWL_TENANT_POOL_SHARE_PERCENT",
+        default_value_t = 50
+    )]
+    pub tenant_pool_share_percent: u32,
+
     /// Redis URL for the dedup cache and cross-replica events. Optional: without it (or while it is down)
     /// NightOwl works from PostgreSQL alone and /readyz reports "degraded".
     #[arg(long, global = true, env = "NIGHTOWL_REDIS_URL")]

@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod escalations;
 pub mod events;
+pub mod gate;
 pub mod health;
 pub mod incidents;
 pub mod migrate;

@@ -10,6 +10,7 @@ use crate::auth::throttle::Logins;
 use crate::cache::Redis;
 use crate::clock::SharedClock;
 use crate::config::Config;
+use crate::db::gate::TenantGate;
 use crate::db::health::DbHealth;
 use crate::metrics::Metrics;
 use crate::plugins::runtime::CallSlots;
@@ -41,6 +42,8 @@ pub struct AppState {
     /// Whether PostgreSQL answers, kept current by a watchdog (API requests get a fast 503 while it
     /// does not).
     pub db_health: Arc<DbHealth>,
+    /// Each tenant's share of the pool for request transactions.
+    pub tenant_gate: Arc<TenantGate>,
 }
 
 impl AppState {
@@ -77,6 +80,10 @@ impl AppState {
             logins,
             workers: Arc::new(WorkerHealth::default()),
             db_health: Arc::new(DbHealth::watch(&config.database_url)),
+            tenant_gate: Arc::new(TenantGate::new(
+                config.database_max_connections,
+                config.tenant_pool_share_percent,
+            )),
             db,
             redis: Arc::new(Redis::new(config.redis_url.as_deref())?),
             config: Arc::new(config),

@@ -17,7 +17,6 @@ use nightowl_api::Role;
 use rand::Rng;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::Value;
-use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::OnceCell;
 
@@ -128,11 +127,8 @@ impl TestApp {
         config.oidc_audience = None;
         config.database_max_connections = max_connections;
         configure(&mut config);
-        let pool = PgPoolOptions::new()
-            .max_connections(config.database_max_connections)
-            .connect(&config.database_url)
-            .await
-            .expect("test pool");
+        // The pool the binary opens (its acquire timeout included).
+        let pool = nightowl::db::connect(&config).await.expect("test pool");
         let clock = ManualClock::new(Utc::now());
         let state = AppState::new(config, pool, Arc::new(clock.clone())).expect("app state");
         let report = state.plugins.scan().await;

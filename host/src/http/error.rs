@@ -150,6 +150,17 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+impl From<crate::db::gate::OverShare> for ApiError {
+    fn from(err: crate::db::gate::OverShare) -> ApiError {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "tenant_busy",
+            format!("{err}; retry shortly"),
+        )
+        .retry_after(1)
+    }
+}
+
 impl From<anyhow::Error> for ApiError {
     fn from(err: anyhow::Error) -> ApiError {
         ApiError::internal(err)

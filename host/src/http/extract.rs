@@ -115,6 +115,8 @@ impl FromRequestParts<AppState> for Principal {
 pub struct TenantTx {
     tx: db::Tx,
     pub principal: Principal,
+    /// The tenant's share of the pool, held as long as the transaction (`db::gate`).
+    _share: tokio::sync::OwnedSemaphorePermit,
 }
 
 impl FromRequestParts<AppState> for TenantTx {
@@ -122,8 +124,13 @@ impl FromRequestParts<AppState> for TenantTx {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let principal = Principal::from_request_parts(parts, state).await?;
+        let share = state.tenant_gate.enter(principal.tenant.slug.as_str()).await?;
         let tx = db::begin_tenant(&state.db, &principal.tenant.slug, &principal.label()).await?;
-        Ok(TenantTx { tx, principal })
+        Ok(TenantTx {
+            tx,
+            principal,
+            _share: share,
+        })
     }
 }
 

@@ -137,6 +137,7 @@ pub async fn receive_webhook(
     // Rows are locked in fingerprint order, so concurrent deliveries queue rather than deadlock; a
     // conflict PostgreSQL still reports (it rolled the whole transaction back) is retried here, so
     // the sender never sees it.
+    let _share = state.tenant_gate.enter(principal.tenant.slug.as_str()).await?;
     let mut attempt = 1;
     let (results, cache) = loop {
         let mut tx = db::begin_tenant(&state.db, &principal.tenant.slug, &principal.label()).await?;
