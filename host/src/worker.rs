@@ -288,6 +288,7 @@ async fn delivery_pass(
                 return Ok(None);
             }
             let rows = outbox::claim(&state.db, slug, &name, state.clock.now(), limit as i64).await?;
+            tracing::debug!(worker = %name, tenant = %slug, claimed = rows.len(), limit, "claimed notifications");
             more |= rows.len() == limit;
             for row in rows {
                 in_flight
@@ -328,6 +329,7 @@ async fn run_loop<F, Fut>(
 {
     let mut backoff = Duration::from_millis(250);
     while !*stop.borrow() {
+        tracing::debug!(worker = name, "pass");
         let next = match pass().await {
             Ok(next) => {
                 backoff = Duration::from_millis(250);
@@ -355,12 +357,14 @@ async fn run_loop<F, Fut>(
             Some(t) => state.clock.sleep_until(t),
             None => Box::pin(std::future::pending()),
         };
-        tokio::select! {
-            _ = deadline => {}
-            _ = wake.notified() => {}
-            _ = tokio::time::sleep(SAFETY_POLL) => {}
-            _ = stop.changed() => {}
-        }
+        tracing::debug!(worker = name, ?next, "waiting");
+        let woken = tokio::select! {
+            _ = deadline => "deadline",
+            _ = wake.notified() => "event",
+            _ = tokio::time::sleep(SAFETY_POLL) => "safety poll",
+            _ = stop.changed() => "stop",
+        };
+        tracing::debug!(worker = name, woken, "woken");
     }
 }
 
@@ -373,7 +377,12 @@ async fn listen(
     mut stop: watch::Receiver<bool>,
 ) {
     while !*stop.borrow() {
-        let mut listener = match PgListener::connect_with(&state.db).await {
+        // A connection of its own, not one of the pool's: with a pooled one, a successor worker
+        // started after a killed one missed NOTIFYs about one run in ten under CPU load (its
+        // `LISTEN` never took effect), and a reconnect would queue behind a saturated pool. With its
+        // own connection it missed none in 300 runs (`escalation::a_killed_worker_loses_nothing`
+        // with both cores kept busy).
+        let mut listener = match PgListener::connect(&state.config.database_url).await {
             Ok(l) => l,
             Err(err) => {
                 tracing::warn!(error = %err, "event listener cannot connect; retrying");
@@ -388,12 +397,16 @@ async fn listen(
             tracing::warn!(error = %err, "LISTEN failed; retrying");
             continue;
         }
+        tracing::debug!("listening");
         escalate.notify_one();
         deliver.notify_one();
         loop {
             tokio::select! {
                 received = listener.recv() => match received {
-                    Ok(n) if n.channel() == outbox::CHANNEL => deliver.notify_one(),
+                    Ok(n) if n.channel() == outbox::CHANNEL => {
+                        tracing::debug!("outbox notification");
+                        deliver.notify_one();
+                    }
                     Ok(_) => escalate.notify_one(),
                     Err(err) => {
                         tracing::warn!(error = %err, "event listener lost its connection");

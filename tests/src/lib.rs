@@ -117,6 +117,13 @@ impl TestApp {
     }
 
     async fn start(max_connections: u32, plugins: &[&str], configure: impl FnOnce(&mut Config)) -> TestApp {
+        // `NIGHTOWL_TEST_LOG=nightowl=debug` shows the server's log with each test's output.
+        if let Ok(filter) = std::env::var("NIGHTOWL_TEST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+                .with_test_writer()
+                .try_init();
+        }
         prepare_database().await;
         let mut config = Config::for_database(&database_url());
         config.plugin_dir = plugin_dir(plugins);

@@ -57,6 +57,7 @@ pub async fn fire_due(
     if fired.queued > 0 {
         super::wake(conn, outbox::CHANNEL).await?;
     }
+    tracing::debug!(processed = fired.processed, queued = fired.queued, tiers = ?fired.tiers, "fired due escalations");
     Ok(fired)
 }
 
