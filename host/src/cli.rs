@@ -264,9 +264,17 @@ async fn serve(config: Config, pool: PgPool, http: bool, workers: bool) -> anyho
     let listen = config.listen;
     let poll = config.plugin_poll_secs;
     let state = AppState::new(config, pool, Arc::new(SystemClock))?;
-    let resealed = crate::secrets::reseal_unbound(&state.db, &state.sealer).await?;
-    if resealed > 0 {
-        tracing::info!(resealed, "stored secrets bound to their tenant and field");
+    // Secrets sealed before they were bound to their place are rewritten in the background: one
+    // transaction per tenant, which must not hold up serving on a server with many tenants.
+    {
+        let (pool, sealer) = (state.db.clone(), state.sealer.clone());
+        tokio::spawn(async move {
+            match crate::secrets::reseal_unbound(&pool, &sealer).await {
+                Ok(0) => {}
+                Ok(resealed) => tracing::info!(resealed, "stored secrets bound to their tenant and field"),
+                Err(e) => tracing::error!(error = %format!("{e:#}"), "stored secrets could not be checked"),
+            }
+        });
     }
     let report = state.plugins.scan().await;
     tracing::info!(loaded = ?report.loaded, failed = report.failed.len(), "plugins scanned");

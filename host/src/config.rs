@@ -190,7 +190,7 @@ pub struct Config {
 
     /// Source-plugin calls (webhook parsing) that may wait for a free core at once; one more is
     /// refused with 503 and `Retry-After` rather than queued. One call per core runs at a time.
-    #[arg(long, global = true, env = "NIGHTOWL_PLUGIN_QUEUE", default_value_t = 256)]
+    #[arg(long, global = true, env = "NIGHTOWL_PLUGIN_QUEUE", default_value_t = 1024)]
     pub plugin_queue: usize,
 
     /// Where compiled plugin code is cached (written and read only by NightOwl).

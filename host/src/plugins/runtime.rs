@@ -39,13 +39,45 @@ const LOG_BUDGET: u32 = 100;
 /// Longest a request-path call waits for a free slot before it is refused as busy.
 pub const QUEUE_WAIT: Duration = Duration::from_secs(5);
 
-/// How many guest calls run at once, and how many request-path calls may wait for one.
+/// How many guest calls run at once, and how many request-path calls may wait for one. A quarter of
+/// the queue is kept for tenants with few calls waiting (fewer than [`CallSlots::per_tenant`]): a
+/// tenant's burst may fill the rest, never the whole queue, so other tenants' webhooks still get
+/// in.
 #[derive(Debug)]
 pub struct CallSlots {
     running: Arc<tokio::sync::Semaphore>,
-    waiting: std::sync::atomic::AtomicUsize,
+    waiting: std::sync::Mutex<Waiting>,
     /// Request-path calls allowed to wait at once.
     pub queue: usize,
+    /// Calls a tenant may have waiting and still use the reserved quarter of the queue.
+    pub per_tenant: usize,
+}
+
+/// Who is waiting for a slot.
+#[derive(Debug, Default)]
+struct Waiting {
+    total: usize,
+    by_tenant: HashMap<String, usize>,
+}
+
+/// One request-path call's place in the queue; leaving it (also by being cancelled, when the
+/// client goes away) frees the place.
+struct QueuePlace<'a> {
+    slots: &'a CallSlots,
+    tenant: String,
+}
+
+impl Drop for QueuePlace<'_> {
+    fn drop(&mut self) {
+        let mut waiting = self.slots.waiting.lock().unwrap_or_else(|e| e.into_inner());
+        waiting.total -= 1;
+        if let Some(n) = waiting.by_tenant.get_mut(&self.tenant) {
+            *n -= 1;
+            if *n == 0 {
+                waiting.by_tenant.remove(&self.tenant);
+            }
+        }
+    }
 }
 
 impl CallSlots {
@@ -53,8 +85,9 @@ impl CallSlots {
     pub fn new(concurrency: usize, queue: usize) -> CallSlots {
         CallSlots {
             running: Arc::new(tokio::sync::Semaphore::new(concurrency.max(1))),
-            waiting: std::sync::atomic::AtomicUsize::new(0),
+            waiting: std::sync::Mutex::new(Waiting::default()),
             queue,
+            per_tenant: (queue / 4).max(1),
         }
     }
 
@@ -63,24 +96,40 @@ impl CallSlots {
         CallSlots::new(std::thread::available_parallelism().map_or(1, |n| n.get()), queue)
     }
 
-    async fn acquire(&self, wait: Wait) -> Option<tokio::sync::OwnedSemaphorePermit> {
-        use std::sync::atomic::Ordering;
+    async fn acquire(&self, tenant: &str, wait: Wait) -> Option<tokio::sync::OwnedSemaphorePermit> {
         if let Ok(permit) = Arc::clone(&self.running).try_acquire_owned() {
             return Some(permit);
         }
         match wait {
             Wait::Always => Arc::clone(&self.running).acquire_owned().await.ok(),
             Wait::Bounded => {
-                if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.queue {
-                    self.waiting.fetch_sub(1, Ordering::SeqCst);
-                    return None;
-                }
+                let _place = self.queue_place(tenant)?;
                 let permit =
                     tokio::time::timeout(QUEUE_WAIT, Arc::clone(&self.running).acquire_owned()).await;
-                self.waiting.fetch_sub(1, Ordering::SeqCst);
                 permit.ok().and_then(Result::ok)
             }
         }
+    }
+
+    /// A place in the queue for `tenant`; `None` when the queue, or the tenant's part of it, is full.
+    fn queue_place(&self, tenant: &str) -> Option<QueuePlace<'_>> {
+        let mut waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
+        let mine = waiting.by_tenant.get(tenant).copied().unwrap_or(0);
+        let room = if mine < self.per_tenant {
+            self.queue
+        } else {
+            // A tenant with a burst waiting leaves the reserved quarter to the others.
+            self.queue - self.per_tenant
+        };
+        if waiting.total >= room {
+            return None;
+        }
+        waiting.total += 1;
+        *waiting.by_tenant.entry(tenant.to_owned()).or_insert(0) += 1;
+        Some(QueuePlace {
+            slots: self,
+            tenant: tenant.to_owned(),
+        })
     }
 }
 
@@ -467,7 +516,7 @@ impl Runtime {
         + 'static,
     ) -> Result<T, CallError> {
         // The slot is held until the call has finished, and the deadlines below start only now.
-        let Some(slot) = self.slots.acquire(wait).await else {
+        let Some(slot) = self.slots.acquire(tenant, wait).await else {
             self.faults
                 .with_label_values(&[manifest.id.as_str(), "busy"])
                 .inc();
@@ -539,7 +588,26 @@ impl Runtime {
 mod tests {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
-    use super::private_dir;
+    use super::{CallSlots, private_dir};
+
+    #[test]
+    fn one_tenant_fills_only_its_part_of_the_queue_and_cancelled_waits_free_their_place() {
+        let slots = CallSlots::new(1, 8);
+        assert_eq!(slots.per_tenant, 2);
+        let a: Vec<_> = (0..6).map(|_| slots.queue_place("a").unwrap()).collect();
+        assert!(
+            slots.queue_place("a").is_none(),
+            "a's burst leaves the reserve alone"
+        );
+        let b1 = slots.queue_place("b").unwrap();
+        let b2 = slots.queue_place("b").unwrap();
+        assert!(slots.queue_place("c").is_none(), "the queue is full");
+        drop(a);
+        assert!(slots.queue_place("a").is_some(), "places a left are free again");
+        drop((b1, b2));
+        let waiting = slots.waiting.lock().unwrap();
+        assert_eq!((waiting.total, waiting.by_tenant.len()), (0, 0));
+    }
 
     #[test]
     fn the_cache_directory_is_private_and_never_another_users() {
