@@ -43,14 +43,67 @@ pub const QUEUE_WAIT: Duration = Duration::from_secs(5);
 /// the queue is kept for tenants with few calls waiting (fewer than [`CallSlots::per_tenant`]): a
 /// tenant's burst may fill the rest, never the whole queue, so other tenants' webhooks still get
 /// in.
+///
+/// Free slots go to waiting calls **tenant by tenant in turn** (round robin), not first come first
+/// served: a tenant with one call waiting gets the next free slot after at most one call of each
+/// other waiting tenant, however many calls a flooding tenant has queued.
 #[derive(Debug)]
 pub struct CallSlots {
-    running: Arc<tokio::sync::Semaphore>,
+    running: Arc<std::sync::Mutex<Turns>>,
     waiting: std::sync::Mutex<Waiting>,
     /// Request-path calls allowed to wait at once.
     pub queue: usize,
     /// Calls a tenant may have waiting and still use the reserved quarter of the queue.
     pub per_tenant: usize,
+}
+
+/// The running calls and, per tenant, the calls waiting for a slot in arrival order.
+#[derive(Debug)]
+struct Turns {
+    limit: usize,
+    running: usize,
+    queues: HashMap<String, std::collections::VecDeque<tokio::sync::oneshot::Sender<Slot>>>,
+    /// Tenants with calls waiting, in the order they get their next turn.
+    order: std::collections::VecDeque<String>,
+}
+
+/// A running call's slot; handed to the next waiting tenant in turn when dropped.
+#[derive(Debug)]
+pub struct Slot {
+    turns: Option<Arc<std::sync::Mutex<Turns>>>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let Some(turns) = self.turns.take() else { return };
+        let mut next = Slot {
+            turns: Some(Arc::clone(&turns)),
+        };
+        let mut t = turns.lock().unwrap_or_else(|e| e.into_inner());
+        while let Some(tenant) = t.order.pop_front() {
+            let Some(queue) = t.queues.get_mut(&tenant) else {
+                continue;
+            };
+            let waiter = queue.pop_front();
+            if queue.is_empty() {
+                t.queues.remove(&tenant);
+            } else {
+                t.order.push_back(tenant);
+            }
+            if let Some(waiter) = waiter {
+                match waiter.send(next) {
+                    // The slot changes hands: the running count stays.
+                    Ok(()) => return,
+                    // That call gave up waiting; offer the slot to the next one.
+                    Err(returned) => next = returned,
+                }
+            }
+        }
+        t.running -= 1;
+        drop(t);
+        // Nobody waits: this slot is simply free again.
+        next.turns = None;
+    }
 }
 
 /// Who is waiting for a slot.
@@ -84,7 +137,12 @@ impl CallSlots {
     /// `concurrency` running calls (at least 1) and `queue` waiting ones.
     pub fn new(concurrency: usize, queue: usize) -> CallSlots {
         CallSlots {
-            running: Arc::new(tokio::sync::Semaphore::new(concurrency.max(1))),
+            running: Arc::new(std::sync::Mutex::new(Turns {
+                limit: concurrency.max(1),
+                running: 0,
+                queues: HashMap::new(),
+                order: std::collections::VecDeque::new(),
+            })),
             waiting: std::sync::Mutex::new(Waiting::default()),
             queue,
             per_tenant: (queue / 4).max(1),
@@ -96,18 +154,42 @@ impl CallSlots {
         CallSlots::new(std::thread::available_parallelism().map_or(1, |n| n.get()), queue)
     }
 
-    async fn acquire(&self, tenant: &str, wait: Wait) -> Option<tokio::sync::OwnedSemaphorePermit> {
-        if let Ok(permit) = Arc::clone(&self.running).try_acquire_owned() {
-            return Some(permit);
-        }
-        match wait {
-            Wait::Always => Arc::clone(&self.running).acquire_owned().await.ok(),
-            Wait::Bounded => {
-                let _place = self.queue_place(tenant)?;
-                let permit =
-                    tokio::time::timeout(QUEUE_WAIT, Arc::clone(&self.running).acquire_owned()).await;
-                permit.ok().and_then(Result::ok)
+    async fn acquire(&self, tenant: &str, wait: Wait) -> Option<Slot> {
+        let _place = match wait {
+            Wait::Bounded => Some(self.queue_place(tenant)?),
+            Wait::Always => None,
+        };
+        let turn = {
+            let mut t = self.running.lock().unwrap_or_else(|e| e.into_inner());
+            if t.running < t.limit {
+                // Calls that gave up waiting are only found when a slot is handed on; with a slot
+                // free, drop them now so they do not stand in front of this one.
+                let Turns { queues, order, .. } = &mut *t;
+                queues.retain(|_, q| {
+                    q.retain(|w| !w.is_closed());
+                    !q.is_empty()
+                });
+                order.retain(|tenant| queues.contains_key(tenant));
             }
+            if t.running < t.limit && t.order.is_empty() {
+                t.running += 1;
+                return Some(Slot {
+                    turns: Some(Arc::clone(&self.running)),
+                });
+            }
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            if !t.queues.contains_key(tenant) {
+                t.order.push_back(tenant.to_owned());
+            }
+            t.queues.entry(tenant.to_owned()).or_default().push_back(tx);
+            rx
+        };
+        match wait {
+            Wait::Always => turn.await.ok(),
+            Wait::Bounded => tokio::time::timeout(QUEUE_WAIT, turn)
+                .await
+                .ok()
+                .and_then(Result::ok),
         }
     }
 
@@ -588,7 +670,44 @@ impl Runtime {
 mod tests {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
-    use super::{CallSlots, private_dir};
+    use super::{CallSlots, Wait, private_dir};
+
+    #[tokio::test]
+    async fn free_slots_go_to_waiting_tenants_in_turn() {
+        let slots = std::sync::Arc::new(CallSlots::new(1, 100));
+        let first = slots.acquire("a", Wait::Bounded).await.unwrap();
+        let served = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut waiting = Vec::new();
+        // Ten calls of a flooding tenant queue first, then one of another tenant.
+        for name in (0..10).map(|i| format!("a{i}")).chain(["b".to_owned()]) {
+            let (slots, served) = (slots.clone(), served.clone());
+            let tenant = name[..1].to_owned();
+            waiting.push(tokio::spawn(async move {
+                let slot = slots.acquire(&tenant, Wait::Bounded).await.expect("a turn");
+                served.lock().unwrap().push(name);
+                drop(slot);
+            }));
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        // A call that gives up waiting does not keep its turn.
+        let quitter = {
+            let slots = slots.clone();
+            tokio::spawn(async move { slots.acquire("c", Wait::Bounded).await.map(drop) })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        quitter.abort();
+        drop(first);
+        for w in waiting {
+            w.await.unwrap();
+        }
+        let served = served.lock().unwrap().clone();
+        assert_eq!(served.len(), 11);
+        let b = served.iter().position(|n| n == "b").unwrap();
+        assert!(b <= 1, "b waited behind {b} of a's calls: {served:?}");
+        // Every slot came back.
+        let t = slots.running.lock().unwrap();
+        assert_eq!((t.running, t.queues.len(), t.order.len()), (0, 0, 0));
+    }
 
     #[test]
     fn one_tenant_fills_only_its_part_of_the_queue_and_cancelled_waits_free_their_place() {
