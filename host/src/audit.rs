@@ -104,9 +104,18 @@ impl AuditLog {
         })
     }
 
-    /// Writes an entry now; when the database does not take it within [`WRITE_TIMEOUT`], queues it
-    /// instead (see the module docs for what that may lose).
-    pub async fn record_now(&self, entry: AuditEntry) {
+    /// Writes an entry now, and returns once it is written; when the database does not take it
+    /// within [`WRITE_TIMEOUT`], queues it instead (see the module docs for what that may lose). The
+    /// write runs as a task of its own: a request cancelled while it waits (client gone, request
+    /// timeout) does not cancel the write of a change it already committed.
+    pub async fn record_now(self: &std::sync::Arc<Self>, entry: AuditEntry) {
+        let this = std::sync::Arc::clone(self);
+        if let Err(e) = tokio::spawn(async move { this.write_now(entry).await }).await {
+            tracing::error!(error = %e, "audit write task failed");
+        }
+    }
+
+    async fn write_now(&self, entry: AuditEntry) {
         let write = crate::db::audit::insert_batch(&self.pool, &entry.tenant, std::slice::from_ref(&entry));
         let failure = match tokio::time::timeout(WRITE_TIMEOUT, write).await {
             Ok(Ok(())) => return,

@@ -254,7 +254,8 @@ pub async fn create_scoped_api_key(
 }
 
 async fn serve(config: Config, pool: PgPool, http: bool, workers: bool) -> anyhow::Result<()> {
-    if config.migrate_on_start {
+    let migrate = config.migrate_on_start;
+    if migrate {
         let n = db::migrate::migrate_all(&pool, &config.database_url).await?;
         tracing::info!(tenants = n, "migrations applied");
     }
@@ -264,9 +265,10 @@ async fn serve(config: Config, pool: PgPool, http: bool, workers: bool) -> anyho
     let listen = config.listen;
     let poll = config.plugin_poll_secs;
     let state = AppState::new(config, pool, Arc::new(SystemClock))?;
-    // Secrets sealed before they were bound to their place are rewritten in the background: one
+    // Secrets sealed before they were bound to their place are rewritten with the migrations (here
+    // when this process migrates on start, else by `nightowl migrate`), in the background: one
     // transaction per tenant, which must not hold up serving on a server with many tenants.
-    {
+    if migrate {
         let (pool, sealer) = (state.db.clone(), state.sealer.clone());
         tokio::spawn(async move {
             match crate::secrets::reseal_unbound(&pool, &sealer).await {

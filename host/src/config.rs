@@ -193,6 +193,10 @@ pub struct Config {
     #[arg(long, global = true, env = "NIGHTOWL_PLUGIN_QUEUE", default_value_t = 1024)]
     pub plugin_queue: usize,
 
+    /// Plugin calls that run at once; default: one per core.
+    #[arg(long, global = true, env = "NIGHTOWL_PLUGIN_CONCURRENCY")]
+    pub plugin_concurrency: Option<usize>,
+
     /// Where compiled plugin code is cached (written and read only by NightOwl).
     #[arg(long, global = true, env = "NIGHTOWL_PLUGIN_CACHE_DIR")]
     pub plugin_cache_dir: Option<PathBuf>,

@@ -202,22 +202,18 @@ async fn refuse_nul(req: Request, next: Next) -> Response {
 }
 
 /// While PostgreSQL is known to be down (`db::health`), answers API requests 503 with `Retry-After`
-/// at once instead of letting each wait out the pool's acquire timeout; a request already running
-/// when it goes down is answered the same way as soon as it is known (its transaction, uncommitted,
-/// rolls back). Health, readiness, metrics and the API docs are left alone.
+/// at once instead of letting each wait out the pool's acquire timeout (requests already waiting for
+/// a connection give up in `DbHealth::or_down`). Health, readiness, metrics and the API docs are left
+/// alone.
 async fn refuse_while_database_down(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
     if !path.starts_with("/api/") || path.starts_with("/api/docs") {
         return next.run(req).await;
     }
-    let health = state.db_health.clone();
-    if health.is_down() {
+    if state.db_health.is_down() {
         return ApiError::unavailable().into_response();
     }
-    tokio::select! {
-        response = next.run(req) => response,
-        () = health.went_down() => ApiError::unavailable().into_response(),
-    }
+    next.run(req).await
 }
 
 /// Gives error answers produced outside our handlers (405, 408, 413, extractor rejections) the same

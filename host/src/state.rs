@@ -67,7 +67,10 @@ impl AppState {
         let runtime = Arc::new(Runtime::new(
             Some(&cache_dir),
             metrics.registry(),
-            CallSlots::per_core(config.plugin_queue),
+            match config.plugin_concurrency {
+                Some(n) => CallSlots::new(n, config.plugin_queue),
+                None => CallSlots::per_core(config.plugin_queue),
+            },
         )?);
         let plugins = Arc::new(Registry::new(runtime, Some(config.plugin_dir.clone())));
         let audit = Arc::new(AuditLog::start(db.clone(), metrics.registry())?);

@@ -98,6 +98,7 @@ impl FailureLimiter {
     }
 
     /// How long `key` must wait at `now`; `None` when it may try.
+    #[cfg(test)]
     pub fn blocked_for(&self, key: &str, now: DateTime<Utc>) -> Option<Duration> {
         let windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
         let &(start, count) = windows.get(key)?;
@@ -105,9 +106,36 @@ impl FailureLimiter {
         (count >= self.max && now < ends).then(|| ends - now)
     }
 
+    /// Counts an attempt of `key` at `now` as a failure until [`FailureLimiter::succeeded`] says
+    /// otherwise, unless the key is blocked (then the time left). Checking and counting happen under
+    /// one lock, so concurrent attempts cannot all slip past the limit before any failure is counted.
+    pub fn attempt(&self, key: &str, now: DateTime<Utc>) -> Result<(), Duration> {
+        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(&(start, count)) = windows.get(key)
+            && count >= self.max
+            && now < start + self.window
+        {
+            return Err(start + self.window - now);
+        }
+        self.count(&mut windows, key, now);
+        Ok(())
+    }
+
+    /// Takes back the failure an [`attempt`](FailureLimiter::attempt) counted: it succeeded.
+    pub fn succeeded(&self, key: &str) {
+        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(entry) = windows.get_mut(key) {
+            entry.1 = entry.1.saturating_sub(1);
+        }
+    }
+
     /// Counts a failure of `key` at `now`.
     pub fn failed(&self, key: &str, now: DateTime<Utc>) {
         let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        self.count(&mut windows, key, now);
+    }
+
+    fn count(&self, windows: &mut HashMap<String, (DateTime<Utc>, u32)>, key: &str, now: DateTime<Utc>) {
         if !windows.contains_key(key) && windows.len() >= self.capacity {
             let window = self.window;
             windows.retain(|_, (start, _)| now < *start + window);
@@ -196,6 +224,17 @@ mod tests {
         assert!(l.blocked_for("a", at(16)).is_some());
         l.clear("a");
         assert_eq!(l.blocked_for("a", at(16)), None);
+    }
+
+    #[test]
+    fn attempts_count_at_once_and_a_success_takes_its_attempt_back() {
+        let l = FailureLimiter::new(2, Duration::minutes(15), 100);
+        assert_eq!(l.attempt("a", at(0)), Ok(()));
+        assert_eq!(l.attempt("a", at(0)), Ok(()));
+        // Both still in flight: a third is refused before either has finished.
+        assert_eq!(l.attempt("a", at(1)), Err(Duration::minutes(14)));
+        l.succeeded("a");
+        assert_eq!(l.attempt("a", at(1)), Ok(()), "the success freed its place");
     }
 
     #[test]

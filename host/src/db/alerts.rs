@@ -259,7 +259,9 @@ pub async fn list(
 }
 
 /// An alert's status and severity, read under a row lock so the action deciding on them cannot race
-/// another one on the same alert.
+/// another one on the same alert. `FOR NO KEY UPDATE`, not `FOR UPDATE`: the latter also blocks the
+/// key-share locks that inserting escalation events and outbox rows (foreign keys to the alert) take,
+/// so an acknowledge racing a tier that is firing would deadlock with the worker.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Locked {
     pub status: AlertStatus,
@@ -268,7 +270,7 @@ pub struct Locked {
 
 /// Locks an alert for an action; `None` when there is no such alert.
 pub async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<Option<Locked>, sqlx::Error> {
-    sqlx::query_as("select status, severity from alerts where id = $1 for update")
+    sqlx::query_as("select status, severity from alerts where id = $1 for no key update")
         .bind(id)
         .fetch_optional(conn)
         .await

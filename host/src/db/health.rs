@@ -3,9 +3,12 @@
 //! When PostgreSQL stops, a request that needs a connection waits in the pool for the whole acquire
 //! timeout (5 s) while the pool retries to connect, then fails. A watchdog instead keeps one
 //! connection of its own and runs `select 1` on it every [`INTERVAL`]; when that fails (or does not
-//! answer within [`PROBE_TIMEOUT`], twice in a row) the database is marked down, and
-//! `http::refuse_while_database_down` answers API requests 503 with `Retry-After` at once, including
-//! those already waiting for a connection. The watchdog reconnects every interval and marks the
+//! answer within [`PROBE_TIMEOUT`], twice in a row) the database is marked down. Then
+//! `http::refuse_while_database_down` answers new API requests 503 with `Retry-After` at once, and
+//! requests already waiting for a connection (to authenticate, or for their transaction) give up
+//! with the same answer ([`DbHealth::or_down`]). A request past that point runs to its end: cutting
+//! off a handler that may have committed would make its client retry a change that happened. The
+//! watchdog reconnects every interval and marks the
 //! database up again on its first good answer: no restart needed.
 //!
 //! A slow database is not a down one: a single slow probe changes nothing, and the pool keeps
@@ -54,6 +57,26 @@ impl DbHealth {
         let mut rx = self.down.clone();
         if rx.wait_for(|down| *down).await.is_err() {
             std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// The database went down while the request waited for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the database is unavailable")]
+pub struct DatabaseDown;
+
+impl DbHealth {
+    /// Runs `f` (something that waits for a connection) unless the database is or goes down first.
+    /// Use it only around work that has not changed anything yet (acquiring a connection,
+    /// authenticating): cancelling it loses nothing.
+    pub async fn or_down<F: std::future::Future>(&self, f: F) -> Result<F::Output, DatabaseDown> {
+        if self.is_down() {
+            return Err(DatabaseDown);
+        }
+        tokio::select! {
+            out = f => Ok(out),
+            () = self.went_down() => Err(DatabaseDown),
         }
     }
 }

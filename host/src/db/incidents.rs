@@ -181,14 +181,24 @@ pub async fn archive(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> R
     Ok(n == 1)
 }
 
-/// Marks a live incident reviewed by `by` (its history records the change); `None` when it is not
-/// live.
+/// Marks a live incident reviewed by `by` (its history records the change), and with it the
+/// solution its open alerts were given, so their later notifications no longer warn; `None` when
+/// it is not live.
 pub async fn review(
     conn: &mut PgConnection,
     id: Uuid,
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<Incident>, sqlx::Error> {
+    sqlx::query(
+        "update alerts a set solution_reviewed = true
+         from incidents i
+         where i.id = $1 and a.matched_incident_id = i.id and a.status <> 'resolved'
+           and a.suggested_solution is not distinct from i.solution",
+    )
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
     sqlx::query_as(&format!(
         "update incidents set reviewed = true, reviewed_by = $2, reviewed_at = $3, updated_at = $3
          where id = $1 and archived_at is null and merged_into_id is null

@@ -150,6 +150,12 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+impl From<crate::db::health::DatabaseDown> for ApiError {
+    fn from(_: crate::db::health::DatabaseDown) -> ApiError {
+        ApiError::unavailable()
+    }
+}
+
 impl From<crate::db::gate::OverShare> for ApiError {
     fn from(err: crate::db::gate::OverShare) -> ApiError {
         ApiError::new(

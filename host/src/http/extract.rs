@@ -12,6 +12,7 @@ use nightowl_api::Validate;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::PgConnection;
+use tokio::sync::OwnedSemaphorePermit;
 
 use super::error::ApiError;
 use crate::auth::Principal;
@@ -116,7 +117,7 @@ pub struct TenantTx {
     tx: db::Tx,
     pub principal: Principal,
     /// The tenant's share of the pool, held as long as the transaction (`db::gate`).
-    _share: tokio::sync::OwnedSemaphorePermit,
+    _share: OwnedSemaphorePermit,
 }
 
 impl FromRequestParts<AppState> for TenantTx {
@@ -124,14 +125,29 @@ impl FromRequestParts<AppState> for TenantTx {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let principal = Principal::from_request_parts(parts, state).await?;
-        let share = state.tenant_gate.enter(principal.tenant.slug.as_str()).await?;
-        let tx = db::begin_tenant(&state.db, &principal.tenant.slug, &principal.label()).await?;
+        let share = tenant_share(state, &principal).await?;
+        let tx = begin(state, &principal).await?;
         Ok(TenantTx {
             tx,
             principal,
             _share: share,
         })
     }
+}
+
+/// The caller's tenant's share of the pool (`db::gate`), unless the database is or goes down while
+/// waiting for it. Held for as long as the request's transactions.
+pub async fn tenant_share(state: &AppState, principal: &Principal) -> Result<OwnedSemaphorePermit, ApiError> {
+    let slug = principal.tenant.slug.as_str();
+    Ok(state.db_health.or_down(state.tenant_gate.enter(slug)).await??)
+}
+
+/// A transaction in the caller's tenant schema, unless the database is or goes down while waiting
+/// for a connection.
+pub async fn begin(state: &AppState, principal: &Principal) -> Result<db::Tx, ApiError> {
+    let actor = principal.label();
+    let begin = db::begin_tenant(&state.db, &principal.tenant.slug, &actor);
+    Ok(state.db_health.or_down(begin).await??)
 }
 
 impl TenantTx {

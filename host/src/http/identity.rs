@@ -60,25 +60,28 @@ pub async fn login(
     let account = format!("{}/{}", input.tenant.trim(), input.email.trim().to_lowercase());
     let address = client.map(|ip| ip.to_string());
     let guards = &state.logins;
-    let blocked = [
-        guards.per_account.blocked_for(&account, now),
-        address
-            .as_deref()
-            .and_then(|a| guards.per_address.blocked_for(a, now)),
-    ];
-    if let Some(wait) = blocked.into_iter().flatten().max() {
-        return Err(ApiError::too_many(
+    // Every attempt counts as a failure from the start and is taken back if it succeeds, so
+    // concurrent attempts cannot all pass the limit before the first failure is counted.
+    let refused = |wait| {
+        ApiError::too_many(
             "too_many_failed_logins",
             "too many failed sign-ins; wait before trying again",
             throttle::retry_seconds(wait),
-        ));
+        )
+    };
+    guards.per_account.attempt(&account, now).map_err(refused)?;
+    if let Some(a) = &address
+        && let Err(wait) = guards.per_address.attempt(a, now)
+    {
+        guards.per_account.succeeded(&account);
+        return Err(refused(wait));
     }
-    let failed = || {
-        guards.per_account.failed(&account, now);
+    // Not a failure of the caller's: give the attempt back.
+    let not_counted = || {
+        guards.per_account.succeeded(&account);
         if let Some(a) = &address {
-            guards.per_address.failed(a, now);
+            guards.per_address.succeeded(a);
         }
-        invalid()
     };
     let tenant = tenancy::find_tenant(&state.db, input.tenant.trim()).await?;
     let user = match &tenant {
@@ -103,6 +106,7 @@ pub async fn login(
         })
         .await
         .map_err(|_| {
+            not_counted();
             ApiError::too_many(
                 "login_busy",
                 "too many sign-ins are being checked; retry in a moment",
@@ -110,12 +114,15 @@ pub async fn login(
             )
         })?;
     let (Some(tenant), Some(user)) = (tenant, user) else {
-        return Err(failed());
+        return Err(invalid());
     };
     if !verified || user.password_hash.is_none() {
-        return Err(failed());
+        return Err(invalid());
     }
     guards.per_account.clear(&account);
+    if let Some(a) = &address {
+        guards.per_address.succeeded(a);
+    }
     if !user.is_active {
         return Err(auth::AuthError::Deactivated.into());
     }

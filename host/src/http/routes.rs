@@ -265,9 +265,17 @@ pub async fn guard(
     req: Request,
     next: Next,
 ) -> Response {
-    let (principal, req) = match authenticate(&state, &spec, req).await {
-        Ok(authenticated) => authenticated,
-        Err(response) => return *response,
+    // Authentication reads the database: give up on it when the database goes down meanwhile
+    // (public routes, health checks among them, read nothing here).
+    let authenticated = if matches!(spec.access, Access::Public) {
+        Ok(authenticate(&state, &spec, req).await)
+    } else {
+        state.db_health.or_down(authenticate(&state, &spec, req)).await
+    };
+    let (principal, req) = match authenticated {
+        Ok(Ok(authenticated)) => authenticated,
+        Ok(Err(response)) => return *response,
+        Err(down) => return ApiError::from(down).into_response(),
     };
     let Some(principal) = principal else {
         return next.run(req).await;

@@ -1,6 +1,6 @@
 //! `/api/v1/users`: the people of a tenant.
 
-use axum::extract::{Path, Query};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use nightowl_api::admin::{User, UserInput};
 use nightowl_api::{ErrorBody, OffsetPage};
@@ -14,6 +14,7 @@ use super::pagination::OffsetParams;
 use super::routes::Route;
 use crate::auth::password;
 use crate::db::{self, users::UserWrite};
+use crate::state::AppState;
 use nightowl_api::Role::{Admin, Readonly};
 use utoipa_axum::routes;
 
@@ -66,13 +67,19 @@ pub async fn get_user(mut t: TenantTx, Path(id): Path<Uuid>) -> Result<Json<User
     Ok(Json(user.into()))
 }
 
-async fn hash_password(input: &UserInput) -> Result<Option<String>, ApiError> {
+/// Hashes the new password on the bounded hashing pool sign-in uses (`auth::throttle`).
+async fn hash_password(state: &AppState, input: &UserInput) -> Result<Option<String>, ApiError> {
     let Some(password) = input.password.clone() else {
         return Ok(None);
     };
-    let hashed = tokio::task::spawn_blocking(move || password::hash(&password))
+    let hashed = state
+        .logins
+        .hashes
+        .run(move || password::hash(&password))
         .await
-        .map_err(anyhow::Error::from)??;
+        .map_err(|_| {
+            ApiError::too_many("hashing_busy", "passwords are being hashed; retry in a moment", 1)
+        })??;
     Ok(Some(hashed))
 }
 
@@ -117,10 +124,11 @@ fn map_write_error(err: sqlx::Error) -> ApiError {
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = UserInput,
     responses((status = 201, body = User), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_user(
+    State(state): State<AppState>,
     mut t: TenantTx,
     Json(input): Json<UserInput>,
 ) -> Result<(StatusCode, Json<User>), ApiError> {
-    let hash = hash_password(&input).await?;
+    let hash = hash_password(&state, &input).await?;
     let user = db::users::create(&mut t, write(&input, hash.as_deref()))
         .await
         .map_err(map_write_error)?;
@@ -132,11 +140,12 @@ pub async fn create_user(
 #[utoipa::path(put, path = "/api/v1/users/{id}", tag = "users", params(("id" = Uuid, Path)), request_body = UserInput,
     responses((status = 200, body = User), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn update_user(
+    State(state): State<AppState>,
     mut t: TenantTx,
     Path(id): Path<Uuid>,
     Json(input): Json<UserInput>,
 ) -> Result<Json<User>, ApiError> {
-    let hash = hash_password(&input).await?;
+    let hash = hash_password(&state, &input).await?;
     let was_admin = admin_guard(&mut t, id).await?;
     let user = db::users::update(&mut t, id, write(&input, hash.as_deref()))
         .await

@@ -9,7 +9,7 @@ use nightowl_api::ErrorBody;
 use nightowl_api::alerts::IngestResponse;
 
 use super::error::ApiError;
-use super::extract::Json;
+use super::extract::{self, Json};
 use super::routes::{Route, Scope};
 use crate::auth::Principal;
 use crate::db;
@@ -137,10 +137,10 @@ pub async fn receive_webhook(
     // Rows are locked in fingerprint order, so concurrent deliveries queue rather than deadlock; a
     // conflict PostgreSQL still reports (it rolled the whole transaction back) is retried here, so
     // the sender never sees it.
-    let _share = state.tenant_gate.enter(principal.tenant.slug.as_str()).await?;
+    let _share = extract::tenant_share(&state, &principal).await?;
     let mut attempt = 1;
     let (results, cache) = loop {
-        let mut tx = db::begin_tenant(&state.db, &principal.tenant.slug, &principal.label()).await?;
+        let mut tx = extract::begin(&state, &principal).await?;
         let stored = match ingest::store(&state, &mut tx, &tenant, &plugin.manifest.id, &alerts).await {
             Ok(stored) => tx.commit().await.map(|()| stored),
             Err(e) => Err(e),

@@ -52,9 +52,9 @@ pub struct CallSlots {
     running: Arc<std::sync::Mutex<Turns>>,
     waiting: std::sync::Mutex<Waiting>,
     /// Request-path calls allowed to wait at once.
-    pub queue: usize,
+    queue: usize,
     /// Calls a tenant may have waiting and still use the reserved quarter of the queue.
-    pub per_tenant: usize,
+    per_tenant: usize,
 }
 
 /// The running calls and, per tenant, the calls waiting for a slot in arrival order.
@@ -155,27 +155,19 @@ impl CallSlots {
     }
 
     async fn acquire(&self, tenant: &str, wait: Wait) -> Option<Slot> {
+        // A call that finds a slot free takes it without a place in the queue; only one that has to
+        // wait needs a place, and the slot is looked for again once it has one.
+        if let Some(slot) = self.try_slot() {
+            return Some(slot);
+        }
         let _place = match wait {
             Wait::Bounded => Some(self.queue_place(tenant)?),
             Wait::Always => None,
         };
         let turn = {
             let mut t = self.running.lock().unwrap_or_else(|e| e.into_inner());
-            if t.running < t.limit {
-                // Calls that gave up waiting are only found when a slot is handed on; with a slot
-                // free, drop them now so they do not stand in front of this one.
-                let Turns { queues, order, .. } = &mut *t;
-                queues.retain(|_, q| {
-                    q.retain(|w| !w.is_closed());
-                    !q.is_empty()
-                });
-                order.retain(|tenant| queues.contains_key(tenant));
-            }
-            if t.running < t.limit && t.order.is_empty() {
-                t.running += 1;
-                return Some(Slot {
-                    turns: Some(Arc::clone(&self.running)),
-                });
+            if let Some(slot) = self.take_free(&mut t) {
+                return Some(slot);
             }
             let (tx, rx) = tokio::sync::oneshot::channel();
             if !t.queues.contains_key(tenant) {
@@ -191,6 +183,33 @@ impl CallSlots {
                 .ok()
                 .and_then(Result::ok),
         }
+    }
+
+    fn try_slot(&self) -> Option<Slot> {
+        let mut t = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        self.take_free(&mut t)
+    }
+
+    /// A free slot, when there is one and no live call waits for it.
+    fn take_free(&self, t: &mut Turns) -> Option<Slot> {
+        if t.running >= t.limit {
+            return None;
+        }
+        // Calls that gave up waiting are only found when a slot is handed on; with a slot free,
+        // drop them now so they do not stand in front.
+        let Turns { queues, order, .. } = t;
+        queues.retain(|_, q| {
+            q.retain(|w| !w.is_closed());
+            !q.is_empty()
+        });
+        order.retain(|tenant| queues.contains_key(tenant));
+        if !t.order.is_empty() {
+            return None;
+        }
+        t.running += 1;
+        Some(Slot {
+            turns: Some(Arc::clone(&self.running)),
+        })
     }
 
     /// A place in the queue for `tenant`; `None` when the queue, or the tenant's part of it, is full.
@@ -359,6 +378,8 @@ pub struct Runtime {
     source_linker: Linker<HostState>,
     channel_linker: Linker<HostState>,
     faults: IntCounterVec,
+    /// Calls refused because every slot was taken and the queue full (load shed, not a fault).
+    busy: IntCounterVec,
     slots: CallSlots,
     _ticker: std::thread::JoinHandle<()>,
 }
@@ -475,11 +496,20 @@ impl Runtime {
             &["plugin", "kind"],
         )?;
         registry.register(Box::new(faults.clone()))?;
+        let busy = IntCounterVec::new(
+            prometheus::Opts::new(
+                "nightowl_plugin_busy_total",
+                "Plugin calls refused because every slot was taken and the queue was full",
+            ),
+            &["plugin"],
+        )?;
+        registry.register(Box::new(busy.clone()))?;
         Ok(Runtime {
             engine,
             source_linker,
             channel_linker,
             faults,
+            busy,
             slots,
             _ticker: ticker,
         })
@@ -599,9 +629,7 @@ impl Runtime {
     ) -> Result<T, CallError> {
         // The slot is held until the call has finished, and the deadlines below start only now.
         let Some(slot) = self.slots.acquire(tenant, wait).await else {
-            self.faults
-                .with_label_values(&[manifest.id.as_str(), "busy"])
-                .inc();
+            self.busy.with_label_values(&[manifest.id.as_str()]).inc();
             return Err(CallError::Busy);
         };
         let this = self.clone();

@@ -381,20 +381,14 @@ async fn forwarded_for_is_believed_only_from_trusted_proxies() {
         )
         .await;
         assert_eq!(status, StatusCode::CREATED);
-        // The audit writer batches: wait for the row.
-        for _ in 0..50 {
-            let (_, page) = send(app.as_key(
-                &t.admin_key,
-                Method::GET,
-                "/api/v1/audit-log?resource_type=incidents&action=create",
-            ))
-            .await;
-            if let Some(row) = page["items"].as_array().and_then(|items| items.first()) {
-                return row["ip"].clone();
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        panic!("no audit row")
+        // Written before the answer: no waiting.
+        let (_, page) = send(app.as_key(
+            &t.admin_key,
+            Method::GET,
+            "/api/v1/audit-log?resource_type=incidents&action=create",
+        ))
+        .await;
+        page["items"][0]["ip"].clone()
     }
     let direct = TestApp::spawn().await;
     let t = direct.tenant().await;
@@ -875,7 +869,8 @@ async fn concurrent_plugin_calls_wait_for_a_core_instead_of_timing_out() {
         .collect();
     let body = Value::Array(alerts).to_string().into_bytes();
 
-    let app = TestApp::spawn_with_plugins(&["generic"], |_| {}).await;
+    // Two slots, as on the 2-core machine the defect was found on, whatever this machine has.
+    let app = TestApp::spawn_with_plugins(&["generic"], |c| c.plugin_concurrency = Some(2)).await;
     let calls: Vec<_> = (0..22)
         .map(|_| {
             let (app_ref, body) = (TestAppRef(app.state.clone()), body.clone());
@@ -886,7 +881,11 @@ async fn concurrent_plugin_calls_wait_for_a_core_instead_of_timing_out() {
         assert_eq!(call.await.unwrap().map_err(|e| e.to_string()), Ok(5000));
     }
 
-    let small = TestApp::spawn_with_plugins(&["generic"], |c| c.plugin_queue = 2).await;
+    let small = TestApp::spawn_with_plugins(&["generic"], |c| {
+        c.plugin_queue = 2;
+        c.plugin_concurrency = Some(2);
+    })
+    .await;
     let calls: Vec<_> = (0..22)
         .map(|_| {
             let app_ref = TestAppRef(small.state.clone());

@@ -125,7 +125,8 @@ pub async fn similar(
          found as (select * from by_fingerprint union all select * from by_text)
          select {cols}, found.rank
          from found join incidents i on i.id = found.id
-         order by found.rank desc nulls first, found.resolution_count desc, found.updated_at desc, found.id
+         order by found.rank is null desc, found.reviewed desc, found.rank desc,
+                  found.resolution_count desc, found.updated_at desc, found.id
          limit $4",
         cols = prefixed_columns("i")
     ))
