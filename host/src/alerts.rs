@@ -40,8 +40,8 @@ use crate::tenancy::Slug;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
     /// A person, by e-mail: signed in to the API, or identified by a channel callback (the Slack
-    /// user or the phone number of a NightOwl user).
-    User { email: String },
+    /// user or the phone number of a NightOwl user), `via` that channel plugin.
+    User { email: String, via: Option<String> },
     /// An API key, by its display prefix.
     ApiKey { prefix: String },
     /// A source plugin that reported the alert resolved, by plugin id.
@@ -56,7 +56,8 @@ impl Actor {
     /// The label stored in the history.
     pub fn label(&self) -> String {
         match self {
-            Actor::User { email } => email.clone(),
+            Actor::User { email, via: None } => email.clone(),
+            Actor::User { email, via: Some(via) } => format!("{email} via {via}"),
             Actor::ApiKey { prefix } => format!("key:{prefix}"),
             Actor::Source(id) => format!("source:{id}"),
             Actor::Agent(name) => format!("agent:{name}"),
@@ -68,11 +69,15 @@ impl Actor {
 impl From<&Principal> for Actor {
     fn from(p: &Principal) -> Actor {
         match &p.actor {
-            auth::Actor::User { email, .. } => Actor::User { email: email.clone() },
+            auth::Actor::User { email, .. } => Actor::User {
+                email: email.clone(),
+                via: None,
+            },
             auth::Actor::ApiKey { prefix, .. } => Actor::ApiKey {
                 prefix: prefix.clone(),
             },
             auth::Actor::Dev => Actor::System("dev".to_owned()),
+            auth::Actor::Channel { plugin } => Actor::System(format!("channel:{plugin}")),
         }
     }
 }
@@ -287,8 +292,16 @@ mod tests {
             (
                 Actor::User {
                     email: "alice@acme.example".into(),
+                    via: None,
                 },
                 "alice@acme.example",
+            ),
+            (
+                Actor::User {
+                    email: "alice@acme.example".into(),
+                    via: Some("slack".into()),
+                },
+                "alice@acme.example via slack",
             ),
             (
                 Actor::ApiKey {

@@ -41,6 +41,9 @@ pub enum Actor {
     User { id: Uuid, email: String },
     ApiKey { id: Uuid, prefix: String },
     Dev,
+    /// A channel's callback (a Slack button, a Twilio webhook) for a tenant named in its URL, before
+    /// the channel plugin has checked its signature; the plugin then acts as the person it maps.
+    Channel { plugin: String },
 }
 
 impl Principal {
@@ -50,6 +53,7 @@ impl Principal {
             Actor::User { .. } => ActorType::User,
             Actor::ApiKey { .. } => ActorType::ApiKey,
             Actor::Dev => ActorType::Dev,
+            Actor::Channel { .. } => ActorType::System,
         }
     }
 
@@ -57,7 +61,7 @@ impl Principal {
     pub fn actor_id(&self) -> Option<Uuid> {
         match &self.actor {
             Actor::User { id, .. } | Actor::ApiKey { id, .. } => Some(*id),
-            Actor::Dev => None,
+            Actor::Dev | Actor::Channel { .. } => None,
         }
     }
 

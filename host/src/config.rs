@@ -206,6 +206,24 @@ pub struct Config {
     #[arg(long, global = true, env = "NIGHTOWL_PLUGIN_POLL_SECS", default_value_t = 2)]
     pub plugin_poll_secs: u64,
 
+    /// The operator's grant of outbound hosts to channel plugins, narrowing what each manifest's
+    /// `[http] allowed_hosts` asks for: `id=host,*.domain;id2=host`. A plugin without an entry gets
+    /// its manifest's hosts; `id=` takes all network access from that plugin; `*=` gives every
+    /// plugin without its own entry none (grant each explicitly).
+    #[arg(long, global = true, env = "NIGHTOWL_PLUGIN_GRANTS", default_value = "")]
+    pub plugin_grants: String,
+
+    /// Lets channel plugins reach loopback addresses (127.0.0.0/8, ::1). Off: a plugin's requests
+    /// to private, link-local and loopback addresses are refused after DNS resolution. For tests
+    /// against local fakes only.
+    #[arg(long, global = true, env = "NIGHTOWL_PLUGIN_HTTP_ALLOW_LOOPBACK", default_value_t = false)]
+    pub plugin_http_allow_loopback: bool,
+
+    /// PEM file of extra certificate authorities channel plugins' HTTPS requests trust, beside the
+    /// public roots (a corporate proxy's CA, or a test CA).
+    #[arg(long, global = true, env = "NIGHTOWL_PLUGIN_HTTP_CA_FILE")]
+    pub plugin_http_ca_file: Option<PathBuf>,
+
     /// Notifications one worker hands to channels at the same time, so a slow channel (a phone call
     /// waiting on its provider) does not hold up the others.
     #[arg(long, global = true, env = "NIGHTOWL_DELIVERY_CONCURRENCY", default_value_t = 8,

@@ -14,6 +14,7 @@ pub mod health;
 pub mod incidents;
 pub mod migrate;
 pub mod outbox;
+pub mod plugin_settings;
 pub mod policies;
 pub mod rosters;
 pub mod runbooks;

@@ -9,6 +9,7 @@ pub mod admin_config;
 pub mod alerts;
 pub mod api_keys;
 pub mod audit_log;
+pub mod channels;
 pub mod client;
 pub mod docs;
 pub mod error;
@@ -131,6 +132,7 @@ pub fn routes() -> Vec<Route> {
         api_keys::routes(),
         admin_config::routes(),
         plugins::routes(),
+        channels::routes(),
         webhooks::routes(),
         alerts::routes(),
         policies::routes(),

@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod cache;
+pub mod channels;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -4,7 +4,8 @@
 //! - `manifest`: `plugin.toml` (id, kind, api line, capabilities, limits).
 //! - `runtime`: one wasmtime `Engine` (component model, epoch interruption, pooling allocator,
 //!   on-disk compilation cache), per-call `Store` with memory cap and deadline, fault accounting.
-//! - `v0_1_0`: host bindings of the `nightowl:plugin@0.1.0` worlds (one module per frozen WIT version).
+//! - `v0_1_0`, `v0_1_1`: host bindings of the `nightowl:plugin` worlds (one module per frozen WIT
+//!   version; 0.1.1 adds the channel host imports, see [`crate::channels`]).
 //! - `registry`: loading, import checks against granted capabilities, hot reload.
 
 pub mod manifest;
@@ -12,6 +13,7 @@ pub mod registry;
 pub mod runtime;
 pub mod tester;
 pub mod v0_1_0;
+pub mod v0_1_1;
 
 pub use manifest::{Kind, Manifest};
 pub use registry::{LoadedPlugin, Registry};
@@ -27,6 +29,14 @@ pub struct InboundRequest {
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     pub public_url: String,
+}
+
+/// What a channel plugin answers to an inbound request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InboundResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
 }
 
 /// Firing or resolved, as the source says.

@@ -140,42 +140,15 @@ impl Sealer {
 }
 
 async fn reseal_tenant(pool: &PgPool, sealer: &Sealer, slug: &crate::tenancy::Slug) -> anyhow::Result<usize> {
-    let mut rewritten = 0;
     let mut tx = crate::db::begin_tenant(pool, slug, "system:secrets").await?;
-    let mut row = crate::db::config::get(&mut tx, true).await?;
-    for (field, stored) in CONFIG_SECRETS.into_iter().zip(row.secrets_mut()) {
-        let place = Place {
-            tenant: slug.as_str(),
-            field,
-        };
-        let Some(sealed) = stored.as_deref() else {
-            continue;
-        };
-        if sealer.open(sealed, place).is_ok() {
-            continue;
-        }
-        match sealer.open_unbound(sealed) {
-            Ok(plain) => {
-                *stored = Some(sealer.seal(&plain, place)?);
-                rewritten += 1;
-            }
-            Err(_) => {
-                tracing::error!(tenant = %slug, field, "stored secret opens with neither format; left as is")
-            }
-        }
-    }
-    if rewritten > 0 {
-        crate::db::config::put(&mut tx, &row).await?;
-    }
+    let rewritten = crate::channels::settings::reseal(&mut tx, sealer, slug, chrono::Utc::now()).await?;
     tx.commit().await?;
     Ok(rewritten)
 }
 
-/// The sealed fields of `tenant_config`, by the name their values are bound to.
-pub const CONFIG_SECRETS: [&str; 3] = ["slack_bot_token", "slack_signing_secret", "twilio_auth_token"];
-
-/// Rewrites every tenant's secrets still sealed without their place (before version 1) as bound
-/// values; returns how many were rewritten. Values that open neither way (another key) are left as
+/// Rewrites every tenant's plugin secrets not bound to their own place (sealed before version 1,
+/// or bound to the `tenant_config` field they were moved from) as bound values; returns how many
+/// were rewritten. Values that open neither way (another key) are left as
 /// they are, and reported. Run at start-up and by `nightowl migrate`; a no-op without a key.
 pub async fn reseal_unbound(pool: &PgPool, sealer: &Sealer) -> anyhow::Result<usize> {
     if sealer.cipher.is_none() {

@@ -8,6 +8,7 @@ use crate::audit::AuditLog;
 use crate::auth::oidc::Oidc;
 use crate::auth::throttle::Logins;
 use crate::cache::Redis;
+use crate::channels::egress::{Egress, Grants};
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::db::gate::TenantGate;
@@ -71,8 +72,19 @@ impl AppState {
                 Some(n) => CallSlots::new(n, config.plugin_queue),
                 None => CallSlots::per_core(config.plugin_queue),
             },
+            clock.clone(),
         )?);
-        let plugins = Arc::new(Registry::new(runtime, Some(config.plugin_dir.clone())));
+        let grants = Grants::parse(&config.plugin_grants)
+            .map_err(|e| anyhow::anyhow!("NIGHTOWL_PLUGIN_GRANTS: {e}"))?;
+        let extra_ca = match &config.plugin_http_ca_file {
+            Some(path) => Some(
+                std::fs::read(path)
+                    .map_err(|e| anyhow::anyhow!("NIGHTOWL_PLUGIN_HTTP_CA_FILE {}: {e}", path.display()))?,
+            ),
+            None => None,
+        };
+        let egress = Egress::new(grants, config.plugin_http_allow_loopback, extra_ca.as_deref())?;
+        let plugins = Arc::new(Registry::new(runtime, egress, Some(config.plugin_dir.clone())));
         let audit = Arc::new(AuditLog::start(db.clone(), metrics.registry())?);
         let logins = Arc::new(Logins::new(
             config.login_failures_per_account,

@@ -1,7 +1,7 @@
 //! Types of the administration endpoints: users, API keys, services, tenant configuration, identity.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -316,124 +316,102 @@ pub struct SecretStatus {
     pub last4: Option<String>,
 }
 
-/// Tenant configuration as read back.
+/// Tenant configuration as read back. Channel settings (Slack, Twilio, ...) are per plugin:
+/// [`PluginConfig`].
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TenantConfig {
     /// IANA time zone for times not tied to a person.
     pub default_timezone: String,
-    /// The tenant's Slack workspace.
-    pub slack_workspace: Option<String>,
-    /// The Slack channel team notices (on-call changes) go to.
-    pub slack_channel: Option<String>,
-    /// Twilio account SID (`AC` + 32 hex digits).
-    pub twilio_account_sid: Option<String>,
-    /// E.164 number calls and SMS come from.
-    pub twilio_from_number: Option<String>,
     /// Days to keep resolved alerts and audit rows.
     pub retention_days: i32,
     /// Roster (and so escalation policy) for alerts whose service routes nowhere.
     pub default_roster_id: Option<Uuid>,
-    /// The Slack bot token.
-    pub slack_bot_token: SecretStatus,
-    /// The secret Slack signs its callbacks with.
-    pub slack_signing_secret: SecretStatus,
-    /// The Twilio auth token (also what Twilio signs its callbacks with).
-    pub twilio_auth_token: SecretStatus,
     /// When the configuration was last changed.
     pub updated_at: DateTime<Utc>,
 }
 
-/// Body of `PUT /api/v1/admin/config`. Plain fields are replaced. Secret fields: absent keeps the
-/// stored value, `null` clears it, a string replaces it.
+/// Body of `PUT /api/v1/admin/config`: every field is replaced.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TenantConfigInput {
     /// IANA time zone; defaults to UTC.
     #[serde(default = "utc")]
     pub default_timezone: String,
-    /// The tenant's Slack workspace.
-    #[serde(default)]
-    pub slack_workspace: Option<String>,
-    /// The Slack channel for team notices (1 to 80 characters).
-    #[serde(default)]
-    pub slack_channel: Option<String>,
-    /// Twilio account SID (`AC` + 32 hex digits).
-    #[serde(default)]
-    pub twilio_account_sid: Option<String>,
-    /// E.164 number calls and SMS come from.
-    #[serde(default)]
-    pub twilio_from_number: Option<String>,
     /// Days to keep resolved alerts and audit rows (1 to 3650, default 365).
     #[serde(default = "default_retention")]
     pub retention_days: i32,
     /// Roster for alerts whose service routes nowhere; must exist.
     #[serde(default)]
     pub default_roster_id: Option<Uuid>,
-    /// The Slack bot token (at most 512 characters).
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schema(value_type = Option<String>)]
-    pub slack_bot_token: Option<Option<String>>,
-    /// The secret Slack signs its callbacks with.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schema(value_type = Option<String>)]
-    pub slack_signing_secret: Option<Option<String>>,
-    /// The Twilio auth token.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
-    #[schema(value_type = Option<String>)]
-    pub twilio_auth_token: Option<Option<String>>,
 }
 
 fn default_retention() -> i32 {
     365
 }
 
-/// Tells a field that was sent as `null` (`Some(None)`) from one that was left out (`None`).
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
-}
-
 impl Validate for TenantConfigInput {
     fn validate(&self) -> Result<(), FieldErrors> {
         let mut e = FieldErrors::default();
         e.timezone("default_timezone", &self.default_timezone);
-        if let Some(n) = &self.twilio_from_number {
-            e.phone("twilio_from_number", n);
-        }
-        if let Some(sid) = &self.twilio_account_sid
-            && !(sid.len() == 34 && sid.starts_with("AC") && sid[2..].bytes().all(|b| b.is_ascii_hexdigit()))
-        {
-            e.add(
-                "twilio_account_sid",
-                "must be a Twilio account SID (AC + 32 hex digits)",
-            );
-        }
-        if let Some(ch) = &self.slack_channel {
-            e.required("slack_channel", ch, 80);
-        }
         if !(1..=3650).contains(&self.retention_days) {
             e.add("retention_days", "must be between 1 and 3650");
         }
-        for (field, value) in [
-            ("slack_bot_token", &self.slack_bot_token),
-            ("slack_signing_secret", &self.slack_signing_secret),
-            ("twilio_auth_token", &self.twilio_auth_token),
-        ] {
-            if let Some(Some(v)) = value {
-                e.required(field, v, 512);
-            }
+        e.finish()
+    }
+}
+
+/// One setting of a plugin for this tenant, as its manifest declares it and as it is set.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+pub struct PluginSetting {
+    /// The setting's name.
+    pub key: String,
+    /// What a form shows.
+    pub label: String,
+    /// `string`, `url`, `phone`, `integer` or `boolean`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Whether the value is a secret (sealed at rest, never shown, never given to plugin code).
+    pub secret: bool,
+    /// Whether the plugin needs it to work.
+    pub required: bool,
+    /// What the manifest says about it.
+    pub description: String,
+    /// The value used when none is set (never for secrets).
+    pub default: Option<String>,
+    /// The value set for this tenant (always absent for secrets).
+    pub value: Option<String>,
+    /// For secrets: whether one is stored, and its last characters.
+    pub status: Option<SecretStatus>,
+}
+
+/// A plugin's settings for this tenant.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PluginConfig {
+    /// The plugin id.
+    pub plugin: String,
+    /// Every declared setting, in manifest order.
+    pub settings: Vec<PluginSetting>,
+    /// Required settings that have no value (the plugin cannot work for this tenant until set).
+    pub missing: Vec<String>,
+}
+
+/// Body of `PUT /api/v1/admin/plugins/{id}/config`: for each key named, a string sets the value
+/// (a secret is sealed) and `null` clears it; keys left out keep their value.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PluginConfigInput {
+    /// Setting key to new value (or `null`).
+    #[schema(value_type = Object)]
+    pub settings: std::collections::BTreeMap<String, Option<String>>,
+}
+
+impl Validate for PluginConfigInput {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut e = FieldErrors::default();
+        if self.settings.len() > 100 {
+            e.add("settings", "at most 100 settings at once");
         }
+        // Types and known keys are checked against the plugin's manifest by the host.
         e.finish()
     }
 }

@@ -14,6 +14,22 @@ const COLUMNS: &str = "id, fingerprint, status, severity, priority, title, descr
      annotations, links, occurrence_count, starts_at, ends_at, first_fired_at, last_fired_at, acknowledged_at, \
      acknowledged_by, resolved_at, resolved_by, matched_incident_id, suggested_solution, solution_reviewed, agent_metadata, created_at";
 
+/// The alert with this short number (`#1234`), if any.
+pub async fn id_by_number(conn: &mut PgConnection, number: i64) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar("select id from alerts where number = $1")
+        .bind(number)
+        .fetch_optional(conn)
+        .await
+}
+
+/// The short number of an alert.
+pub async fn number_of(conn: &mut PgConnection, id: Uuid) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("select number from alerts where id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
 /// Inserts a firing alert or counts it on the open one with the same fingerprint.
 /// Returns the alert id and whether it was newly created.
 pub async fn upsert_firing(

@@ -2,14 +2,16 @@
 //! settling the row with the outcome.
 //!
 //! `log` is built in: one structured log line per notification, no plugin needed.
-//! Every other channel of a policy belongs to a channel plugin (`Channel::plugin_id`); a channel with
-//! no installed plugin fails the delivery, which then retries and fails like any other.
-
-use std::collections::HashMap;
+//! Every other channel of a policy belongs to a channel plugin (`Channel::plugin_id`), called with
+//! the tenant's settings for it ([`crate::channels::prepare`]). A channel with no installed plugin
+//! fails the delivery, which then retries and fails like any other; a plugin the tenant has not
+//! configured, or a plugin's own refusal other than `upstream`, fails it at once (a retry would not
+//! mend it). Faults and upstream failures are retried once, after the channel's `Retry-After` when
+//! it sent one.
 
 use crate::db::outbox::Claimed;
-use crate::notify::outbox;
-use crate::plugins::{Delivery, Notification};
+use crate::notify::outbox::{self, Failure};
+use crate::plugins::{CallError, Delivery, Notification, PluginError};
 use crate::state::AppState;
 use crate::tenancy::Slug;
 
@@ -24,29 +26,51 @@ pub async fn deliver_claimed(
     outbox::settle(state, slug, worker, row, outcome).await
 }
 
-/// Hands one notification to its channel; the error says why it did not get through.
-async fn deliver(state: &AppState, slug: &Slug, row: &Claimed) -> Result<Delivery, String> {
+/// Hands one notification to its channel; the failure says why it did not get through and whether
+/// a retry may help.
+async fn deliver(state: &AppState, slug: &Slug, row: &Claimed) -> Result<Delivery, Failure> {
     let mut notification: Notification = serde_json::from_value(row.payload["notification"].clone())
-        .map_err(|e| format!("unreadable notification payload: {e}"))?;
+        .map_err(|e| Failure::permanent(format!("unreadable notification payload: {e}")))?;
     notification.attempt = u32::try_from(row.attempts).unwrap_or(1);
     let Some(plugin_id) = row.channel.plugin_id() else {
         return Ok(log(slug, row, &notification));
     };
+    // A plugin installed later may still deliver the retry.
     let plugin = state
         .plugins
         .get(plugin_id)
-        .ok_or_else(|| format!("no channel plugin {plugin_id:?} is installed"))?;
+        .ok_or_else(|| Failure::transient(format!("no channel plugin {plugin_id:?} is installed"), None))?;
     let pre = plugin
         .channel()
-        .ok_or_else(|| format!("plugin {plugin_id:?} is not a channel plugin"))?;
-    let mut config = HashMap::new();
-    config.insert("channel".to_owned(), row.channel.to_string());
-    state
+        .ok_or_else(|| Failure::permanent(format!("plugin {plugin_id:?} is not a channel plugin")))?;
+    let call = crate::channels::prepare(state, slug, &plugin.manifest, false)
+        .await
+        .map_err(|e| Failure::transient(format!("plugin settings could not be read: {e}"), None))?;
+    if !call.settings.missing.is_empty() {
+        return Err(Failure::permanent(format!(
+            "plugin {plugin_id} is not configured for this tenant: {} missing (PUT /api/v1/admin/plugins/{plugin_id}/config)",
+            call.settings.missing.join(", ")
+        )));
+    }
+    let mut config = call.settings.values.clone();
+    config.insert("nightowl.channel".to_owned(), row.channel.to_string());
+    config.insert("nightowl.tenant".to_owned(), slug.to_string());
+    config.insert(
+        "nightowl.public_url".to_owned(),
+        state.config.public_url.trim_end_matches('/').to_owned(),
+    );
+    let (result, retry_after) = state
         .plugins
         .runtime()
-        .notify(&plugin.manifest, pre, slug.as_str(), config, &notification)
-        .await
-        .map_err(|e| e.to_string())
+        .notify(&plugin.manifest, pre, slug.as_str(), config, Some(call), &notification)
+        .await;
+    result.map_err(|e| match e {
+        // Only an upstream failure (the remote API, the network) may pass; the plugin's other
+        // refusals (bad settings, unknown channel, revoked credentials) and its faults will not.
+        CallError::Plugin(PluginError::Upstream(m)) => Failure::transient(m, retry_after),
+        CallError::Plugin(other) => Failure::permanent(other.to_string()),
+        fault @ (CallError::Fault { .. } | CallError::Busy) => Failure::transient(fault.to_string(), None),
+    })
 }
 
 /// The built-in channel: one structured log line per notification.

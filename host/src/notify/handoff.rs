@@ -281,23 +281,32 @@ async fn to_person(
     Ok(queued)
 }
 
-/// The "on-call has changed" notice for the team: the tenant's Slack channel, else `log`.
+/// The "on-call has changed" notice for the team: the `slack_channel` channel when the tenant set
+/// that plugin's `default_channel` (the group is left empty: the plugin posts to its default), else
+/// `log`.
 async fn changed(
     conn: &mut PgConnection,
     h: &Handoff<'_>,
     leaving: Option<&Person>,
     arriving: Option<&Person>,
 ) -> Result<usize, sqlx::Error> {
-    let (channel, group) = match db::config::get(conn, false).await?.slack_channel {
-        Some(c) => (Channel::SlackChannel, c),
-        None => (Channel::Log, h.roster.name.clone()),
+    let team = Channel::SlackChannel;
+    let plugin = team.plugin_id().unwrap_or_default();
+    let team_set = db::plugin_settings::list(conn, plugin, false)
+        .await?
+        .iter()
+        .any(|s| s.key == "default_channel" && s.value.is_some());
+    let (channel, group) = if team_set {
+        (team, String::new())
+    } else {
+        (Channel::Log, h.roster.name.clone())
     };
     let n = NewNotice {
         key: changed_key(h.roster.id, h.at),
         alert_id: None,
         kind: NotificationKind::OncallChanged,
         channel: &channel,
-        target: group.clone(),
+        target: if group.is_empty() { "team".to_owned() } else { group.clone() },
         notification: Notification {
             subject: Subject::OncallChanged {
                 roster: h.roster.name.clone(),

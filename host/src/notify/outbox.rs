@@ -34,6 +34,37 @@ pub const RETRY_AFTER: Duration = Duration::seconds(30);
 /// How long a claimed row stays with its worker before another may take it over.
 pub const LEASE: Duration = Duration::seconds(120);
 
+/// Why a delivery did not get through, and whether trying again may help.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub message: String,
+    /// `None`: permanent (bad settings, a channel that does not exist, revoked credentials): the
+    /// notification fails at once, no retry. `Some(wait)`: transient; retried once, not before
+    /// `wait` (the channel's `Retry-After`) nor before [`RETRY_AFTER`].
+    pub retry_after: Option<std::time::Duration>,
+    pub transient: bool,
+}
+
+impl Failure {
+    /// A failure that a retry may mend.
+    pub fn transient(message: impl Into<String>, retry_after: Option<std::time::Duration>) -> Failure {
+        Failure {
+            message: message.into(),
+            retry_after,
+            transient: true,
+        }
+    }
+
+    /// A failure that a retry cannot mend.
+    pub fn permanent(message: impl Into<String>) -> Failure {
+        Failure {
+            message: message.into(),
+            retry_after: None,
+            transient: false,
+        }
+    }
+}
+
 /// A notification to queue.
 #[derive(Debug)]
 pub struct NewNotice<'a> {
@@ -83,25 +114,32 @@ pub async fn claim(
     Ok(rows)
 }
 
-/// Settles a claimed row with the outcome of its delivery: sent, pending again for the retry, or
-/// failed for good; an escalation notification's final outcome also goes to its alert's escalation.
+/// Settles a claimed row with the outcome of its delivery: sent, pending again for the retry (a
+/// transient failure of the first attempt), or failed for good; an escalation notification's final
+/// outcome also goes to its alert's escalation.
 pub async fn settle(
     state: &AppState,
     slug: &Slug,
     worker: &str,
     row: &Claimed,
-    outcome: Result<Delivery, String>,
+    outcome: Result<Delivery, Failure>,
 ) -> Result<(), sqlx::Error> {
     let now = state.clock.now();
     let mut tx = db::begin_tenant(&state.db, slug, "system:outbox").await?;
     let (status, retry_at, error) = match &outcome {
         Ok(_) => (NotificationStatus::Sent, None, None),
-        Err(e) if row.attempts < MAX_ATTEMPTS => (
-            NotificationStatus::Pending,
-            Some(now + RETRY_AFTER),
-            Some(e.as_str()),
-        ),
-        Err(e) => (NotificationStatus::Failed, None, Some(e.as_str())),
+        Err(f) if f.transient && row.attempts < MAX_ATTEMPTS => {
+            let asked = f
+                .retry_after
+                .and_then(|d| Duration::from_std(d).ok())
+                .unwrap_or(RETRY_AFTER);
+            (
+                NotificationStatus::Pending,
+                Some(now + asked.max(RETRY_AFTER)),
+                Some(f.message.as_str()),
+            )
+        }
+        Err(f) => (NotificationStatus::Failed, None, Some(f.message.as_str())),
     };
     let result = outcome
         .as_ref()

@@ -14,8 +14,9 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 
 use super::manifest::{Kind, Manifest};
-use super::runtime::{HostState, Runtime};
+use super::runtime::{ChannelPre, HostState, Runtime};
 use super::v0_1_0;
+use crate::channels::egress::Egress;
 
 /// A plugin ready to be called.
 pub struct LoadedPlugin {
@@ -24,7 +25,7 @@ pub struct LoadedPlugin {
     pub sha256: String,
     pub loaded_at: SystemTime,
     source: Option<v0_1_0::SourcePre<HostState>>,
-    channel: Option<v0_1_0::ChannelPre<HostState>>,
+    channel: Option<ChannelPre>,
 }
 
 impl std::fmt::Debug for LoadedPlugin {
@@ -43,8 +44,13 @@ impl LoadedPlugin {
     }
 
     /// The pre-instantiated channel world, when this is a channel plugin.
-    pub fn channel(&self) -> Option<&v0_1_0::ChannelPre<HostState>> {
+    pub fn channel(&self) -> Option<&ChannelPre> {
         self.channel.as_ref()
+    }
+
+    /// The WIT package version the component was built against.
+    pub fn api_version(&self) -> &'static str {
+        self.channel.as_ref().map_or("0.1.0", ChannelPre::version)
     }
 }
 
@@ -58,6 +64,10 @@ pub struct PluginInfo {
     pub kind: Kind,
     pub description: String,
     pub capabilities: Vec<String>,
+    /// WIT package version the component was built against (`0.1.0`, `0.1.1`).
+    pub api_version: String,
+    /// Hosts the manifest asks to reach (the operator's grant may narrow them).
+    pub allowed_hosts: Vec<String>,
     pub sha256: String,
     /// Last load error of this plugin's directory, if the newest files did not load.
     pub error: Option<String>,
@@ -99,6 +109,7 @@ type Stamp = Vec<(u64, Option<SystemTime>)>;
 /// All plugins of the directory.
 pub struct Registry {
     runtime: Arc<Runtime>,
+    egress: Egress,
     dir: Option<PathBuf>,
     plugins: RwLock<HashMap<String, Arc<LoadedPlugin>>>,
     stamps: Mutex<HashMap<String, Stamp>>,
@@ -162,7 +173,7 @@ pub fn load(runtime: &Runtime, dir: &Path) -> Result<LoadedPlugin, LoadError> {
             None,
             Some(runtime.prepare_channel(&component).map_err(|e| {
                 refused(format!(
-                    "does not implement the nightowl:plugin@0.1.0 channel world: {e:#}"
+                    "does not implement the nightowl:plugin@0.1.1 or @0.1.0 channel world: {e:#}"
                 ))
             })?),
         ),
@@ -175,10 +186,6 @@ pub fn load(runtime: &Runtime, dir: &Path) -> Result<LoadedPlugin, LoadError> {
         manifest,
     })
 }
-
-/// Host interfaces declared in the WIT whose functions this host does not implement yet (they come
-/// with the Slack and Twilio channel plugins).
-const NOT_YET_PROVIDED: [&str; 3] = ["http-client", "crypto", "incidents"];
 
 /// True when an imported instance carries no functions.
 fn is_types_only(runtime: &Runtime, item: &wasmtime::component::types::ComponentItem) -> bool {
@@ -217,20 +224,16 @@ fn check_imports(runtime: &Runtime, component: &Component, manifest: &Manifest) 
                 "component imports {name} but plugin.toml does not grant the {interface:?} capability"
             ));
         }
-        if NOT_YET_PROVIDED.contains(&interface) {
-            return Err(format!(
-                "component imports functions of {name}, which this host version does not provide yet"
-            ));
-        }
     }
     Ok(())
 }
 
 impl Registry {
-    /// A registry over `dir` (none: no plugins).
-    pub fn new(runtime: Arc<Runtime>, dir: Option<PathBuf>) -> Registry {
+    /// A registry over `dir` (none: no plugins); channel plugins' outbound HTTP goes through `egress`.
+    pub fn new(runtime: Arc<Runtime>, egress: Egress, dir: Option<PathBuf>) -> Registry {
         Registry {
             runtime,
+            egress,
             dir,
             plugins: RwLock::default(),
             stamps: Mutex::default(),
@@ -242,6 +245,11 @@ impl Registry {
     /// The runtime plugins run in.
     pub fn runtime(&self) -> &Arc<Runtime> {
         &self.runtime
+    }
+
+    /// The outbound HTTP gate of channel plugins.
+    pub fn egress(&self) -> &Egress {
+        &self.egress
     }
 
     /// The current version of a plugin.
@@ -262,6 +270,8 @@ impl Registry {
                 kind: p.manifest.kind,
                 description: p.manifest.description.clone(),
                 capabilities: p.manifest.capabilities.clone(),
+                api_version: p.api_version().to_owned(),
+                allowed_hosts: p.manifest.http.allowed_hosts.clone(),
                 sha256: p.sha256.clone(),
                 error: errors.get(&p.manifest.id).cloned(),
             })

@@ -25,7 +25,9 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::manifest::Manifest;
-use super::{Delivery, InboundRequest, Notification, ParsedAlert, PluginError, v0_1_0};
+use super::{Delivery, InboundRequest, InboundResponse, Notification, ParsedAlert, PluginError, v0_1_0, v0_1_1};
+use crate::channels::Call;
+use crate::clock::SharedClock;
 
 /// How often the epoch advances.
 const TICK: Duration = Duration::from_millis(10);
@@ -337,12 +339,16 @@ pub struct HostState {
     table: ResourceTable,
     memory: MemoryCap,
     timed_out: bool,
+    /// The call's deadline, in milliseconds from its start.
+    deadline_ms: u128,
     log_budget: u32,
     plugin: String,
     version: String,
     tenant: String,
     /// Per-tenant plugin settings the guest reads through `config.get`.
     pub config: HashMap<String, String>,
+    /// What the channel world's imports act on; `None` in source calls.
+    pub channel: Option<Box<Call>>,
 }
 
 impl HostState {
@@ -372,6 +378,45 @@ impl WasiView for HostState {
     }
 }
 
+/// The guest's WASI wall clock: NightOwl's injected clock, so plugins see the time tests set.
+struct GuestClock(SharedClock);
+
+impl wasmtime_wasi::HostWallClock for GuestClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_millis(1)
+    }
+
+    fn now(&self) -> Duration {
+        let now = self.0.now();
+        Duration::from_secs(u64::try_from(now.timestamp()).unwrap_or(0))
+            + Duration::from_nanos(u64::from(now.timestamp_subsec_nanos()))
+    }
+}
+
+/// A channel component, by the WIT version it was built against.
+#[derive(Clone)]
+pub enum ChannelPre {
+    V0_1_0(v0_1_0::ChannelPre<HostState>),
+    V0_1_1(v0_1_1::ChannelPre<HostState>),
+}
+
+impl ChannelPre {
+    /// The WIT package version.
+    pub fn version(&self) -> &'static str {
+        match self {
+            ChannelPre::V0_1_0(_) => "0.1.0",
+            ChannelPre::V0_1_1(_) => "0.1.1",
+        }
+    }
+}
+
+/// Which deadline of the manifest a call runs under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Deadline {
+    Call,
+    Inbound,
+}
+
 /// The engine, the linkers and fault accounting.
 pub struct Runtime {
     engine: Engine,
@@ -381,6 +426,7 @@ pub struct Runtime {
     /// Calls refused because every slot was taken and the queue full (load shed, not a fault).
     busy: IntCounterVec,
     slots: CallSlots,
+    clock: SharedClock,
     _ticker: std::thread::JoinHandle<()>,
 }
 
@@ -463,6 +509,7 @@ impl Runtime {
         cache_dir: Option<&Path>,
         registry: &prometheus::Registry,
         slots: CallSlots,
+        clock: SharedClock,
     ) -> anyhow::Result<Runtime> {
         let engine = match Engine::new(&engine_config(cache_dir, true)?) {
             Ok(engine) => engine,
@@ -476,6 +523,7 @@ impl Runtime {
         v0_1_0::add_source_to_linker(&mut source_linker)?;
         let mut channel_linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut channel_linker)?;
+        v0_1_1::add_channel_to_linker(&mut channel_linker)?;
         v0_1_0::add_channel_to_linker(&mut channel_linker)?;
 
         let weak = engine.weak();
@@ -511,6 +559,7 @@ impl Runtime {
             faults,
             busy,
             slots,
+            clock,
             _ticker: ticker,
         })
     }
@@ -526,31 +575,46 @@ impl Runtime {
         Ok(v0_1_0::SourcePre::new(pre)?)
     }
 
-    /// Pre-instantiates a channel component.
-    pub fn prepare_channel(&self, component: &Component) -> anyhow::Result<v0_1_0::ChannelPre<HostState>> {
+    /// Pre-instantiates a channel component built against 0.1.1 or 0.1.0 (by what it exports).
+    pub fn prepare_channel(&self, component: &Component) -> anyhow::Result<ChannelPre> {
         let pre = self.channel_linker.instantiate_pre(component)?;
-        Ok(v0_1_0::ChannelPre::new(pre)?)
+        match v0_1_1::ChannelPre::new(pre.clone()) {
+            Ok(p) => Ok(ChannelPre::V0_1_1(p)),
+            Err(newer) => v0_1_0::ChannelPre::new(pre)
+                .map(ChannelPre::V0_1_0)
+                .map_err(|older| anyhow::anyhow!("{older:#} (nor 0.1.1: {newer:#})")),
+        }
     }
 
-    fn store(&self, manifest: &Manifest, tenant: &str, config: HashMap<String, String>) -> Store<HostState> {
+    fn store(
+        &self,
+        manifest: &Manifest,
+        tenant: &str,
+        config: HashMap<String, String>,
+        channel: Option<Box<Call>>,
+        deadline: Deadline,
+    ) -> Store<HostState> {
         let state = HostState {
             // No preopens, no environment, no sockets: WASI is linked only so std guests instantiate.
-            wasi: WasiCtx::builder().build(),
+            // The wall clock is NightOwl's (injected) clock.
+            wasi: WasiCtx::builder().wall_clock(GuestClock(self.clock.clone())).build(),
             table: ResourceTable::new(),
             memory: MemoryCap {
                 max_bytes: manifest.limits.memory_mib as usize * (1 << 20),
                 refused: false,
             },
             timed_out: false,
+            deadline_ms: limit_of(manifest, deadline).as_millis(),
             log_budget: LOG_BUDGET,
             plugin: manifest.id.clone(),
             version: manifest.version.clone(),
             tenant: tenant.to_owned(),
             config,
+            channel,
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.memory);
-        let deadline = Instant::now() + Duration::from_millis(manifest.limits.timeout_ms.into());
+        let deadline = Instant::now() + limit_of(manifest, deadline);
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(move |mut ctx| {
             if Instant::now() >= deadline {
@@ -573,7 +637,7 @@ impl Runtime {
         req: &InboundRequest,
     ) -> Result<Vec<ParsedAlert>, CallError> {
         let (pre, wit_req) = (pre.clone(), v0_1_0::request(req));
-        self.call(manifest, tenant, config, Wait::Bounded, move |store| {
+        self.call(manifest, tenant, config, None, Wait::Bounded, Deadline::Call, move |store| {
             let instance = pre
                 .instantiate(&mut *store)
                 .map_err(|e| (FaultKind::Instantiate, e))?;
@@ -588,27 +652,97 @@ impl Runtime {
         .await
     }
 
-    /// Runs `notify` of a channel plugin in a fresh instance.
+    /// Runs `notify` of a channel plugin in a fresh instance; `channel` is what its imports act on.
+    /// Also returns the longest `Retry-After` the plugin's requests were answered with.
     pub async fn notify(
         self: &Arc<Self>,
         manifest: &Manifest,
-        pre: &v0_1_0::ChannelPre<HostState>,
+        pre: &ChannelPre,
         tenant: &str,
         config: HashMap<String, String>,
+        channel: Option<Call>,
         notification: &Notification,
-    ) -> Result<Delivery, CallError> {
-        let (pre, wit) = (pre.clone(), v0_1_0::notification(notification));
-        self.call(manifest, tenant, config, Wait::Always, move |store| {
-            let instance = pre
-                .instantiate(&mut *store)
-                .map_err(|e| (FaultKind::Instantiate, e))?;
-            let answer = instance
-                .nightowl_plugin_channel_api()
-                .call_notify(&mut *store, &wit)
-                .map_err(|e| (FaultKind::Trap, e))?;
-            Ok(answer.map(v0_1_0::delivery).map_err(v0_1_0::error))
+    ) -> (Result<Delivery, CallError>, Option<Duration>) {
+        let pre = pre.clone();
+        let notification = notification.clone();
+        let retry_after = Arc::new(std::sync::Mutex::new(None));
+        let seen = retry_after.clone();
+        let result = self
+            .call(manifest, tenant, config, channel, Wait::Always, Deadline::Call, move |store| {
+                let answer = match &pre {
+                    ChannelPre::V0_1_1(pre) => {
+                        let instance = pre.instantiate(&mut *store).map_err(|e| (FaultKind::Instantiate, e))?;
+                        instance
+                            .nightowl_plugin_channel_api()
+                            .call_notify(&mut *store, &v0_1_1::notification(&notification))
+                            .map_err(|e| (FaultKind::Trap, e))?
+                            .map(v0_1_1::delivery)
+                            .map_err(v0_1_1::error)
+                    }
+                    ChannelPre::V0_1_0(pre) => {
+                        let instance = pre.instantiate(&mut *store).map_err(|e| (FaultKind::Instantiate, e))?;
+                        instance
+                            .nightowl_plugin_channel_api()
+                            .call_notify(&mut *store, &v0_1_0::notification(&notification))
+                            .map_err(|e| (FaultKind::Trap, e))?
+                            .map(v0_1_0::delivery)
+                            .map_err(v0_1_0::error)
+                    }
+                };
+                *seen.lock().unwrap_or_else(|e| e.into_inner()) =
+                    store.data().channel.as_ref().and_then(|c| c.retry_after);
+                Ok(answer)
+            })
+            .await;
+        let wait = *retry_after.lock().unwrap_or_else(|e| e.into_inner());
+        (result, wait)
+    }
+
+    /// Runs `handle-inbound` of a channel plugin in a fresh instance, under the manifest's inbound
+    /// deadline. A request-path call: refused as busy rather than queued without bound.
+    pub async fn handle_inbound(
+        self: &Arc<Self>,
+        manifest: &Manifest,
+        pre: &ChannelPre,
+        tenant: &str,
+        config: HashMap<String, String>,
+        channel: Option<Call>,
+        req: &InboundRequest,
+    ) -> Result<InboundResponse, CallError> {
+        let pre = pre.clone();
+        let req = req.clone();
+        self.call(manifest, tenant, config, channel, Wait::Bounded, Deadline::Inbound, move |store| {
+            Ok(match &pre {
+                ChannelPre::V0_1_1(pre) => {
+                    let instance = pre.instantiate(&mut *store).map_err(|e| (FaultKind::Instantiate, e))?;
+                    instance
+                        .nightowl_plugin_channel_api()
+                        .call_handle_inbound(&mut *store, &v0_1_1::request(&req))
+                        .map_err(|e| (FaultKind::Trap, e))?
+                        .map(v0_1_1::response)
+                        .map_err(v0_1_1::error)
+                }
+                ChannelPre::V0_1_0(pre) => {
+                    let instance = pre.instantiate(&mut *store).map_err(|e| (FaultKind::Instantiate, e))?;
+                    instance
+                        .nightowl_plugin_channel_api()
+                        .call_handle_inbound(&mut *store, &v0_1_0::request(&req))
+                        .map_err(|e| (FaultKind::Trap, e))?
+                        .map(v0_1_0::response)
+                        .map_err(v0_1_0::error)
+                }
+            })
         })
         .await
+    }
+
+    /// When a call's deadline falls, for the host imports of a call about to start.
+    pub fn deadline_for(manifest: &Manifest, inbound: bool) -> Instant {
+        Instant::now()
+            + limit_of(
+                manifest,
+                if inbound { Deadline::Inbound } else { Deadline::Call },
+            )
     }
 
     /// Runs `body` against a fresh store on the blocking pool and classifies what went wrong.
@@ -617,12 +751,15 @@ impl Runtime {
     /// deadline then holds one pool thread, not a worker every other request needs. (Async calls that
     /// yield at each epoch tick were tried first: the workers stayed so busy that timers and sockets
     /// starved for the whole deadline.)
+    #[allow(clippy::too_many_arguments)]
     async fn call<T: Send + 'static>(
         self: &Arc<Self>,
         manifest: &Manifest,
         tenant: &str,
         config: HashMap<String, String>,
+        mut channel: Option<Call>,
         wait: Wait,
+        deadline: Deadline,
         body: impl FnOnce(&mut Store<HostState>) -> Result<Result<T, PluginError>, (FaultKind, wasmtime::Error)>
         + Send
         + 'static,
@@ -634,10 +771,14 @@ impl Runtime {
         };
         let this = self.clone();
         let (owned_manifest, owned_tenant) = (manifest.clone(), tenant.to_owned());
+        // The host imports' deadline starts with the call, too.
+        if let Some(c) = channel.as_mut() {
+            c.deadline = Instant::now() + limit_of(manifest, deadline);
+        }
         let call = tokio::task::spawn_blocking(move || {
             let _slot = slot;
             let (manifest, tenant) = (&owned_manifest, owned_tenant.as_str());
-            let mut store = this.store(manifest, tenant, config);
+            let mut store = this.store(manifest, tenant, config, channel.map(Box::new), deadline);
             match body(&mut store) {
                 Ok(Ok(value)) => Ok(value),
                 Ok(Err(plugin_error)) => Err(CallError::Plugin(plugin_error)),
@@ -646,7 +787,7 @@ impl Runtime {
         });
         // The epoch deadline stops guest code; this also bounds the wait when the blocking pool is
         // saturated or a host import hangs.
-        let limit = Duration::from_millis(u64::from(manifest.limits.timeout_ms)) + Duration::from_secs(1);
+        let limit = limit_of(manifest, deadline) + Duration::from_secs(1);
         match tokio::time::timeout(limit, call).await {
             Ok(Ok(result)) => result,
             Ok(Err(join)) => Err(CallError::Fault {
@@ -679,7 +820,7 @@ impl Runtime {
         };
         let message = match kind {
             FaultKind::Memory => format!("exceeded its memory cap of {} MiB", manifest.limits.memory_mib),
-            FaultKind::Timeout => format!("ran past its {} ms deadline", manifest.limits.timeout_ms),
+            FaultKind::Timeout => format!("ran past its {} ms deadline", state.deadline_ms),
             _ => message.lines().next().unwrap_or(message).to_owned(),
         };
         self.faults
@@ -692,6 +833,13 @@ impl Runtime {
             message,
         }
     }
+}
+
+fn limit_of(manifest: &Manifest, deadline: Deadline) -> Duration {
+    Duration::from_millis(u64::from(match deadline {
+        Deadline::Call => manifest.limits.timeout_ms,
+        Deadline::Inbound => manifest.limits.inbound_timeout_ms,
+    }))
 }
 
 #[cfg(test)]

@@ -158,6 +158,7 @@ async fn load_source(plugin: &Path) -> anyhow::Result<(Arc<Runtime>, LoadedPlugi
         None,
         &prometheus::Registry::new(),
         CallSlots::per_core(64),
+        std::sync::Arc::new(crate::clock::SystemClock),
     )?);
     let rt = runtime.clone();
     let staged = dir != plugin;

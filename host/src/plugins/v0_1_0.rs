@@ -62,13 +62,11 @@ pub fn add_source_to_linker(linker: &mut wasmtime::component::Linker<HostState>)
     Ok(())
 }
 
-/// Adds the channel world's host interfaces this host version provides: `log`, `config`, and the
-/// types of `incidents` (which `channel-api` uses). The registry refuses channel components that
-/// import functions of `http-client`, `crypto` or `incidents` until the host implements them.
+/// Adds what a 0.1.0 channel component imports beyond the 0.1.1 interfaces
+/// ([`super::v0_1_1::add_channel_to_linker`], which serve its `incidents`, `http-client` and
+/// `crypto` imports through semver matching): `log`, `config` and `types` at 0.1.0.
 pub fn add_channel_to_linker(linker: &mut wasmtime::component::Linker<HostState>) -> wasmtime::Result<()> {
-    add_source_to_linker(linker)?;
-    linker.instance("nightowl:plugin/incidents@0.1.0")?;
-    Ok(())
+    add_source_to_linker(linker)
 }
 
 fn alert_ref(a: &super::AlertRef) -> incidents::AlertRef {
@@ -148,6 +146,15 @@ pub fn delivery(d: ch::Delivery) -> super::Delivery {
     super::Delivery {
         external_id: d.external_id,
         details: pairs(d.details),
+    }
+}
+
+/// WIT response → host response.
+pub fn response(r: types::InboundResponse) -> super::InboundResponse {
+    super::InboundResponse {
+        status: r.status,
+        headers: pairs(r.headers),
+        body: r.body,
     }
 }
 
