@@ -57,7 +57,10 @@ impl Actor {
     pub fn label(&self) -> String {
         match self {
             Actor::User { email, via: None } => email.clone(),
-            Actor::User { email, via: Some(via) } => format!("{email} via {via}"),
+            Actor::User {
+                email,
+                via: Some(via),
+            } => format!("{email} via {via}"),
             Actor::ApiKey { prefix } => format!("key:{prefix}"),
             Actor::Source(id) => format!("source:{id}"),
             Actor::Agent(name) => format!("agent:{name}"),

@@ -222,13 +222,29 @@ fn is_secret(key: &str) -> bool {
         .any(|s| key.contains(s))
 }
 
-/// The request body with secret fields replaced by `"[redacted]"`, recursively.
+/// The request body with secret fields replaced by `"[redacted]"`, recursively. The values of a
+/// plugin's `settings` are all replaced (which of them are secret is the manifest's to say, not
+/// their names'): the audit row records which settings changed.
 pub fn redact(value: Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.into_iter()
                 .map(|(k, v)| {
-                    let v = if is_secret(&k) && !v.is_null() {
+                    let v = if k == "settings" && v.is_object() {
+                        let names = v.as_object().into_iter().flatten();
+                        Value::Object(
+                            names
+                                .map(|(name, value)| {
+                                    let shown = if value.is_null() {
+                                        Value::Null
+                                    } else {
+                                        "[redacted]".into()
+                                    };
+                                    (name.clone(), shown)
+                                })
+                                .collect(),
+                        )
+                    } else if is_secret(&k) && !v.is_null() {
                         Value::String("[redacted]".into())
                     } else {
                         redact(v)
@@ -328,6 +344,12 @@ mod tests {
         let out = redact(body);
         assert_eq!(out["password"], "[redacted]");
         assert_eq!(out["nested"]["slack_bot_token"], "[redacted]");
+        let settings = redact(json!({"settings": {"sid_key": "AC123", "room": "#ops", "old": null}}));
+        assert_eq!(
+            settings,
+            json!({"settings": {"sid_key": "[redacted]", "room": "[redacted]", "old": null}}),
+            "plugin setting values are all redacted, whatever their names"
+        );
         assert_eq!(out["list"][0]["twilio_auth_token"], "[redacted]");
         assert_eq!(
             out["slack_signing_secret"],

@@ -38,12 +38,20 @@ pub struct Principal {
 /// What kind of caller it is.
 #[derive(Debug, Clone)]
 pub enum Actor {
-    User { id: Uuid, email: String },
-    ApiKey { id: Uuid, prefix: String },
+    User {
+        id: Uuid,
+        email: String,
+    },
+    ApiKey {
+        id: Uuid,
+        prefix: String,
+    },
     Dev,
     /// A channel's callback (a Slack button, a Twilio webhook) for a tenant named in its URL, before
     /// the channel plugin has checked its signature; the plugin then acts as the person it maps.
-    Channel { plugin: String },
+    Channel {
+        plugin: String,
+    },
 }
 
 impl Principal {

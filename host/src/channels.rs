@@ -44,13 +44,19 @@ impl Call {
     /// Runs `work` to completion on the runtime, giving up when the call's deadline passes.
     pub fn block_on<T>(&self, work: impl std::future::Future<Output = T>) -> Option<T> {
         let left = self.deadline.saturating_duration_since(Instant::now());
-        self.handle.block_on(async { tokio::time::timeout(left, work).await.ok() })
+        self.handle
+            .block_on(async { tokio::time::timeout(left, work).await.ok() })
     }
 }
 
 /// Reads `tenant`'s settings for `manifest`'s plugin and makes the context of one call (its deadline
 /// is set when the call starts running).
-pub async fn prepare(state: &AppState, tenant: &Slug, manifest: &Manifest, inbound: bool) -> Result<Call, sqlx::Error> {
+pub async fn prepare(
+    state: &AppState,
+    tenant: &Slug,
+    manifest: &Manifest,
+    inbound: bool,
+) -> Result<Call, sqlx::Error> {
     let mut tx = crate::db::begin_tenant(&state.db, tenant, "system:channel").await?;
     let settings = settings::for_call(&mut tx, &state.sealer, tenant, manifest).await?;
     tx.commit().await?;

@@ -216,7 +216,12 @@ pub struct Config {
     /// Lets channel plugins reach loopback addresses (127.0.0.0/8, ::1). Off: a plugin's requests
     /// to private, link-local and loopback addresses are refused after DNS resolution. For tests
     /// against local fakes only.
-    #[arg(long, global = true, env = "NIGHTOWL_PLUGIN_HTTP_ALLOW_LOOPBACK", default_value_t = false)]
+    #[arg(
+        long,
+        global = true,
+        env = "NIGHTOWL_PLUGIN_HTTP_ALLOW_LOOPBACK",
+        default_value_t = false
+    )]
     pub plugin_http_allow_loopback: bool,
 
     /// PEM file of extra certificate authorities channel plugins' HTTPS requests trust, beside the

@@ -457,13 +457,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn config_secret_absent_null_and_value_are_distinct() {
-        let absent: TenantConfigInput = serde_json::from_str("{}").unwrap();
-        assert_eq!(absent.slack_bot_token, None);
-        let cleared: TenantConfigInput = serde_json::from_str(r#"{"slack_bot_token": null}"#).unwrap();
-        assert_eq!(cleared.slack_bot_token, Some(None));
-        let set: TenantConfigInput = serde_json::from_str(r#"{"slack_bot_token": "xoxb-1"}"#).unwrap();
-        assert_eq!(set.slack_bot_token, Some(Some("xoxb-1".into())));
+    fn plugin_setting_null_and_value_are_distinct_and_absent_keys_are_not_named() {
+        let input: PluginConfigInput =
+            serde_json::from_str(r##"{"settings": {"token": null, "room": "#ops"}}"##).unwrap();
+        assert_eq!(input.settings.get("token"), Some(&None));
+        assert_eq!(input.settings.get("room"), Some(&Some("#ops".to_owned())));
+        assert_eq!(input.settings.get("other"), None);
+        assert!(serde_json::from_str::<TenantConfigInput>(r#"{"slack_bot_token": "x"}"#).is_err());
     }
 
     #[test]

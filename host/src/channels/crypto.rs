@@ -16,7 +16,10 @@ pub enum Alg {
 /// The secret's value, when `name` is a secret setting of the plugin that the tenant has set.
 fn key<'a>(manifest: &Manifest, secrets: &'a Secrets, name: &str) -> Result<&'a [u8], String> {
     if !manifest.setting(name).is_some_and(|s| s.secret) {
-        return Err(format!("{name:?} is not a secret setting of plugin {}", manifest.id));
+        return Err(format!(
+            "{name:?} is not a secret setting of plugin {}",
+            manifest.id
+        ));
     }
     secrets
         .get(name)
@@ -25,7 +28,13 @@ fn key<'a>(manifest: &Manifest, secrets: &'a Secrets, name: &str) -> Result<&'a 
 }
 
 /// HMAC of `data` under the secret `name`.
-pub fn hmac(manifest: &Manifest, secrets: &Secrets, alg: Alg, name: &str, data: &[u8]) -> Result<Vec<u8>, String> {
+pub fn hmac(
+    manifest: &Manifest,
+    secrets: &Secrets,
+    alg: Alg,
+    name: &str,
+    data: &[u8],
+) -> Result<Vec<u8>, String> {
     let key = key(manifest, secrets, name)?;
     Ok(match alg {
         Alg::Sha1 => {
@@ -99,21 +108,63 @@ mod tests {
         )]));
         let body = "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c";
         let base = format!("v0:1531420618:{body}");
-        let expected = hex::decode("a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503").unwrap();
+        let expected =
+            hex::decode("a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503").unwrap();
         let m = plugin();
-        assert_eq!(hmac(&m, &secrets, Alg::Sha256, "signing_secret", base.as_bytes()).unwrap(), expected);
-        assert!(verify(&m, &secrets, Alg::Sha256, "signing_secret", base.as_bytes(), &expected).unwrap());
+        assert_eq!(
+            hmac(&m, &secrets, Alg::Sha256, "signing_secret", base.as_bytes()).unwrap(),
+            expected
+        );
+        assert!(
+            verify(
+                &m,
+                &secrets,
+                Alg::Sha256,
+                "signing_secret",
+                base.as_bytes(),
+                &expected
+            )
+            .unwrap()
+        );
         let mut forged = expected.clone();
         forged[0] ^= 1;
-        assert!(!verify(&m, &secrets, Alg::Sha256, "signing_secret", base.as_bytes(), &forged).unwrap());
-        assert!(!verify(&m, &secrets, Alg::Sha256, "signing_secret", b"v0:1531420619:x", &expected).unwrap());
+        assert!(
+            !verify(
+                &m,
+                &secrets,
+                Alg::Sha256,
+                "signing_secret",
+                base.as_bytes(),
+                &forged
+            )
+            .unwrap()
+        );
+        assert!(
+            !verify(
+                &m,
+                &secrets,
+                Alg::Sha256,
+                "signing_secret",
+                b"v0:1531420619:x",
+                &expected
+            )
+            .unwrap()
+        );
     }
 
     #[test]
     fn only_declared_and_configured_secrets_key_a_mac() {
         let m = plugin();
         let none = Secrets::default();
-        assert!(hmac(&m, &none, Alg::Sha1, "signing_secret", b"x").unwrap_err().contains("not configured"));
-        assert!(hmac(&m, &none, Alg::Sha1, "room", b"x").unwrap_err().contains("not a secret setting"));
+        assert!(
+            hmac(&m, &none, Alg::Sha1, "signing_secret", b"x")
+                .unwrap_err()
+                .contains("not configured")
+        );
+        assert!(
+            hmac(&m, &none, Alg::Sha1, "room", b"x")
+                .unwrap_err()
+                .contains("not a secret setting")
+        );
     }
 }

@@ -50,7 +50,9 @@ impl Grants {
                 .split(',')
                 .map(str::trim)
                 .filter(|h| !h.is_empty())
-                .map(|h| HostPattern::parse(h).ok_or_else(|| format!("grant for {id}: {h:?} is not a host name")))
+                .map(|h| {
+                    HostPattern::parse(h).ok_or_else(|| format!("grant for {id}: {h:?} is not a host name"))
+                })
                 .collect::<Result<_, _>>()?;
             match id.trim() {
                 "*" if hosts.is_empty() => grants.deny_unlisted = true,
@@ -379,8 +381,9 @@ impl Egress {
             Auth::Bearer(name) => builder.bearer_auth(secret(name)?),
             Auth::Basic(user, name) => builder.basic_auth(user, Some(secret(name)?)),
             Auth::Header(header, name) => {
-                let mut value = reqwest::header::HeaderValue::from_str(&secret(name)?)
-                    .map_err(|_| EgressError::Invalid(format!("secret {name:?} is not a valid header value")))?;
+                let mut value = reqwest::header::HeaderValue::from_str(&secret(name)?).map_err(|_| {
+                    EgressError::Invalid(format!("secret {name:?} is not a valid header value"))
+                })?;
                 value.set_sensitive(true);
                 builder.header(header.as_str(), value)
             }
@@ -432,7 +435,9 @@ impl Egress {
         if address_allowed(ip, self.allow_loopback) {
             Ok(())
         } else {
-            Err(EgressError::Denied(format!("address {ip} may not be reached by plugins")))
+            Err(EgressError::Denied(format!(
+                "address {ip} may not be reached by plugins"
+            )))
         }
     }
 }
@@ -485,13 +490,19 @@ mod tests {
         assert!(!none.allows(&m, "evil.example"), "the manifest bounds it");
         let narrowed = Grants::parse("chat=chat.example; other=evil.example").unwrap();
         assert!(narrowed.allows(&m, "chat.example"));
-        assert!(!narrowed.allows(&m, "x.hooks.chat.example"), "the grant narrows it");
+        assert!(
+            !narrowed.allows(&m, "x.hooks.chat.example"),
+            "the grant narrows it"
+        );
         let off = Grants::parse("chat=").unwrap();
         assert!(!off.allows(&m, "chat.example"));
         let strict = Grants::parse("*=").unwrap();
         assert!(!strict.allows(&m, "chat.example"), "unlisted plugins get nothing");
         let widened = Grants::parse("chat=evil.example").unwrap();
-        assert!(!widened.allows(&m, "evil.example"), "a grant never widens the manifest");
+        assert!(
+            !widened.allows(&m, "evil.example"),
+            "a grant never widens the manifest"
+        );
         assert!(Grants::parse("chat").is_err() && Grants::parse("*=x.com").is_err());
     }
 
@@ -517,7 +528,10 @@ mod tests {
             assert!(!address_allowed(ip.parse().unwrap(), false), "{ip}");
             assert!(address_allowed(ip.parse().unwrap(), true), "{ip}");
         }
-        assert!(!address_allowed("10.0.0.1".parse().unwrap(), true), "loopback only");
+        assert!(
+            !address_allowed("10.0.0.1".parse().unwrap(), true),
+            "loopback only"
+        );
         for ip in ["1.1.1.1", "54.230.10.1", "2606:4700::1111"] {
             assert!(address_allowed(ip.parse().unwrap(), false), "{ip}");
         }
@@ -525,7 +539,10 @@ mod tests {
 
     #[test]
     fn secrets_echoed_back_are_redacted_and_never_debug_printed() {
-        let secrets = Secrets::new(HashMap::from([("token".to_owned(), "xoxb-very-secret".to_owned())]));
+        let secrets = Secrets::new(HashMap::from([(
+            "token".to_owned(),
+            "xoxb-very-secret".to_owned(),
+        )]));
         let body = br#"{"echo":"Bearer xoxb-very-secret","again":"xoxb-very-secret"}"#.to_vec();
         let out = String::from_utf8(secrets.redact(body)).unwrap();
         assert!(!out.contains("xoxb-very-secret"), "{out}");
@@ -549,14 +566,33 @@ mod tests {
         };
         for (url, auth, expect) in [
             ("http://chat.example/api", Auth::None, "only https"),
-            ("https://user:pw@chat.example/api", Auth::None, "credentials in the URL"),
-            ("https://evil.example/api", Auth::None, "not in plugin chat's allowed hosts"),
+            (
+                "https://user:pw@chat.example/api",
+                Auth::None,
+                "credentials in the URL",
+            ),
+            (
+                "https://evil.example/api",
+                Auth::None,
+                "not in plugin chat's allowed hosts",
+            ),
             ("https://127.0.0.1/api", Auth::None, "may not be reached"),
             ("https://localhost:1/api", Auth::None, "may not reach"),
-            ("https://chat.example/api", Auth::Bearer("token".into()), "not configured"),
-            ("https://chat.example/api", Auth::Bearer("other".into()), "not a secret setting"),
+            (
+                "https://chat.example/api",
+                Auth::Bearer("token".into()),
+                "not configured",
+            ),
+            (
+                "https://chat.example/api",
+                Auth::Bearer("other".into()),
+                "not a secret setting",
+            ),
         ] {
-            let err = egress.send(&m, &secrets, send(url, auth), deadline).await.unwrap_err();
+            let err = egress
+                .send(&m, &secrets, send(url, auth), deadline)
+                .await
+                .unwrap_err();
             assert!(err.to_string().contains(expect), "{url}: {err}");
         }
     }

@@ -12,8 +12,8 @@
 
 use chrono::{DateTime, Utc};
 use nightowl_api::Role;
-use nightowl_api::alerts::Alert;
 use nightowl_api::admin::ActorType;
+use nightowl_api::alerts::Alert;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -184,7 +184,13 @@ impl Call {
     }
 
     /// Acknowledges, resolves or escalates an alert as the mapped user.
-    pub fn act(&self, action: AlertAction, key: &str, by: &ChannelActor, note: Option<&str>) -> Result<(), OpError> {
+    pub fn act(
+        &self,
+        action: AlertAction,
+        key: &str,
+        by: &ChannelActor,
+        note: Option<&str>,
+    ) -> Result<(), OpError> {
         self.run(async {
             let mut tx = self.tx("system:channel").await?;
             let user = self.map_actor(&mut tx, by).await?;
@@ -212,7 +218,10 @@ impl Call {
             };
             tx.commit().await?;
             if let Some(fingerprint) = fingerprint {
-                self.state.redis.forget_open_alert(&self.tenant, &fingerprint).await;
+                self.state
+                    .redis
+                    .forget_open_alert(&self.tenant, &fingerprint)
+                    .await;
             }
             let detail = serde_json::json!({ "via": self.manifest.id, "note": note });
             self.audit(&user, action.as_str(), ("alerts", id.to_string()), detail)
@@ -243,7 +252,10 @@ impl Call {
             let Some(answer) = resolved.answer else {
                 return Ok(vec![]);
             };
-            let ids: Vec<Uuid> = [Some(answer.primary), answer.secondary].into_iter().flatten().collect();
+            let ids: Vec<Uuid> = [Some(answer.primary), answer.secondary]
+                .into_iter()
+                .flatten()
+                .collect();
             let people = db::users::people(&mut tx, &ids).await?;
             Ok(people.iter().map(crate::notify::responder).collect())
         })
@@ -327,7 +339,9 @@ impl Call {
             let mut tx = self.tx("system:channel").await?;
             let id = find_alert(&mut tx, key).await?;
             let alert = db::alerts::get(&mut tx, id).await?.ok_or(OpError::NotFound)?;
-            let number = db::alerts::number_of(&mut tx, id).await?.ok_or(OpError::NotFound)?;
+            let number = db::alerts::number_of(&mut tx, id)
+                .await?
+                .ok_or(OpError::NotFound)?;
             let public = &self.state.config.public_url;
             let mut matched = None;
             let mut runbook_url = None;
@@ -397,7 +411,10 @@ impl Call {
                 runbook_id: None,
             };
             if let Err(errors) = input.validate() {
-                return Err(OpError::Conflict(format!("the incident is not valid: {:?}", errors.0)));
+                return Err(OpError::Conflict(format!(
+                    "the incident is not valid: {:?}",
+                    errors.0
+                )));
             }
             let label = self.actor(&user).label();
             let now = self.now();
@@ -406,7 +423,8 @@ impl Call {
                 db::alerts::set_match(&mut tx, id, incident.id, incident.solution.as_deref(), true).await?;
             }
             tx.commit().await?;
-            let detail = serde_json::json!({ "via": self.manifest.id, "title": incident.title, "alert": alert });
+            let detail =
+                serde_json::json!({ "via": self.manifest.id, "title": incident.title, "alert": alert });
             self.audit(&user, "create", ("incidents", incident.id.to_string()), detail)
                 .await;
             Ok(KbHit {
@@ -512,11 +530,19 @@ impl Call {
                 let resolved = db::rosters::on_call(&mut tx, roster, now).await?;
                 let (mut primary, mut secondary, mut until) = (None, None, None);
                 if let Some(answer) = resolved.answer {
-                    let ids: Vec<Uuid> = [Some(answer.primary), answer.secondary].into_iter().flatten().collect();
+                    let ids: Vec<Uuid> = [Some(answer.primary), answer.secondary]
+                        .into_iter()
+                        .flatten()
+                        .collect();
                     let people = db::users::people(&mut tx, &ids).await?;
-                    let find = |id: Uuid| people.iter().find(|p| p.id == id).map(crate::notify::responder);
-                    primary = find(answer.primary);
-                    secondary = answer.secondary.and_then(find);
+                    let find = |id: Option<Uuid>| {
+                        people
+                            .iter()
+                            .find(|p| Some(p.id) == id)
+                            .map(crate::notify::responder)
+                    };
+                    primary = find(Some(answer.primary));
+                    secondary = find(answer.secondary);
                     let ends = match &answer.override_active {
                         Some(o) => Some(o.ends_at),
                         None => answer.shift.ends_at,

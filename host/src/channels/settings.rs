@@ -33,7 +33,13 @@ fn field(plugin: &str, key: &str) -> String {
 }
 
 /// Opens a stored plugin secret: bound to its own place, or to its legacy field name.
-pub fn open(sealer: &Sealer, tenant: &Slug, plugin: &str, key: &str, sealed: &[u8]) -> Result<String, SecretError> {
+pub fn open(
+    sealer: &Sealer,
+    tenant: &Slug,
+    plugin: &str,
+    key: &str,
+    sealed: &[u8],
+) -> Result<String, SecretError> {
     let own = field(plugin, key);
     let opened = sealer.open(
         sealed,
@@ -62,7 +68,13 @@ fn legacy_field(plugin: &str, key: &str) -> Option<&'static str> {
 }
 
 /// Seals a plugin secret for its place.
-pub fn seal(sealer: &Sealer, tenant: &Slug, plugin: &str, key: &str, plain: &str) -> Result<Vec<u8>, SecretError> {
+pub fn seal(
+    sealer: &Sealer,
+    tenant: &Slug,
+    plugin: &str,
+    key: &str,
+    plain: &str,
+) -> Result<Vec<u8>, SecretError> {
     sealer.seal(
         plain,
         Place {
@@ -101,11 +113,12 @@ pub async fn view(
     tenant: &Slug,
     manifest: &Manifest,
 ) -> Result<PluginConfig, sqlx::Error> {
-    let stored: HashMap<String, db::plugin_settings::SettingRow> = db::plugin_settings::list(conn, &manifest.id, false)
-        .await?
-        .into_iter()
-        .map(|r| (r.key.clone(), r))
-        .collect();
+    let stored: HashMap<String, db::plugin_settings::SettingRow> =
+        db::plugin_settings::list(conn, &manifest.id, false)
+            .await?
+            .into_iter()
+            .map(|r| (r.key.clone(), r))
+            .collect();
     let mut settings = Vec::new();
     let mut missing = Vec::new();
     for s in &manifest.settings {
@@ -117,13 +130,18 @@ pub async fn view(
         } else {
             (row.and_then(|r| r.value.clone()), None)
         };
-        let set = value.is_some() || secret_status.as_ref().is_some_and(|st| st.configured) || s.default.is_some();
+        let set =
+            value.is_some() || secret_status.as_ref().is_some_and(|st| st.configured) || s.default.is_some();
         if s.required && !set {
             missing.push(s.key.clone());
         }
         settings.push(PluginSetting {
             key: s.key.clone(),
-            label: if s.label.is_empty() { s.key.clone() } else { s.label.clone() },
+            label: if s.label.is_empty() {
+                s.key.clone()
+            } else {
+                s.label.clone()
+            },
             kind: type_name(s.kind).to_owned(),
             secret: s.secret,
             required: s.required,
@@ -165,7 +183,10 @@ pub async fn update(
     for (key, value) in changes {
         match (manifest.setting(key), value) {
             (None, _) => {
-                problems.insert(key.clone(), format!("plugin {} has no setting {key:?}", manifest.id));
+                problems.insert(
+                    key.clone(),
+                    format!("plugin {} has no setting {key:?}", manifest.id),
+                );
             }
             (Some(s), Some(v)) => {
                 let checked = if s.secret {
@@ -264,7 +285,12 @@ pub async fn for_call(
 /// Rewrites one tenant's plugin secrets that do not open at their own place — legacy-bound
 /// ([`LEGACY_PLACES`]) or sealed before values were bound at all — bound to their place. Returns how
 /// many were rewritten.
-pub async fn reseal(conn: &mut PgConnection, sealer: &Sealer, tenant: &Slug, now: DateTime<Utc>) -> anyhow::Result<usize> {
+pub async fn reseal(
+    conn: &mut PgConnection,
+    sealer: &Sealer,
+    tenant: &Slug,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
     let mut rewritten = 0;
     for (plugin, key, sealed) in db::plugin_settings::secrets(conn).await? {
         let own = field(&plugin, &key);

@@ -13,7 +13,11 @@ pub struct SettingRow {
 }
 
 /// A plugin's stored settings, locked for update when `for_update`.
-pub async fn list(conn: &mut PgConnection, plugin: &str, for_update: bool) -> Result<Vec<SettingRow>, sqlx::Error> {
+pub async fn list(
+    conn: &mut PgConnection,
+    plugin: &str,
+    for_update: bool,
+) -> Result<Vec<SettingRow>, sqlx::Error> {
     let lock = if for_update { " for update" } else { "" };
     sqlx::query_as(&format!(
         "select key, value, secret_enc from plugin_settings where plugin_id = $1 order by key{lock}"

@@ -34,9 +34,7 @@ fn view(row: ConfigRow) -> TenantConfig {
 /// The tenant's configuration.
 #[utoipa::path(get, path = "/api/v1/admin/config", tag = "admin",
     responses((status = 200, body = TenantConfig), (status = 403, body = ErrorBody)))]
-pub async fn get_config(
-    mut t: TenantTx,
-) -> Result<Json<TenantConfig>, ApiError> {
+pub async fn get_config(mut t: TenantTx) -> Result<Json<TenantConfig>, ApiError> {
     let row = db::config::get(&mut t, false).await?;
     Ok(Json(view(row)))
 }

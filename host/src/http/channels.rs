@@ -95,7 +95,16 @@ pub async fn channel_callback(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    inbound(&state, &principal, &plugin, &format!("/{path}"), &uri, &headers, body).await
+    inbound(
+        &state,
+        &principal,
+        &plugin,
+        &format!("/{path}"),
+        &uri,
+        &headers,
+        body,
+    )
+    .await
 }
 
 /// Slack's Events API (alias of `/api/v1/channels/slack/events`).
@@ -163,7 +172,9 @@ async fn inbound(
                 format!("no channel plugin {plugin_id:?} is installed"),
             )
         })?;
-    let pre = plugin.channel().ok_or_else(|| ApiError::not_found("channel plugin"))?;
+    let pre = plugin
+        .channel()
+        .ok_or_else(|| ApiError::not_found("channel plugin"))?;
     let tenant = &principal.tenant.slug;
     let call = crate::channels::prepare(state, tenant, &plugin.manifest, true).await?;
     let mut config = call.settings.values.clone();
@@ -226,7 +237,11 @@ fn call_error(plugin: &str, e: CallError) -> ApiError {
             "every plugin slot is busy and the queue is full; retry shortly",
         )
         .retry_after(1),
-        CallError::Fault { plugin, kind, message } => ApiError::new(
+        CallError::Fault {
+            plugin,
+            kind,
+            message,
+        } => ApiError::new(
             if kind == FaultKind::Timeout {
                 StatusCode::GATEWAY_TIMEOUT
             } else {

@@ -14,8 +14,8 @@ use super::extract::{Json, TenantTx};
 use super::routes::Route;
 use crate::channels::settings::{self, UpdateError};
 use crate::plugins::LoadedPlugin;
-use crate::secrets::SecretError;
 use crate::plugins::registry::{PluginFailure, PluginInfo, ScanReport};
+use crate::secrets::SecretError;
 use crate::state::AppState;
 use nightowl_api::Role::Admin;
 use utoipa_axum::routes;
@@ -96,7 +96,16 @@ pub async fn put_plugin_config(
     let plugin = installed(&state, &id)?;
     let tenant = t.principal.tenant.slug.clone();
     let now = state.clock.now();
-    match settings::update(&mut t, &state.sealer, &tenant, &plugin.manifest, &input.settings, now).await {
+    match settings::update(
+        &mut t,
+        &state.sealer,
+        &tenant,
+        &plugin.manifest,
+        &input.settings,
+        now,
+    )
+    .await
+    {
         Ok(()) => {}
         Err(UpdateError::Invalid(problems)) => {
             let fields: std::collections::BTreeMap<String, Vec<String>> = problems

@@ -62,7 +62,14 @@ async fn deliver(state: &AppState, slug: &Slug, row: &Claimed) -> Result<Deliver
     let (result, retry_after) = state
         .plugins
         .runtime()
-        .notify(&plugin.manifest, pre, slug.as_str(), config, Some(call), &notification)
+        .notify(
+            &plugin.manifest,
+            pre,
+            slug.as_str(),
+            config,
+            Some(call),
+            &notification,
+        )
         .await;
     result.map_err(|e| match e {
         // Only an upstream failure (the remote API, the network) may pass; the plugin's other

@@ -306,7 +306,11 @@ async fn changed(
         alert_id: None,
         kind: NotificationKind::OncallChanged,
         channel: &channel,
-        target: if group.is_empty() { "team".to_owned() } else { group.clone() },
+        target: if group.is_empty() {
+            "team".to_owned()
+        } else {
+            group.clone()
+        },
         notification: Notification {
             subject: Subject::OncallChanged {
                 roster: h.roster.name.clone(),

@@ -227,7 +227,12 @@ impl Manifest {
                 });
             }
         }
-        if let Some(host) = m.http.allowed_hosts.iter().find(|h| HostPattern::parse(h).is_none()) {
+        if let Some(host) = m
+            .http
+            .allowed_hosts
+            .iter()
+            .find(|h| HostPattern::parse(h).is_none())
+        {
             return Err(ManifestError::Limit {
                 id: m.id.clone(),
                 what: format!("allowed host {host:?} must be a host name or *.domain"),
@@ -392,11 +397,26 @@ mod tests {
         assert!(m.setting("token").unwrap().secret);
         assert_eq!(m.setting("api_base_url").unwrap().kind, SettingType::Url);
         for (bad, expect) in [
-            (CHANNEL.replace("\"chat.example\"", "\"https://chat.example\""), "allowed host"),
-            (CHANNEL.replace("key = \"token\"", "key = \"api_base_url\""), "declared twice"),
-            (CHANNEL.replace("secret = true", "secret = true\ndefault = \"x\""), "cannot have a default"),
-            (CHANNEL.replace("https://chat.example/api", "ftp:/x"), "default that must be"),
-            (CHANNEL.replace("key = \"token\"", "key = \"Token\""), "must match"),
+            (
+                CHANNEL.replace("\"chat.example\"", "\"https://chat.example\""),
+                "allowed host",
+            ),
+            (
+                CHANNEL.replace("key = \"token\"", "key = \"api_base_url\""),
+                "declared twice",
+            ),
+            (
+                CHANNEL.replace("secret = true", "secret = true\ndefault = \"x\""),
+                "cannot have a default",
+            ),
+            (
+                CHANNEL.replace("https://chat.example/api", "ftp:/x"),
+                "default that must be",
+            ),
+            (
+                CHANNEL.replace("key = \"token\"", "key = \"Token\""),
+                "must match",
+            ),
         ] {
             let err = Manifest::parse(&bad).unwrap_err().to_string();
             assert!(err.contains(expect), "{expect}: {err}");
@@ -406,11 +426,22 @@ mod tests {
     #[test]
     fn host_patterns_match_names_or_subdomains_only() {
         let exact = HostPattern::parse("Slack.com").unwrap();
-        assert!(exact.matches("slack.com") && !exact.matches("api.slack.com") && !exact.matches("evilslack.com"));
+        assert!(
+            exact.matches("slack.com") && !exact.matches("api.slack.com") && !exact.matches("evilslack.com")
+        );
         let sub = HostPattern::parse("*.slack.com").unwrap();
         assert!(sub.matches("hooks.slack.com") && sub.matches("a.b.slack.com"));
         assert!(!sub.matches("slack.com") && !sub.matches("evilslack.com") && !sub.matches(".slack.com"));
-        for bad in ["", "*.", "https://x.com", "a..b", "x.com/path", "-x.com", "*.*.x.com", "10.0.0.1:80"] {
+        for bad in [
+            "",
+            "*.",
+            "https://x.com",
+            "a..b",
+            "x.com/path",
+            "-x.com",
+            "*.*.x.com",
+            "10.0.0.1:80",
+        ] {
             assert!(HostPattern::parse(bad).is_none(), "{bad}");
         }
     }

@@ -25,7 +25,9 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::manifest::Manifest;
-use super::{Delivery, InboundRequest, InboundResponse, Notification, ParsedAlert, PluginError, v0_1_0, v0_1_1};
+use super::{
+    Delivery, InboundRequest, InboundResponse, Notification, ParsedAlert, PluginError, v0_1_0, v0_1_1,
+};
 use crate::channels::Call;
 use crate::clock::SharedClock;
 
@@ -597,7 +599,9 @@ impl Runtime {
         let state = HostState {
             // No preopens, no environment, no sockets: WASI is linked only so std guests instantiate.
             // The wall clock is NightOwl's (injected) clock.
-            wasi: WasiCtx::builder().wall_clock(GuestClock(self.clock.clone())).build(),
+            wasi: WasiCtx::builder()
+                .wall_clock(GuestClock(self.clock.clone()))
+                .build(),
             table: ResourceTable::new(),
             memory: MemoryCap {
                 max_bytes: manifest.limits.memory_mib as usize * (1 << 20),
@@ -637,18 +641,26 @@ impl Runtime {
         req: &InboundRequest,
     ) -> Result<Vec<ParsedAlert>, CallError> {
         let (pre, wit_req) = (pre.clone(), v0_1_0::request(req));
-        self.call(manifest, tenant, config, None, Wait::Bounded, Deadline::Call, move |store| {
-            let instance = pre
-                .instantiate(&mut *store)
-                .map_err(|e| (FaultKind::Instantiate, e))?;
-            let answer = instance
-                .nightowl_plugin_source_api()
-                .call_parse(&mut *store, &wit_req)
-                .map_err(|e| (FaultKind::Trap, e))?;
-            Ok(answer
-                .map(|alerts| alerts.into_iter().map(v0_1_0::alert).collect())
-                .map_err(v0_1_0::error))
-        })
+        self.call(
+            manifest,
+            tenant,
+            config,
+            None,
+            Wait::Bounded,
+            Deadline::Call,
+            move |store| {
+                let instance = pre
+                    .instantiate(&mut *store)
+                    .map_err(|e| (FaultKind::Instantiate, e))?;
+                let answer = instance
+                    .nightowl_plugin_source_api()
+                    .call_parse(&mut *store, &wit_req)
+                    .map_err(|e| (FaultKind::Trap, e))?;
+                Ok(answer
+                    .map(|alerts| alerts.into_iter().map(v0_1_0::alert).collect())
+                    .map_err(v0_1_0::error))
+            },
+        )
         .await
     }
 
@@ -668,31 +680,43 @@ impl Runtime {
         let retry_after = Arc::new(std::sync::Mutex::new(None));
         let seen = retry_after.clone();
         let result = self
-            .call(manifest, tenant, config, channel, Wait::Always, Deadline::Call, move |store| {
-                let answer = match &pre {
-                    ChannelPre::V0_1_1(pre) => {
-                        let instance = pre.instantiate(&mut *store).map_err(|e| (FaultKind::Instantiate, e))?;
-                        instance
-                            .nightowl_plugin_channel_api()
-                            .call_notify(&mut *store, &v0_1_1::notification(&notification))
-                            .map_err(|e| (FaultKind::Trap, e))?
-                            .map(v0_1_1::delivery)
-                            .map_err(v0_1_1::error)
-                    }
-                    ChannelPre::V0_1_0(pre) => {
-                        let instance = pre.instantiate(&mut *store).map_err(|e| (FaultKind::Instantiate, e))?;
-                        instance
-                            .nightowl_plugin_channel_api()
-                            .call_notify(&mut *store, &v0_1_0::notification(&notification))
-                            .map_err(|e| (FaultKind::Trap, e))?
-                            .map(v0_1_0::delivery)
-                            .map_err(v0_1_0::error)
-                    }
-                };
-                *seen.lock().unwrap_or_else(|e| e.into_inner()) =
-                    store.data().channel.as_ref().and_then(|c| c.retry_after);
-                Ok(answer)
-            })
+            .call(
+                manifest,
+                tenant,
+                config,
+                channel,
+                Wait::Always,
+                Deadline::Call,
+                move |store| {
+                    let answer = match &pre {
+                        ChannelPre::V0_1_1(pre) => {
+                            let instance = pre
+                                .instantiate(&mut *store)
+                                .map_err(|e| (FaultKind::Instantiate, e))?;
+                            instance
+                                .nightowl_plugin_channel_api()
+                                .call_notify(&mut *store, &v0_1_1::notification(&notification))
+                                .map_err(|e| (FaultKind::Trap, e))?
+                                .map(v0_1_1::delivery)
+                                .map_err(v0_1_1::error)
+                        }
+                        ChannelPre::V0_1_0(pre) => {
+                            let instance = pre
+                                .instantiate(&mut *store)
+                                .map_err(|e| (FaultKind::Instantiate, e))?;
+                            instance
+                                .nightowl_plugin_channel_api()
+                                .call_notify(&mut *store, &v0_1_0::notification(&notification))
+                                .map_err(|e| (FaultKind::Trap, e))?
+                                .map(v0_1_0::delivery)
+                                .map_err(v0_1_0::error)
+                        }
+                    };
+                    *seen.lock().unwrap_or_else(|e| e.into_inner()) =
+                        store.data().channel.as_ref().and_then(|c| c.retry_after);
+                    Ok(answer)
+                },
+            )
             .await;
         let wait = *retry_after.lock().unwrap_or_else(|e| e.into_inner());
         (result, wait)
@@ -711,28 +735,40 @@ impl Runtime {
     ) -> Result<InboundResponse, CallError> {
         let pre = pre.clone();
         let req = req.clone();
-        self.call(manifest, tenant, config, channel, Wait::Bounded, Deadline::Inbound, move |store| {
-            Ok(match &pre {
-                ChannelPre::V0_1_1(pre) => {
-                    let instance = pre.instantiate(&mut *store).map_err(|e| (FaultKind::Instantiate, e))?;
-                    instance
-                        .nightowl_plugin_channel_api()
-                        .call_handle_inbound(&mut *store, &v0_1_1::request(&req))
-                        .map_err(|e| (FaultKind::Trap, e))?
-                        .map(v0_1_1::response)
-                        .map_err(v0_1_1::error)
-                }
-                ChannelPre::V0_1_0(pre) => {
-                    let instance = pre.instantiate(&mut *store).map_err(|e| (FaultKind::Instantiate, e))?;
-                    instance
-                        .nightowl_plugin_channel_api()
-                        .call_handle_inbound(&mut *store, &v0_1_0::request(&req))
-                        .map_err(|e| (FaultKind::Trap, e))?
-                        .map(v0_1_0::response)
-                        .map_err(v0_1_0::error)
-                }
-            })
-        })
+        self.call(
+            manifest,
+            tenant,
+            config,
+            channel,
+            Wait::Bounded,
+            Deadline::Inbound,
+            move |store| {
+                Ok(match &pre {
+                    ChannelPre::V0_1_1(pre) => {
+                        let instance = pre
+                            .instantiate(&mut *store)
+                            .map_err(|e| (FaultKind::Instantiate, e))?;
+                        instance
+                            .nightowl_plugin_channel_api()
+                            .call_handle_inbound(&mut *store, &v0_1_1::request(&req))
+                            .map_err(|e| (FaultKind::Trap, e))?
+                            .map(v0_1_1::response)
+                            .map_err(v0_1_1::error)
+                    }
+                    ChannelPre::V0_1_0(pre) => {
+                        let instance = pre
+                            .instantiate(&mut *store)
+                            .map_err(|e| (FaultKind::Instantiate, e))?;
+                        instance
+                            .nightowl_plugin_channel_api()
+                            .call_handle_inbound(&mut *store, &v0_1_0::request(&req))
+                            .map_err(|e| (FaultKind::Trap, e))?
+                            .map(v0_1_0::response)
+                            .map_err(v0_1_0::error)
+                    }
+                })
+            },
+        )
         .await
     }
 
@@ -741,7 +777,11 @@ impl Runtime {
         Instant::now()
             + limit_of(
                 manifest,
-                if inbound { Deadline::Inbound } else { Deadline::Call },
+                if inbound {
+                    Deadline::Inbound
+                } else {
+                    Deadline::Call
+                },
             )
     }
 

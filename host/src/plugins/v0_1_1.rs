@@ -74,7 +74,9 @@ impl http::Host for HostState {
                 http::Auth::Basic((user, secret)) => egress::Auth::Basic(user, secret),
                 http::Auth::Header((name, secret)) => egress::Auth::Header(name, secret),
             },
-            timeout: req.timeout_ms.map(|ms| std::time::Duration::from_millis(ms.into())),
+            timeout: req
+                .timeout_ms
+                .map(|ms| std::time::Duration::from_millis(ms.into())),
         };
         let egress = call.state.plugins.egress().clone();
         let answer = call
@@ -117,9 +119,20 @@ fn alg(a: crypto::HmacAlg) -> host_crypto::Alg {
 }
 
 impl crypto::Host for HostState {
-    fn hmac(&mut self, a: crypto::HmacAlg, key: String, data: Vec<u8>) -> wasmtime::Result<Result<Vec<u8>, String>> {
+    fn hmac(
+        &mut self,
+        a: crypto::HmacAlg,
+        key: String,
+        data: Vec<u8>,
+    ) -> wasmtime::Result<Result<Vec<u8>, String>> {
         let call = call(self)?;
-        Ok(host_crypto::hmac(&call.manifest, &call.settings.secrets, alg(a), &key, &data))
+        Ok(host_crypto::hmac(
+            &call.manifest,
+            &call.settings.secrets,
+            alg(a),
+            &key,
+            &data,
+        ))
     }
 
     fn verify_hmac(
@@ -197,12 +210,18 @@ fn rfc3339(t: Option<chrono::DateTime<chrono::Utc>>) -> Option<String> {
 }
 
 /// Runs an `incidents` operation of the call.
-fn op<T>(state: &mut HostState, f: impl FnOnce(&Call) -> Result<T, OpError>) -> wasmtime::Result<Result<T, incidents::OpError>> {
+fn op<T>(
+    state: &mut HostState,
+    f: impl FnOnce(&Call) -> Result<T, OpError>,
+) -> wasmtime::Result<Result<T, incidents::OpError>> {
     Ok(f(call(state)?).map_err(op_error))
 }
 
 impl incidents::Host for HostState {
-    fn get_alert(&mut self, alert_id: String) -> wasmtime::Result<Result<incidents::AlertRef, incidents::OpError>> {
+    fn get_alert(
+        &mut self,
+        alert_id: String,
+    ) -> wasmtime::Result<Result<incidents::AlertRef, incidents::OpError>> {
         op(self, |c| c.get_alert(&alert_id).map(alert_ref))
     }
 
@@ -212,7 +231,9 @@ impl incidents::Host for HostState {
         by: incidents::Actor,
         note: Option<String>,
     ) -> wasmtime::Result<Result<(), incidents::OpError>> {
-        op(self, |c| c.act(AlertAction::Acknowledge, &alert_id, &actor(by), note.as_deref()))
+        op(self, |c| {
+            c.act(AlertAction::Acknowledge, &alert_id, &actor(by), note.as_deref())
+        })
     }
 
     fn resolve(
@@ -221,7 +242,9 @@ impl incidents::Host for HostState {
         by: incidents::Actor,
         note: Option<String>,
     ) -> wasmtime::Result<Result<(), incidents::OpError>> {
-        op(self, |c| c.act(AlertAction::Resolve, &alert_id, &actor(by), note.as_deref()))
+        op(self, |c| {
+            c.act(AlertAction::Resolve, &alert_id, &actor(by), note.as_deref())
+        })
     }
 
     fn escalate(
@@ -230,7 +253,9 @@ impl incidents::Host for HostState {
         by: incidents::Actor,
         reason: Option<String>,
     ) -> wasmtime::Result<Result<(), incidents::OpError>> {
-        op(self, |c| c.act(AlertAction::Escalate, &alert_id, &actor(by), reason.as_deref()))
+        op(self, |c| {
+            c.act(AlertAction::Escalate, &alert_id, &actor(by), reason.as_deref())
+        })
     }
 
     fn on_call(
@@ -248,10 +273,16 @@ impl incidents::Host for HostState {
         query: String,
         limit: u32,
     ) -> wasmtime::Result<Result<Vec<incidents::KbHit>, incidents::OpError>> {
-        op(self, |c| c.search_kb(&query, limit).map(|hits| hits.iter().map(kb_hit).collect()))
+        op(self, |c| {
+            c.search_kb(&query, limit)
+                .map(|hits| hits.iter().map(kb_hit).collect())
+        })
     }
 
-    fn alert_details(&mut self, alert: String) -> wasmtime::Result<Result<incidents::AlertInfo, incidents::OpError>> {
+    fn alert_details(
+        &mut self,
+        alert: String,
+    ) -> wasmtime::Result<Result<incidents::AlertInfo, incidents::OpError>> {
         op(self, |c| {
             let d = c.alert_details(&alert)?;
             let kv = |v: &serde_json::Value| -> Vec<types::Kv> {
@@ -266,7 +297,13 @@ impl incidents::Host for HostState {
                     })
                     .unwrap_or_default()
             };
-            let label = |name: &str| d.alert.labels.get(name).and_then(|v| v.as_str()).map(str::to_owned);
+            let label = |name: &str| {
+                d.alert
+                    .labels
+                    .get(name)
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned)
+            };
             Ok(incidents::AlertInfo {
                 number: u64::try_from(d.number).unwrap_or(0),
                 cluster: label("cluster"),

@@ -1,5 +1,6 @@
 //! Admin APIs: users, services, API keys and tenant configuration with sealed secrets.
 
+use nightowl_api::Role;
 use nightowl_tests::{TestApp, error_code, send};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -137,77 +138,152 @@ async fn api_key_list_walks_with_a_cursor() {
 }
 
 #[tokio::test]
-async fn secret_config_is_encrypted_at_rest_and_never_returned() {
+async fn tenant_config_replaces_time_zone_retention_and_default_roster() {
     let app = TestApp::spawn().await;
     let t = app.tenant().await;
     let k = &t.admin_key;
-    let token = "xoxb-1234567890-abcdefghijkl-WXYZ";
     let (status, config) = send(app.as_key(k, Method::PUT, "/api/v1/admin/config").json(&json!({
-        "default_timezone": "Europe/Berlin", "slack_channel": "#ops", "slack_bot_token": token,
-        "twilio_account_sid": "AC0123456789abcdef0123456789abcdef", "twilio_from_number": "+15005550006",
-        "twilio_auth_token": "short", "retention_days": 90
+        "default_timezone": "Europe/Berlin", "retention_days": 90
     })))
     .await;
     assert_eq!(status, StatusCode::OK, "{config}");
-    assert!(!config.to_string().contains(token) && !config.to_string().contains("short"));
     assert_eq!(
-        config["slack_bot_token"],
+        (
+            config["default_timezone"].as_str(),
+            config["retention_days"].as_i64()
+        ),
+        (Some("Europe/Berlin"), Some(90))
+    );
+    assert!(
+        config.get("slack_bot_token").is_none(),
+        "channel settings are per plugin now"
+    );
+    let (status, err) = send(app.as_key(k, Method::PUT, "/api/v1/admin/config").json(&json!({
+        "default_timezone": "Mars/Olympus", "retention_days": 0, "slack_bot_token": "xoxb"
+    })))
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    let (_, config) = send(app.as_key(k, Method::GET, "/api/v1/admin/config")).await;
+    assert_eq!(
+        config["default_timezone"], "Europe/Berlin",
+        "nothing half-written"
+    );
+}
+
+#[tokio::test]
+async fn plugin_secrets_are_sealed_at_rest_and_only_reported_as_configured() {
+    let app = TestApp::spawn_with_plugins(&["recorder"], |_| {}).await;
+    let t = app.tenant().await;
+    let k = &t.admin_key;
+    let path = "/api/v1/admin/plugins/recorder/config";
+    let token = "xoxb-1234567890-abcdefghijkl-WXYZ";
+    let (status, config) = send(app.as_key(k, Method::PUT, path).json(&json!({ "settings": {
+        "token": token, "backup_token": "short", "room": "#ops", "callback_number": "+15005550006"
+    }})))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{config}");
+    assert!(!config.to_string().contains(token) && !config.to_string().contains("short"));
+    let setting = |config: &serde_json::Value, key: &str| {
+        config["settings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["key"] == key)
+            .cloned()
+            .unwrap_or_else(|| panic!("{key} listed: {config}"))
+    };
+    assert_eq!(
+        setting(&config, "token")["status"],
         json!({ "configured": true, "last4": "WXYZ" })
     );
+    assert_eq!(setting(&config, "token")["value"], serde_json::Value::Null);
     assert_eq!(
-        config["twilio_auth_token"],
+        setting(&config, "backup_token")["status"],
         json!({ "configured": true, "last4": null })
     );
+    assert_eq!(setting(&config, "room")["value"], "#ops");
+    assert_eq!(
+        setting(&config, "api_base_url")["default"],
+        "https://recorder.example/api"
+    );
+    assert_eq!(setting(&config, "callback_number")["type"], "phone");
 
     let schema = t.tenant.slug.schema();
-    let stored: Vec<u8> =
-        sqlx::query_scalar(&format!("select slack_bot_token_enc from {schema}.tenant_config"))
-            .fetch_one(app.db())
-            .await
-            .unwrap();
+    let stored: Vec<u8> = sqlx::query_scalar(&format!(
+        "select secret_enc from {schema}.plugin_settings where plugin_id = 'recorder' and key = 'token'"
+    ))
+    .fetch_one(app.db())
+    .await
+    .unwrap();
     assert!(
         !stored.windows(token.len()).any(|w| w == token.as_bytes()),
         "plaintext stored"
     );
 
     // Absent keeps, null clears.
-    let (_, config) = send(app.as_key(k, Method::PUT, "/api/v1/admin/config").json(&json!({
-        "default_timezone": "UTC", "twilio_auth_token": null
-    })))
+    let (_, config) = send(
+        app.as_key(k, Method::PUT, path)
+            .json(&json!({ "settings": { "backup_token": null } })),
+    )
     .await;
-    assert_eq!(config["slack_bot_token"]["configured"], true);
-    assert_eq!(config["twilio_auth_token"]["configured"], false);
-    assert_eq!(config["slack_channel"], serde_json::Value::Null);
+    assert_eq!(setting(&config, "token")["status"]["configured"], true);
+    assert_eq!(setting(&config, "backup_token")["status"]["configured"], false);
+    assert_eq!(setting(&config, "room")["value"], "#ops");
 
-    let (status, err) = send(app.as_key(k, Method::PUT, "/api/v1/admin/config").json(&json!({
-        "default_timezone": "Mars/Olympus", "twilio_from_number": "555", "retention_days": 0
-    })))
+    // Checked against the manifest, all or nothing.
+    let (status, err) = send(app.as_key(k, Method::PUT, path).json(&json!({ "settings": {
+        "callback_number": "555", "api_base_url": "ftp:/x", "nope": "x", "room": "#changed"
+    }})))
     .await;
     assert_eq!(
         (status, error_code(&err)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed")
+        (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
+        "{err}"
     );
-    assert_eq!(err["details"].as_object().unwrap().len(), 3);
+    let fields: Vec<&String> = err["details"].as_object().unwrap().keys().collect();
+    assert_eq!(
+        fields,
+        [
+            "settings.api_base_url",
+            "settings.callback_number",
+            "settings.nope"
+        ]
+    );
+    let (_, config) = send(app.as_key(k, Method::GET, path)).await;
+    assert_eq!(setting(&config, "room")["value"], "#ops", "nothing half-written");
+
+    let (status, err) = send(app.as_key(k, Method::GET, "/api/v1/admin/plugins/nope/config")).await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::NOT_FOUND, "unknown_plugin")
+    );
+    let engineer = app.key(&t, Role::Engineer).await;
+    let (status, _) = send(app.as_key(&engineer, Method::GET, path)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "plugin settings are for admins");
 }
 
 #[tokio::test]
-async fn secrets_are_refused_without_an_encryption_key() {
-    let app = TestApp::spawn_with(|c| c.secret_key = None).await;
+async fn plugin_secrets_are_refused_without_an_encryption_key() {
+    let app = TestApp::spawn_with_plugins(&["recorder"], |c| c.secret_key = None).await;
     let t = app.tenant().await;
+    let path = "/api/v1/admin/plugins/recorder/config";
     let (status, err) = send(
-        app.as_key(&t.admin_key, Method::PUT, "/api/v1/admin/config")
-            .json(&json!({ "slack_bot_token": "xoxb-1" })),
+        app.as_key(&t.admin_key, Method::PUT, path)
+            .json(&json!({ "settings": { "room": "#ops", "token": "xoxb-1" } })),
     )
     .await;
     assert_eq!(
         (status, error_code(&err)),
         (StatusCode::CONFLICT, "encryption_key_missing")
     );
-    let (_, config) = send(app.as_key(&t.admin_key, Method::GET, "/api/v1/admin/config")).await;
-    assert_eq!(
-        config["slack_bot_token"]["configured"], false,
-        "nothing half-written"
-    );
+    let (_, config) = send(app.as_key(&t.admin_key, Method::GET, path)).await;
+    let room = config["settings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["key"] == "room")
+        .unwrap();
+    assert_eq!(room["value"], serde_json::Value::Null, "nothing half-written");
 }
 
 #[tokio::test]

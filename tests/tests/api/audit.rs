@@ -39,7 +39,7 @@ async fn audit_rows(app: &TestApp, t: &TestTenant, want: usize) -> Vec<Value> {
 
 #[tokio::test]
 async fn every_mutating_route_leaves_an_audit_row() {
-    let app = TestApp::spawn_with_plugins(&["generic"], |_| {}).await;
+    let app = TestApp::spawn_with_plugins(&["generic", "recorder"], |_| {}).await;
     let t = app.tenant().await;
     let mut done: BTreeSet<(&str, &str)> = BTreeSet::new();
     let mut mark = |m: &'static str, p: &'static str| done.insert((m, p));
@@ -128,10 +128,19 @@ async fn every_mutating_route_leaves_an_audit_row() {
         &t,
         Method::PUT,
         "/api/v1/admin/config",
-        Some(json!({"slack_bot_token": "xoxb-top-secret-value-123"})),
+        Some(json!({"default_timezone": "Europe/Berlin"})),
     )
     .await;
     mark("PUT", "/api/v1/admin/config");
+    ok(
+        &app,
+        &t,
+        Method::PUT,
+        "/api/v1/admin/plugins/recorder/config",
+        Some(json!({"settings": {"token": "xoxb-top-secret-value-123"}})),
+    )
+    .await;
+    mark("PUT", "/api/v1/admin/plugins/{id}/config");
     ok(&app, &t, Method::POST, "/api/v1/admin/plugins/reload", None).await;
     mark("POST", "/api/v1/admin/plugins/reload");
 

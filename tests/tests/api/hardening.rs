@@ -580,85 +580,125 @@ async fn every_answered_mutation_has_its_audit_row_before_the_answer() {
     assert_eq!(rows, 1);
 }
 
-/// A sealed secret is bound to its tenant and field: copied into another tenant's row or another
-/// column it no longer opens (its last characters are not shown, a channel could not use it). Values
-/// sealed before the binding are rewritten bound by the start-up step.
+/// A sealed secret is bound to its tenant, plugin and setting: copied into another tenant's row or
+/// another setting it no longer opens (its last characters are not shown, a channel could not use
+/// it). Values sealed before the binding, and the Slack/Twilio secrets moved out of
+/// `tenant_config` (bound to their old field names), are rewritten bound by the start-up step.
 #[tokio::test]
 async fn sealed_secrets_open_only_where_they_were_stored_and_old_ones_are_rebound() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with_plugins(&["recorder"], |_| {}).await;
     let (a, b) = (app.tenant().await, app.tenant().await);
+    let path = "/api/v1/admin/plugins/recorder/config";
     let token = "xoxb-0123456789-abcdefWXYZ";
+    for t in [&a, &b] {
+        let (status, body) = send(
+            app.as_key(&t.admin_key, Method::PUT, path)
+                .json(&json!({ "settings": { "room": "#ops" } })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
     let (status, body) = send(
-        app.as_key(&a.admin_key, Method::PUT, "/api/v1/admin/config")
-            .json(&json!({ "slack_bot_token": token })),
+        app.as_key(&a.admin_key, Method::PUT, path)
+            .json(&json!({ "settings": { "token": token } })),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["slack_bot_token"]["last4"], "WXYZ");
-    let config = |t: &TestTenant| {
-        let key = t.admin_key.clone();
-        let req = app.as_key(&key, Method::GET, "/api/v1/admin/config");
-        async move { send(req).await.1 }
+    let status_of = |t: &TestTenant, key: &'static str| {
+        let req = app.as_key(&t.admin_key, Method::GET, path);
+        async move {
+            let config = send(req).await.1;
+            config["settings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["key"] == key)
+                .unwrap()["status"]
+                .clone()
+        }
     };
-    let copy = |from: &TestTenant, from_col: &str, to: &TestTenant, to_col: &str| {
+    assert_eq!(status_of(&a, "token").await["last4"], "WXYZ");
+    // Into tenant B's same setting, and into tenant A's other secret.
+    let copy = |to: &TestTenant, key: &str| {
         format!(
-            "update {}.tenant_config set {to_col} = (select {from_col} from {}.tenant_config)",
+            "insert into {}.plugin_settings (plugin_id, key, secret_enc, updated_at)
+             select plugin_id, '{key}', secret_enc, updated_at from {}.plugin_settings
+             where plugin_id = 'recorder' and key = 'token'
+             on conflict (plugin_id, key) do update set secret_enc = excluded.secret_enc, value = null",
             to.tenant.slug.schema(),
-            from.tenant.slug.schema()
+            a.tenant.slug.schema()
         )
     };
-    // Into tenant B's same column, and into tenant A's Twilio column.
-    sqlx::query(&copy(&a, "slack_bot_token_enc", &b, "slack_bot_token_enc"))
+    sqlx::query(&copy(&b, "token")).execute(app.db()).await.unwrap();
+    sqlx::query(&copy(&a, "backup_token"))
         .execute(app.db())
         .await
         .unwrap();
-    sqlx::query(&copy(&a, "slack_bot_token_enc", &a, "twilio_auth_token_enc"))
-        .execute(app.db())
-        .await
-        .unwrap();
-    let seen_b = config(&b).await;
     assert_eq!(
-        seen_b["slack_bot_token"],
+        status_of(&b, "token").await,
         json!({ "configured": true, "last4": null })
     );
-    let seen_a = config(&a).await;
     assert_eq!(
-        seen_a["slack_bot_token"]["last4"], "WXYZ",
+        status_of(&a, "token").await["last4"],
+        "WXYZ",
         "still opens where it belongs"
     );
     assert_eq!(
-        seen_a["twilio_auth_token"],
+        status_of(&a, "backup_token").await,
         json!({ "configured": true, "last4": null })
     );
 
-    // A value from before the binding: opens only after the rewrite, which binds it.
-    let old = app.state.sealer.seal_unbound("AC-old-twilio-token-1234").unwrap();
-    sqlx::query(&format!(
-        "update {}.tenant_config set twilio_auth_token_enc = $1",
-        a.tenant.slug.schema()
-    ))
-    .bind(&old)
-    .execute(app.db())
-    .await
-    .unwrap();
-    assert_eq!(config(&a).await["twilio_auth_token"]["last4"], Value::Null);
-    let rewritten = nightowl::secrets::reseal_unbound(app.db(), &app.state.sealer)
+    // A value from before the binding, and one moved from tenant_config (bound to its old field):
+    // both open only after the rewrite, which binds them to their place.
+    let sealer = &app.state.sealer;
+    let unbound = sealer.seal_unbound("AC-old-twilio-token-1234").unwrap();
+    let moved = sealer
+        .seal(
+            "xoxb-moved-from-tenant-config-9876",
+            nightowl::secrets::Place {
+                tenant: a.tenant.slug.as_str(),
+                field: "slack_bot_token",
+            },
+        )
+        .unwrap();
+    for (plugin, key, sealed) in [
+        ("recorder", "backup_token", &unbound),
+        ("slack", "bot_token", &moved),
+    ] {
+        sqlx::query(&format!(
+            "insert into {}.plugin_settings (plugin_id, key, secret_enc, updated_at) values ($1, $2, $3, now())
+             on conflict (plugin_id, key) do update set secret_enc = excluded.secret_enc",
+            a.tenant.slug.schema()
+        ))
+        .bind(plugin)
+        .bind(key)
+        .bind(sealed)
+        .execute(app.db())
         .await
         .unwrap();
-    assert!(rewritten >= 1, "{rewritten}");
-    assert_eq!(config(&a).await["twilio_auth_token"]["last4"], "1234");
-    let stored: Vec<u8> = sqlx::query_scalar(&format!(
-        "select twilio_auth_token_enc from {}.tenant_config",
+    }
+    assert_eq!(status_of(&a, "backup_token").await["last4"], Value::Null);
+    let rewritten = nightowl::secrets::reseal_unbound(app.db(), sealer).await.unwrap();
+    assert!(rewritten >= 2, "{rewritten}");
+    assert_eq!(status_of(&a, "backup_token").await["last4"], "1234");
+    let slack: Vec<u8> = sqlx::query_scalar(&format!(
+        "select secret_enc from {}.plugin_settings where plugin_id = 'slack' and key = 'bot_token'",
         a.tenant.slug.schema()
     ))
     .fetch_one(app.db())
     .await
     .unwrap();
-    assert_eq!(stored[0], 1, "stored in the bound format");
+    let own = nightowl::secrets::Place {
+        tenant: a.tenant.slug.as_str(),
+        field: "slack.bot_token",
+    };
     assert_eq!(
-        nightowl::secrets::reseal_unbound(app.db(), &app.state.sealer)
-            .await
-            .unwrap(),
+        sealer.open(&slack, own).unwrap(),
+        "xoxb-moved-from-tenant-config-9876",
+        "rebound to its own place"
+    );
+    assert_eq!(
+        nightowl::secrets::reseal_unbound(app.db(), sealer).await.unwrap(),
         0,
         "nothing left to rewrite in this tenant or any other"
     );

@@ -162,9 +162,8 @@ async fn tenant_a_cannot_see_or_change_tenant_b_on_any_endpoint() {
             }
             "/api/v1/services" | "/api/v1/services/{id}" => Some(json!({ "name": "hijack" })),
             "/api/v1/admin/api-keys" => Some(json!({ "name": "alpha-key", "role": "readonly" })),
-            "/api/v1/admin/config" => {
-                Some(json!({ "slack_channel": "#alpha", "slack_bot_token": "xoxb-alpha-token-0000" }))
-            }
+            "/api/v1/admin/config" => Some(json!({ "default_timezone": "Europe/Lisbon" })),
+            "/api/v1/admin/plugins/{id}/config" => Some(json!({ "settings": {} })),
             // Same fingerprint as B's open alert: dedup must not cross tenants.
             "/api/v1/webhooks/{source}" => {
                 Some(json!({ "title": "alpha alert", "fingerprint": "shared-fingerprint" }))
@@ -249,8 +248,7 @@ async fn tenant_a_cannot_see_or_change_tenant_b_on_any_endpoint() {
         "B's key still works after A tried to revoke it"
     );
     let (_, config) = send(app.as_key(&b.admin_key, Method::GET, "/api/v1/admin/config")).await;
-    assert_eq!(config["slack_channel"], Value::Null);
-    assert_eq!(config["slack_bot_token"]["configured"], false);
+    assert_eq!(config["default_timezone"], "UTC", "A's settings are A's");
     let (_, users) = send(app.as_key(&b.admin_key, Method::GET, "/api/v1/users")).await;
     assert_eq!(ids(&users), BTreeSet::from([b_rows.user_id.clone()]));
     let (_, alert) = send(app.as_key(
