@@ -19,6 +19,9 @@
 //! }
 //! ```
 //!
+//! Acknowledging and resolving also queue a status notice for every conversation a channel already
+//! has a message about the alert in ([`crate::notify::updates`]), in the same transaction.
+//!
 //! After a resolve commits, the caller forgets the fingerprint in the Redis dedup cache (best effort:
 //! a stale entry only costs the fast path one miss).
 
@@ -33,6 +36,7 @@ use crate::db;
 use crate::db::alerts::Resolved;
 use crate::events::{self, AlertChange, AlertChangeKind};
 use crate::ingest::normalize::{AgentReport, NormalizedAlert};
+use crate::plugins::AlertEvent;
 use crate::tenancy::Slug;
 
 /// Who acts on an alert. Its [`label`](Actor::label) is what the history shows: `acknowledged_by`,
@@ -124,6 +128,7 @@ pub async fn acknowledge(
             db::alerts::set_acknowledged(conn, id, &label, now).await?;
             crate::escalation::stop(conn, id, EscalationAction::Acknowledged, &label, now).await?;
             publish(conn, tenant, id, AlertChangeKind::Acknowledged, alert.severity).await?;
+            status_update(conn, id, AlertEvent::Acknowledged, now).await?;
             Ok(Outcome::Changed)
         }
     }
@@ -262,7 +267,24 @@ async fn after_resolve(
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     crate::escalation::stop(conn, id, EscalationAction::Resolved, by, now).await?;
-    publish(conn, tenant, id, AlertChangeKind::Resolved, severity).await
+    publish(conn, tenant, id, AlertChangeKind::Resolved, severity).await?;
+    status_update(conn, id, AlertEvent::Resolved, now).await
+}
+
+/// Tells every conversation that has a message about the alert what happened to it.
+async fn status_update(
+    conn: &mut PgConnection,
+    id: Uuid,
+    event: AlertEvent,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let change = crate::notify::updates::Change {
+        event,
+        tier: 1,
+        occurrence: 0,
+    };
+    crate::notify::updates::queue(conn, id, change, &[], now).await?;
+    Ok(())
 }
 
 /// Queues the lifecycle event in the caller's transaction.

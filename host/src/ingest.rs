@@ -15,6 +15,7 @@ use self::normalize::{NormalizeError, NormalizedAlert};
 use crate::alerts::Actor;
 use crate::db;
 use crate::events::{self, AlertChange, AlertChangeKind};
+use crate::notify::updates;
 use crate::plugins::{CallError, InboundRequest, LoadedPlugin};
 use crate::state::AppState;
 use crate::tenancy::Slug;
@@ -151,6 +152,23 @@ fn ingested(
     }
 }
 
+/// A repeat of an open alert: the conversations that have a message about it hear that it fired
+/// again, at most once per [`updates::REPEAT_WINDOW_SECS`] (a flapping source must not flood a
+/// thread).
+async fn fired_again(
+    conn: &mut PgConnection,
+    id: uuid::Uuid,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), sqlx::Error> {
+    let change = updates::Change {
+        event: crate::plugins::AlertEvent::Reminder,
+        tier: 1,
+        occurrence: now.timestamp().div_euclid(updates::REPEAT_WINDOW_SECS),
+    };
+    updates::queue(conn, id, change, &[], now).await?;
+    Ok(())
+}
+
 /// Stores a firing alert: a repeat is counted on the open one (through Redis when it knows it); a new
 /// one is linked to its knowledge-base match, starts escalating and is announced to the workers.
 async fn store_firing(
@@ -167,12 +185,14 @@ async fn store_firing(
         && db::alerts::bump_open(conn, id, now).await?
     {
         state.metrics.alerts_deduplicated.inc();
+        fired_again(conn, id, now).await?;
         return Ok(ingested(Some(id), alert, IngestOutcome::Deduplicated, None));
     }
     let (id, created) = db::alerts::upsert_firing(conn, source, alert, now).await?;
     cache.remember.push((alert.fingerprint.clone(), id));
     if !created {
         state.metrics.alerts_deduplicated.inc();
+        fired_again(conn, id, now).await?;
         return Ok(ingested(Some(id), alert, IngestOutcome::Deduplicated, None));
     }
     let matched = match db::incidents::by_fingerprint(conn, &alert.fingerprint).await? {

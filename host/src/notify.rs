@@ -6,6 +6,7 @@
 //! - [`dispatch`]: which channel delivers a notification (the built-in `log`, or a channel plugin)
 //!   and delivering one claimed row.
 //! - [`handoff`]: the notices of roster handoffs.
+//! - [`updates`]: status notices to the conversations that already have a message about an alert.
 //!
 //! Who is paged when is decided by `escalation`, which queues through [`outbox::queue`] and hears back
 //! about failed deliveries; the loops that claim and deliver run in `worker`. This module also says
@@ -14,6 +15,7 @@
 pub mod dispatch;
 pub mod handoff;
 pub mod outbox;
+pub mod updates;
 
 use uuid::Uuid;
 

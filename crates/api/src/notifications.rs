@@ -32,6 +32,9 @@ string_enum! {
         HandoffIncoming = "handoff_incoming",
         /// The team channel's notice that the on-call changed.
         OncallChanged = "oncall_changed",
+        /// A status notice (acknowledged, resolved, escalated, fired again) to a conversation that
+        /// already has a message about the alert.
+        Update = "update",
     }
 }
 
@@ -46,7 +49,13 @@ mod tests {
         let kinds: Vec<&str> = NotificationKind::ALL.iter().map(|k| k.as_str()).collect();
         assert_eq!(
             kinds,
-            ["alert", "handoff_outgoing", "handoff_incoming", "oncall_changed"]
+            [
+                "alert",
+                "handoff_outgoing",
+                "handoff_incoming",
+                "oncall_changed",
+                "update"
+            ]
         );
         for status in NotificationStatus::ALL {
             assert_eq!(status.as_str().parse(), Ok(status));

@@ -87,6 +87,20 @@ async fn fire_one(
     if let Some(alert) = db::alerts::get(conn, d.alert_id).await? {
         fired.queued += queue_notifications(conn, d, pos, &alert, &recipients, public_url, now).await?;
         record_notified(conn, d, &recipients, now).await?;
+        if pos != Position::START {
+            // Conversations that already have a message about the alert hear that it escalated
+            // (those this tier notifies anyway get that notice itself).
+            let notified: Vec<_> = recipients
+                .iter()
+                .map(|r| (r.channel.clone(), r.person.id.to_string()))
+                .collect();
+            let change = crate::notify::updates::Change {
+                event: AlertEvent::Escalated,
+                tier: pos.tier_number().get(),
+                occurrence: i64::from(pos.round) * 1000 + pos.tier as i64,
+            };
+            fired.queued += crate::notify::updates::queue(conn, d.alert_id, change, &notified, now).await?;
+        }
     }
     if recipients.is_empty() {
         record_no_recipients(conn, d, tier, now).await?;

@@ -11,7 +11,7 @@
 
 use crate::db::outbox::Claimed;
 use crate::notify::outbox::{self, Failure};
-use crate::plugins::{CallError, Delivery, Notification, PluginError};
+use crate::plugins::{CallError, Delivery, Notification, PluginError, Subject};
 use crate::state::AppState;
 use crate::tenancy::Slug;
 
@@ -43,6 +43,9 @@ async fn deliver(state: &AppState, slug: &Slug, row: &Claimed) -> Result<Deliver
     let pre = plugin
         .channel()
         .ok_or_else(|| Failure::permanent(format!("plugin {plugin_id:?} is not a channel plugin")))?;
+    refresh(state, slug, row, &mut notification)
+        .await
+        .map_err(|e| Failure::transient(format!("the alert could not be read: {e}"), None))?;
     let call = crate::channels::prepare(state, slug, &plugin.manifest, false)
         .await
         .map_err(|e| Failure::transient(format!("plugin settings could not be read: {e}"), None))?;
@@ -78,6 +81,29 @@ async fn deliver(state: &AppState, slug: &Slug, row: &Claimed) -> Result<Deliver
         CallError::Plugin(other) => Failure::permanent(other.to_string()),
         fault @ (CallError::Fault { .. } | CallError::Busy) => Failure::transient(fault.to_string(), None),
     })
+}
+
+/// Brings an alert notice up to date before a channel sees it: the alert as it is now (a notice
+/// queued before an acknowledge shows it acknowledged), and the first message this channel already
+/// delivered to the same target about it, for the channel to edit or reply in its thread.
+async fn refresh(
+    state: &AppState,
+    slug: &Slug,
+    row: &Claimed,
+    notification: &mut Notification,
+) -> Result<(), sqlx::Error> {
+    let (Some(alert_id), Subject::Alert { alert, .. }) = (row.alert_id, &mut notification.subject) else {
+        return Ok(());
+    };
+    let mut tx = crate::db::begin_tenant(&state.db, slug, "system:outbox").await?;
+    if let Some(current) = crate::db::alerts::get(&mut tx, alert_id).await? {
+        *alert = crate::notify::alert_ref(&current, &state.config.public_url);
+    }
+    if notification.previous_external_id.is_none() {
+        notification.previous_external_id =
+            crate::notify::updates::first_message(&mut tx, alert_id, &row.channel, &row.target).await?;
+    }
+    tx.commit().await
 }
 
 /// The built-in channel: one structured log line per notification.

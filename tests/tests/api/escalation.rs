@@ -178,9 +178,11 @@ async fn notified(app: &TestApp, team: &Team, alert: &str) -> Vec<Step> {
 }
 
 /// Outbox rows of the tenant: `(kind, channel, target, status, attempts)`.
+/// The pages (and handoff notices) of the outbox; status updates are `updates`'s.
 async fn outbox(app: &TestApp, team: &Team) -> Vec<(String, String, String, String, i32)> {
     sqlx::query_as(&format!(
-        "select kind, channel, target, status, attempts from {}.notification_outbox order by created_at, idempotency_key",
+        "select kind, channel, target, status, attempts from {}.notification_outbox where kind <> 'update'
+         order by created_at, idempotency_key",
         team.schema()
     ))
     .fetch_all(app.db())
@@ -789,4 +791,143 @@ async fn handoffs_send_a_summary_a_briefing_and_a_team_notice_once() {
     assert_eq!(outbox(&app, &team).await.len(), 3);
     w1.shutdown().await;
     w2.shutdown().await;
+}
+
+/// `(event, channel, target, status, previous external id)` of the status updates of an alert.
+async fn updates(
+    app: &TestApp,
+    team: &Team,
+    alert: &str,
+) -> Vec<(String, String, String, String, Option<String>)> {
+    sqlx::query_as(&format!(
+        "select payload -> 'notification' -> 'subject' ->> 'event', channel, target, status,
+                payload -> 'notification' ->> 'previous_external_id'
+         from {}.notification_outbox where kind = 'update' and alert_id = $1::uuid
+         order by created_at, idempotency_key",
+        team.schema()
+    ))
+    .bind(alert)
+    .fetch_all(app.db())
+    .await
+    .unwrap()
+}
+
+/// When an alert escalates, fires again, is acknowledged and resolved, every conversation a channel
+/// plugin already has a message about it in gets a notice that carries that message's id (so Slack
+/// can edit it and reply in its thread), through the outbox; the built-in `log` channel, which has
+/// nothing to edit, gets none.
+#[tokio::test]
+async fn every_conversation_with_a_message_about_an_alert_hears_what_happened_to_it() {
+    let app = TestApp::spawn_with_plugins(&["generic", "recorder"], |_| {}).await;
+    app.clock.set(t0());
+    let tiers = json!([
+        {"timeout_minutes": 5, "notify_via": ["recorder", "log"], "targets": ["oncall_primary"]},
+        {"timeout_minutes": 5, "notify_via": ["recorder"], "targets": ["oncall_secondary"]}
+    ]);
+    let team = team(&app, &["Quick Quinn", "Ann"], "Carol", tiers, 0).await;
+    let w = start(&app, &team, "w1");
+    let a = alert(&app, &team, "updates", "critical").await;
+    let first = |who: &'static str| {
+        let (app, team) = (&app, &team);
+        async move {
+            let id = team.user(who).to_owned();
+            sqlx::query_scalar::<_, String>(&format!(
+                "select result ->> 'external_id' from {}.notification_outbox
+                 where kind = 'alert' and channel = 'recorder' and target = $1 and status = 'sent'",
+                team.schema()
+            ))
+            .bind(id)
+            .fetch_optional(app.db())
+            .await
+            .unwrap()
+        }
+    };
+    // Shift 9 (10 June): the second member is primary, the first secondary.
+    let (primary, secondary) = ("Ann", "Quick Quinn");
+    until("tier 1 delivered", || async { first(primary).await.is_some() }).await;
+    let tier1 = first(primary).await.unwrap();
+
+    // The alert fires again: one "fired again" notice per window, into tier 1's conversation only.
+    for _ in 0..3 {
+        alert(&app, &team, "updates", "critical").await;
+    }
+    until("the repeat notice sent", || async {
+        updates(&app, &team, &a)
+            .await
+            .iter()
+            .any(|u| u.0 == "reminder" && u.3 == "sent")
+    })
+    .await;
+    let seen = updates(&app, &team, &a).await;
+    assert_eq!(seen.len(), 1, "three repeats in one window, one notice: {seen:?}");
+    assert_eq!(
+        (seen[0].1.as_str(), seen[0].2.as_str(), seen[0].4.as_deref()),
+        ("recorder", team.user(primary), Some(tier1.as_str())),
+        "the notice threads onto tier 1's message; log gets none"
+    );
+
+    // Tier 2 fires: tier 1's conversation hears the alert escalated.
+    app.clock.set(t0() + Duration::minutes(5));
+    until("tier 2 delivered", || async { first(secondary).await.is_some() }).await;
+    until("the escalation notice sent", || async {
+        updates(&app, &team, &a)
+            .await
+            .iter()
+            .any(|u| u.0 == "escalated" && u.3 == "sent")
+    })
+    .await;
+
+    // Acknowledged through the API: both conversations hear it, each with its own first message.
+    ok(
+        &app,
+        &team.t,
+        Method::PATCH,
+        &format!("/api/v1/alerts/{a}/acknowledge"),
+        Value::Null,
+    )
+    .await;
+    ok(
+        &app,
+        &team.t,
+        Method::PATCH,
+        &format!("/api/v1/alerts/{a}/resolve"),
+        Value::Null,
+    )
+    .await;
+    until("acknowledged and resolved notices sent", || async {
+        let u = updates(&app, &team, &a).await;
+        u.iter().filter(|u| u.3 == "sent").count() == 6
+    })
+    .await;
+    let tier2 = first(secondary).await.unwrap();
+    let seen = updates(&app, &team, &a).await;
+    for (event, who, message) in [
+        ("acknowledged", primary, &tier1),
+        ("acknowledged", secondary, &tier2),
+        ("resolved", primary, &tier1),
+        ("resolved", secondary, &tier2),
+    ] {
+        assert!(
+            seen.iter()
+                .any(|u| u.0 == event && u.2 == team.user(who) && u.4.as_deref() == Some(message.as_str())),
+            "{event} for {who} threads onto {message}: {seen:?}"
+        );
+    }
+    assert!(
+        seen.iter().all(|u| u.1 == "recorder"),
+        "never through log: {seen:?}"
+    );
+    // What the channel was handed is the alert as it is at delivery, and its earlier message.
+    let handed: Vec<String> = sqlx::query_scalar(&format!(
+        "select result -> 'details' -> 0 ->> 1 from {}.notification_outbox where kind = 'update' and status = 'sent'",
+        team.schema()
+    ))
+    .fetch_all(app.db())
+    .await
+    .unwrap();
+    assert!(
+        handed.iter().all(|d| d.starts_with(&format!("alert:{a}"))),
+        "{handed:?}"
+    );
+    w.shutdown().await;
 }

@@ -1,13 +1,12 @@
 //! Conversions between the WIT records of the `channel` world and the SDK's plain types.
 
+use crate::incidents::{alert_ref, responder};
 pub use crate::wit::exports::nightowl::plugin::channel_api as api;
-use crate::wit::nightowl::plugin::incidents;
 pub use nightowl_plugin_sdk::wit::nightowl::plugin::types;
 use nightowl_plugin_sdk::wit::{error, kvs, request};
 
 use crate::{
-    AlertEvent, AlertNotice, AlertRef, Channel, Delivery, Destination, HandoffNotice, Notification,
-    Responder, Response, Subject,
+    AlertEvent, AlertNotice, Channel, Delivery, Destination, HandoffNotice, Notification, Response, Subject,
 };
 
 /// Calls `T::notify` on a WIT notification and converts the answer back.
@@ -61,31 +60,6 @@ fn notification(n: api::Notification) -> Notification {
         },
         previous_external_id: n.previous_external_id,
         attempt: n.attempt,
-    }
-}
-
-fn alert_ref(a: incidents::AlertRef) -> AlertRef {
-    AlertRef {
-        id: a.id,
-        title: a.title,
-        status: a.status,
-        severity: a.severity,
-        priority: a.priority,
-        service: a.service,
-        description: a.description,
-        suggested_solution: a.suggested_solution,
-        occurrence_count: a.occurrence_count,
-        url: a.url,
-    }
-}
-
-fn responder(r: incidents::Responder) -> Responder {
-    Responder {
-        user_id: r.user_id,
-        name: r.name,
-        phone: r.phone,
-        timezone: r.timezone,
-        identities: r.identities,
     }
 }
 

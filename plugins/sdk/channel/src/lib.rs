@@ -2,7 +2,7 @@
 //! answers the channel's callbacks (Slack interactions, Twilio webhooks).
 //!
 //! A channel plugin is a type implementing [`Channel`] plus one line, `channel_plugin!(MyType);`. The
-//! SDK converts between the `nightowl:plugin@0.1.0` WIT records and the plain Rust types here, so the
+//! SDK converts between the `nightowl:plugin@0.1.1` WIT records and the plain Rust types here, so the
 //! plugin's logic never touches raw bindings and is unit-tested natively.
 //!
 //! ```
@@ -33,17 +33,46 @@
 //!
 //! # Host interfaces
 //!
-//! The channel world imports `log` and `config` (re-exported here as [`log`] and [`config`]), and
-//! declares `http-client`, `crypto` and `incidents`. This host version does not implement the
-//! functions of those three yet and refuses a component that imports them, so this crate wraps
-//! none of them: a plugin built with it imports only what the host provides. When the host
-//! implements one, it gets a module here beside `log` and `config` (`http`, `crypto`,
-//! `incidents`) wrapping the bindings the (hidden) `wit` module already generates, with plain Rust types
-//! like the ones below; the plugin's manifest then grants it (`capabilities = ["http-client"]`).
+//! Each host import has a module of plain functions and types: [`log`], [`config`], [`http`]
+//! (`http-client`), [`crypto`] and [`incidents`], plus [`now_unix`] for the wall clock (NightOwl's
+//! injected clock, so tests can move time). Only the functions a plugin calls become imports of its
+//! component, and the host refuses a component importing an interface its `plugin.toml` does not
+//! grant: a plugin calling [`http::send`] needs `capabilities = ["http-client"]`, [`crypto`] needs
+//! `"crypto"`, [`incidents`] needs `"incidents"`.
+//!
+//! WIT version: a component built with this crate is a `nightowl:plugin@0.1.1` channel. `log` and
+//! `config` come from the shared crate's bindings (generated from 0.1.0, which 0.1.1 left
+//! unchanged); the component linker unifies them to 0.1.1 (the hidden `wit` module says why). A
+//! plugin that must stay a 0.1.0 plugin generates its own bindings instead
+//! (`plugins/testing/recorder`).
+//!
+//! # Testing natively
+//!
+//! Outside wasm the host imports are answered by a test double: build a [`testing::Host`] with the
+//! settings, secrets, scripted HTTP answers and incident data a test needs, [`testing::Host::install`]
+//! it on the test's thread, call the plugin, then read what it sent with [`testing::requests`] and
+//! [`testing::calls`].
+//!
+//! ```
+//! use nightowl_plugin_sdk_channel::{http, testing};
+//!
+//! testing::Host::new()
+//!     .http("https://api.example.com/ping", http::Response::json(200, &serde_json::json!({"ok": true})))
+//!     .install();
+//! let answer = http::send(&http::Request::get("https://api.example.com/ping")).unwrap();
+//! assert_eq!(answer.status, 200);
+//! assert_eq!(testing::requests()[0].url, "https://api.example.com/ping");
+//! ```
 
 #![warn(missing_docs)]
 
 pub use nightowl_plugin_sdk::{Error, Request, config, log};
+
+pub mod crypto;
+pub mod http;
+pub mod incidents;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod testing;
 
 /// WIT bindings of the `channel` world, used by [`channel_plugin!`]; not part of the plugin-facing API.
 #[cfg(target_arch = "wasm32")]
@@ -54,6 +83,20 @@ pub mod wit;
 #[cfg(target_arch = "wasm32")]
 #[doc(hidden)]
 pub mod glue;
+
+/// Seconds since the Unix epoch by the wall clock. In a component that is NightOwl's injected clock
+/// (tests on the host move it); natively it is the time the installed [`testing::Host`] was given
+/// ([`testing::Host::now`], [`testing::set_now`]), or the system clock when none was.
+pub fn now_unix() -> i64 {
+    #[cfg(not(target_arch = "wasm32"))]
+    if let Some(now) = testing::now() {
+        return now;
+    }
+    match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
+    }
+}
 
 /// What happened to an alert.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,7 +114,7 @@ pub enum AlertEvent {
 }
 
 /// An alert as channels show it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AlertRef {
     /// NightOwl's alert id.
     pub id: String,
@@ -96,7 +139,7 @@ pub struct AlertRef {
 }
 
 /// A person to notify.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Responder {
     /// NightOwl's user id.
     pub user_id: String,
@@ -108,6 +151,16 @@ pub struct Responder {
     pub timezone: String,
     /// External identities keyed by channel, e.g. `("slack", "U123")`.
     pub identities: Vec<(String, String)>,
+}
+
+impl Responder {
+    /// The person's id on a channel (`identity("slack")` = their Slack member id), when known.
+    pub fn identity(&self, channel: &str) -> Option<&str> {
+        self.identities
+            .iter()
+            .find(|(c, id)| c == channel && !id.is_empty())
+            .map(|(_, id)| id.as_str())
+    }
 }
 
 /// What happened to which alert, and which escalation tier sends it.
@@ -198,6 +251,47 @@ pub struct Response {
     pub headers: Vec<(String, String)>,
     /// Response body.
     pub body: Vec<u8>,
+}
+
+impl Response {
+    /// A response without a body (e.g. `200` to acknowledge a callback).
+    pub fn empty(status: u16) -> Response {
+        Response {
+            status,
+            ..Response::default()
+        }
+    }
+
+    /// A JSON response (`content-type: application/json`).
+    pub fn json(status: u16, body: &serde_json::Value) -> Response {
+        Response {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: body.to_string().into_bytes(),
+        }
+    }
+
+    /// A plain-text response (`content-type: text/plain; charset=utf-8`).
+    pub fn text(status: u16, body: &str) -> Response {
+        Response {
+            status,
+            headers: vec![("content-type".into(), "text/plain; charset=utf-8".into())],
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    /// The first value of a header (case-insensitive name).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body parsed as JSON (for tests).
+    pub fn body_json(&self) -> Result<serde_json::Value, serde_json::Error> {
+        serde_json::from_slice(&self.body)
+    }
 }
 
 /// A notification channel.

@@ -57,6 +57,13 @@ impl Request {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The body as `application/x-www-form-urlencoded` name/value pairs, decoded, in order (Slack
+    /// slash commands and interactions, Twilio webhooks). A body that is not a form yields whatever
+    /// pairs its `&`-separated pieces decode to; check the fields you need.
+    pub fn form(&self) -> Vec<(String, String)> {
+        form_urlencoded::parse(&self.body).into_owned().collect()
+    }
+
     /// The body parsed as JSON into `T`; errors name the JSON path that did not fit.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
         if self.body.iter().all(u8::is_ascii_whitespace) {
@@ -132,6 +139,22 @@ mod tests {
             Err(Error::InvalidPayload(_))
         ));
         assert!(Request::json_body("{\"alerts\": [1]}").json::<Shape>().is_ok());
+    }
+
+    #[test]
+    fn form_bodies_are_decoded() {
+        let req = Request {
+            body: b"command=%2Fnightowl&text=ack+%2312&empty=".to_vec(),
+            ..Request::default()
+        };
+        assert_eq!(
+            req.form(),
+            vec![
+                ("command".into(), "/nightowl".into()),
+                ("text".into(), "ack #12".into()),
+                ("empty".into(), String::new()),
+            ]
+        );
     }
 
     #[test]
