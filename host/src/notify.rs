@@ -31,6 +31,7 @@ pub const UNREVIEWED: &str =
 pub fn alert_ref(a: &nightowl_api::alerts::Alert, public_url: &str) -> AlertRef {
     AlertRef {
         id: a.id.to_string(),
+        number: a.number,
         title: a.title.clone(),
         status: a.status.to_string(),
         severity: a.severity.to_string(),

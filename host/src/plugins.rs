@@ -81,6 +81,9 @@ pub enum PluginError {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AlertRef {
     pub id: String,
+    /// The tenant's short number of the alert (`#1234`); 0 in payloads stored before numbers.
+    #[serde(default)]
+    pub number: i64,
     pub title: String,
     pub status: String,
     pub severity: String,

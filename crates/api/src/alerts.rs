@@ -71,6 +71,9 @@ string_enum! {
 pub struct Alert {
     /// Id of the alert.
     pub id: Uuid,
+    /// The tenant's short number of the alert (`#1234`), in the order alerts were first received:
+    /// what people type to name it in Slack commands and SMS replies.
+    pub number: i64,
     /// Dedup key: the source's fingerprint, else SHA-256 of title + sorted labels.
     pub fingerprint: String,
     /// Where the alert stands.

@@ -339,9 +339,6 @@ impl Call {
             let mut tx = self.tx("system:channel").await?;
             let id = find_alert(&mut tx, key).await?;
             let alert = db::alerts::get(&mut tx, id).await?.ok_or(OpError::NotFound)?;
-            let number = db::alerts::number_of(&mut tx, id)
-                .await?
-                .ok_or(OpError::NotFound)?;
             let public = &self.state.config.public_url;
             let mut matched = None;
             let mut runbook_url = None;
@@ -362,8 +359,8 @@ impl Call {
             }
             Ok(AlertDetails {
                 summary: crate::notify::alert_ref(&alert, public),
+                number: alert.number,
                 alert,
-                number,
                 matched,
                 runbook_url,
                 on_call: vec![],

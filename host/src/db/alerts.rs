@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::ingest::normalize::NormalizedAlert;
 
-const COLUMNS: &str = "id, fingerprint, status, severity, priority, title, description, source, service, labels, \
+const COLUMNS: &str = "id, number, fingerprint, status, severity, priority, title, description, source, service, labels, \
      annotations, links, occurrence_count, starts_at, ends_at, first_fired_at, last_fired_at, acknowledged_at, \
      acknowledged_by, resolved_at, resolved_by, matched_incident_id, suggested_solution, solution_reviewed, agent_metadata, created_at";
 
@@ -18,14 +18,6 @@ const COLUMNS: &str = "id, fingerprint, status, severity, priority, title, descr
 pub async fn id_by_number(conn: &mut PgConnection, number: i64) -> Result<Option<Uuid>, sqlx::Error> {
     sqlx::query_scalar("select id from alerts where number = $1")
         .bind(number)
-        .fetch_optional(conn)
-        .await
-}
-
-/// The short number of an alert.
-pub async fn number_of(conn: &mut PgConnection, id: Uuid) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("select number from alerts where id = $1")
-        .bind(id)
         .fetch_optional(conn)
         .await
 }
@@ -61,7 +53,7 @@ async fn insert(
     resolved_by: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(Uuid, bool), sqlx::Error> {
-    sqlx::query_as(
+    let inserted: (Uuid, bool) = sqlx::query_as(
         "insert into alerts (fingerprint, status, severity, priority, title, description, source, service, labels,
                              annotations, links, starts_at, ends_at, first_fired_at, last_fired_at, created_at,
                              updated_at, agent_metadata, resolved_by, resolved_at)
@@ -88,8 +80,16 @@ async fn insert(
     .bind(now)
     .bind(a.agent.as_ref().map(|r| sqlx::types::Json(&r.raw)))
     .bind(resolved_by)
-    .fetch_one(conn)
-    .await
+    .fetch_one(&mut *conn)
+    .await?;
+    if inserted.1 {
+        // Only a row that was inserted takes a number (see migration tenant/0007).
+        sqlx::query("update alerts set number = nextval('alert_number_seq') where id = $1")
+            .bind(inserted.0)
+            .execute(conn)
+            .await?;
+    }
+    Ok(inserted)
 }
 
 /// Counts a repeat on an open alert known by id (the Redis fast path); `false` when it is no longer open.

@@ -116,6 +116,7 @@ pub async fn queue(
                     // Refreshed from the alert at delivery.
                     alert: AlertRef {
                         id: alert_id.to_string(),
+                        number: 0,
                         title: String::new(),
                         status: String::new(),
                         severity: String::new(),

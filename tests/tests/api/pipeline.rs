@@ -684,3 +684,41 @@ async fn alert_lifecycle_events_are_published_on_commit() {
     .await;
     assert_eq!(next().await["event"], "resolved");
 }
+
+/// Each tenant numbers its alerts 1, 2, 3, ... in arrival order; a repeat of an open alert keeps its
+/// number and uses none up; numbers are per tenant.
+#[tokio::test]
+async fn alerts_are_numbered_per_tenant_and_a_repeat_keeps_its_number() {
+    let app = TestApp::spawn_with_plugins(&["generic"], |_| {}).await;
+    let (a, b) = (app.tenant().await, app.tenant().await);
+    let number = |t: &TestTenant, id: String| {
+        let req = app.as_key(&t.admin_key, Method::GET, &format!("/api/v1/alerts/{id}"));
+        async move { send(req).await.1["number"].as_i64().unwrap() }
+    };
+    let new = |t: &TestTenant, title: &str| {
+        let (app, key, body) = (
+            &app,
+            t.admin_key.clone(),
+            json!({ "title": title, "fingerprint": title }),
+        );
+        async move {
+            let (status, v) = send(
+                app.as_key(&key, Method::POST, "/api/v1/webhooks/generic")
+                    .json(&body),
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{v}");
+            v["alerts"][0]["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let first = new(&a, "disk").await;
+    assert_eq!(number(&a, first.clone()).await, 1);
+    for _ in 0..3 {
+        assert_eq!(new(&a, "disk").await, first, "a repeat");
+    }
+    let second = new(&a, "cpu").await;
+    assert_eq!(number(&a, first).await, 1, "a repeat keeps its number");
+    assert_eq!(number(&a, second).await, 2, "repeats used no number up");
+    let other = new(&b, "disk").await;
+    assert_eq!(number(&b, other).await, 1, "numbers are per tenant");
+}
