@@ -17,4 +17,5 @@ mod rosters;
 mod routes;
 mod sandbox;
 mod schemathesis;
+mod slack;
 mod tenancy;
