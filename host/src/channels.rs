@@ -29,6 +29,8 @@ pub struct Call {
     pub deadline: Instant,
     /// The longest `Retry-After` an outbound request of this call was answered with (429/503).
     pub retry_after: Option<Duration>,
+    /// The core the call runs on, given back while a host import waits (set when the call starts).
+    pub core: Option<crate::plugins::runtime::CoreTurn>,
 }
 
 impl std::fmt::Debug for Call {
@@ -68,5 +70,6 @@ pub async fn prepare(
         handle: tokio::runtime::Handle::current(),
         deadline: crate::plugins::Runtime::deadline_for(manifest, inbound),
         retry_after: None,
+        core: None,
     })
 }

@@ -238,6 +238,31 @@ impl CallSlots {
     }
 }
 
+/// A running channel call's core: given back while the guest waits on host I/O (an HTTP request, the
+/// database), taken again before the guest runs on. A Slack API call that takes 300 ms then holds no
+/// core, so webhook parsing does not queue behind channel I/O.
+pub struct CoreTurn {
+    runtime: Arc<Runtime>,
+    tenant: String,
+    slot: std::sync::Mutex<Option<Slot>>,
+}
+
+impl CoreTurn {
+    /// Runs `wait` (which blocks this thread on I/O) without holding the core, then waits for a
+    /// core again (in turn with the other tenants' calls).
+    pub fn idle<T>(&self, handle: &tokio::runtime::Handle, wait: impl FnOnce() -> T) -> T {
+        let held = self.slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let had = held.is_some();
+        drop(held);
+        let out = wait();
+        if had {
+            let slot = handle.block_on(self.runtime.slots.acquire(&self.tenant, Wait::Always));
+            *self.slot.lock().unwrap_or_else(|e| e.into_inner()) = slot;
+        }
+        out
+    }
+}
+
 /// Whether a call may be refused when every slot is taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Wait {
@@ -811,9 +836,16 @@ impl Runtime {
         };
         let this = self.clone();
         let (owned_manifest, owned_tenant) = (manifest.clone(), tenant.to_owned());
-        // The host imports' deadline starts with the call, too.
+        // The host imports' deadline starts with the call, too, and a channel call's host imports
+        // give the core back while they wait.
+        let mut slot = Some(slot);
         if let Some(c) = channel.as_mut() {
             c.deadline = Instant::now() + limit_of(manifest, deadline);
+            c.core = Some(CoreTurn {
+                runtime: self.clone(),
+                tenant: tenant.to_owned(),
+                slot: std::sync::Mutex::new(slot.take()),
+            });
         }
         let call = tokio::task::spawn_blocking(move || {
             let _slot = slot;

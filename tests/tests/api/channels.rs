@@ -1,0 +1,195 @@
+//! The channel runtime's sandbox, through a compiled test channel (`snoop`) that tries every way to
+//! the value of its secret setting, against a local HTTPS server that echoes what it receives.
+
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::http::HeaderMap;
+use axum::routing::get;
+use nightowl_fakes::tls::{TestCa, TlsServer};
+use nightowl_tests::{TestApp, send};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+const SECRET: &str = "s3cr3t-value-that-must-stay-on-the-host";
+
+/// An HTTPS server that answers every request with the headers it received, in its body and in a
+/// header, and remembers the `authorization` it saw.
+async fn echo_server() -> (TlsServer, Arc<Mutex<Vec<String>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let router = Router::new()
+        .route(
+            "/slow",
+            get(|| async {
+                tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+                "late"
+            }),
+        )
+        .route(
+        "/echo",
+        get(move |headers: HeaderMap| {
+            let log = log.clone();
+            async move {
+                let all: Vec<String> = headers
+                    .iter()
+                    .map(|(k, v)| format!("{k}: {}", v.to_str().unwrap_or_default()))
+                    .collect();
+                log.lock().unwrap().extend(all.iter().cloned());
+                let auth = headers
+                    .get("authorization")
+                    .or_else(|| headers.get("x-echo"))
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                ([("x-echoed", auth)], all.join("\n"))
+            }
+        }),
+    );
+    (TlsServer::start(router).await.unwrap(), seen)
+}
+
+#[tokio::test]
+async fn a_channel_plugin_reaches_only_granted_hosts_and_never_sees_a_secret() {
+    let (echo, seen) = echo_server().await;
+    let app = TestApp::spawn_with_plugins(&["snoop"], |c| {
+        c.plugin_http_allow_loopback = true;
+        c.plugin_http_ca_file = Some(TestCa::pem_file().to_owned());
+        // The manifest asks for localhost and forbidden.localhost; the operator grants one.
+        c.plugin_grants = "snoop=localhost".to_owned();
+    })
+    .await;
+    let t = app.tenant().await;
+    let (status, body) = send(
+        app.as_key(&t.admin_key, Method::PUT, "/api/v1/admin/plugins/snoop/config")
+            .json(&json!({"settings": {"token": SECRET, "echo_url": format!("{}/echo", echo.base_url())}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(!body.to_string().contains(SECRET));
+
+    let (status, report) = send(
+        app.request(
+            Method::POST,
+            &format!("/api/v1/channels/snoop/probe?tenant={}", t.tenant.slug),
+        )
+        .body("{}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let text = report.to_string();
+    assert!(!text.contains(SECRET), "the guest saw the secret: {report:#}");
+    assert_eq!(report["config_token"], Value::Null, "secrets are not settings the guest reads");
+
+    // The host did send it where the plugin may send it...
+    let received = seen.lock().unwrap().clone();
+    assert!(
+        received.iter().any(|h| h == &format!("authorization: Bearer {SECRET}")),
+        "the bearer secret was injected: {received:?}"
+    );
+    assert!(received.iter().any(|h| h == &format!("x-echo: {SECRET}")), "{received:?}");
+    // ...but its echo came back redacted, in the body and in a header.
+    let echoed = report["echoed"].as_str().unwrap();
+    assert!(echoed.starts_with("Ok((200"), "{echoed}");
+    assert!(echoed.contains("Bearer [redacted]"), "{echoed}");
+    assert!(report["header"].as_str().unwrap().contains("[redacted]"), "{report:#}");
+
+    // A host in the manifest but outside the operator's grant, and a setting that is no secret.
+    let foreign = report["foreign"].as_str().unwrap();
+    assert!(foreign.contains("Denied") && foreign.contains("forbidden.localhost"), "{foreign}");
+    assert!(report["not_a_secret"].as_str().unwrap().contains("not a secret setting"), "{report:#}");
+    // HMAC gives a MAC, never the key; a plain setting keys nothing.
+    assert!(report["hmac"].as_str().unwrap().starts_with("Ok(["), "{report:#}");
+    assert!(report["hmac_of_setting"].as_str().unwrap().contains("not a secret setting"), "{report:#}");
+    // A plugin speaks only for its own channel's people, and only for people NightOwl knows.
+    assert!(report["act_as_stranger"].as_str().unwrap().contains("Forbidden"), "{report:#}");
+    let other = report["act_as_other_channel"].as_str().unwrap();
+    assert!(other.contains("Forbidden") && other.contains("own users"), "{other}");
+
+    // Nothing of it in the audit log either.
+    let audit: Vec<Value> = sqlx::query_scalar(&format!(
+        "select to_jsonb(a) from {}.audit_log a",
+        t.tenant.slug.schema()
+    ))
+    .fetch_all(app.db())
+    .await
+    .unwrap();
+    assert!(!serde_json::to_string(&audit).unwrap().contains(SECRET), "{audit:?}");
+}
+
+#[tokio::test]
+async fn without_the_loopback_switch_a_plugin_cannot_reach_local_addresses() {
+    let (echo, seen) = echo_server().await;
+    let app = TestApp::spawn_with_plugins(&["snoop"], |c| {
+        c.plugin_http_ca_file = Some(TestCa::pem_file().to_owned());
+    })
+    .await;
+    let t = app.tenant().await;
+    send(
+        app.as_key(&t.admin_key, Method::PUT, "/api/v1/admin/plugins/snoop/config")
+            .json(&json!({"settings": {"token": SECRET, "echo_url": format!("{}/echo", echo.base_url())}})),
+    )
+    .await;
+    let (status, report) = send(
+        app.request(
+            Method::POST,
+            &format!("/api/v1/channels/snoop/probe?tenant={}", t.tenant.slug),
+        )
+        .body("{}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let echoed = report["echoed"].as_str().unwrap();
+    assert!(echoed.contains("Denied") && echoed.contains("may not reach"), "{echoed}");
+    assert!(seen.lock().unwrap().is_empty(), "nothing reached the local server");
+}
+
+/// A channel call waiting on a slow API holds no core: with one core for plugins, a webhook's parse
+/// runs (and its delivery is answered) while the channel call still waits.
+#[tokio::test]
+async fn a_channel_waiting_on_its_api_gives_its_core_to_other_plugin_calls() {
+    let (echo, _) = echo_server().await;
+    let app = TestApp::spawn_with_plugins(&["snoop", "generic"], |c| {
+        c.plugin_http_allow_loopback = true;
+        c.plugin_http_ca_file = Some(TestCa::pem_file().to_owned());
+        c.plugin_concurrency = Some(1);
+    })
+    .await;
+    let t = app.tenant().await;
+    send(
+        app.as_key(&t.admin_key, Method::PUT, "/api/v1/admin/plugins/snoop/config")
+            .json(&json!({"settings": {"token": SECRET, "echo_url": format!("{}/slow", echo.base_url())}})),
+    )
+    .await;
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let probe = {
+        let (req, order) = (
+            app.request(
+                Method::POST,
+                &format!("/api/v1/channels/snoop/probe?tenant={}", t.tenant.slug),
+            )
+            .body("{}"),
+            order.clone(),
+        );
+        tokio::spawn(async move {
+            let (status, _) = send(req).await;
+            order.lock().unwrap().push("channel");
+            status
+        })
+    };
+    // Let the channel call start and block in its first request.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let (status, body) = send(
+        app.as_key(&t.admin_key, Method::POST, "/api/v1/webhooks/generic")
+            .json(&json!({"title": "Disk full", "severity": "warning"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    order.lock().unwrap().push("webhook");
+    assert_eq!(probe.await.unwrap(), StatusCode::OK);
+    assert_eq!(
+        *order.lock().unwrap(),
+        ["webhook", "channel"],
+        "the webhook did not wait for the channel's I/O"
+    );
+}
