@@ -3,6 +3,8 @@
 //! they receive as the real service does, record every call and fail on cue.
 //!
 //! - [`slack`]: the Slack Web API methods the Slack plugin calls, and `response_url`s.
+//! - [`slack_signing`]: requests as Slack sends them to an app (signed slash commands, interactions,
+//!   events), for tests that play Slack towards NightOwl.
 //!
 //! A host test trusts the test CA with `NIGHTOWL_PLUGIN_HTTP_CA_FILE` = [`TestCa::pem_file`] (one CA
 //! signs every fake of the process), allows loopback (`NIGHTOWL_PLUGIN_HTTP_ALLOW_LOOPBACK`) and
@@ -26,6 +28,7 @@
 //! ```
 
 pub mod slack;
+pub mod slack_signing;
 pub mod tls;
 
 pub use slack::{Failure, FakeSlack};
