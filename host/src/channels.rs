@@ -44,10 +44,17 @@ impl std::fmt::Debug for Call {
 
 impl Call {
     /// Runs `work` to completion on the runtime, giving up when the call's deadline passes.
+    /// The call's core is free for other plugin calls meanwhile.
     pub fn block_on<T>(&self, work: impl std::future::Future<Output = T>) -> Option<T> {
         let left = self.deadline.saturating_duration_since(Instant::now());
-        self.handle
-            .block_on(async { tokio::time::timeout(left, work).await.ok() })
+        let run = || {
+            self.handle
+                .block_on(async { tokio::time::timeout(left, work).await.ok() })
+        };
+        match &self.core {
+            Some(core) => core.idle(&self.handle, run),
+            None => run(),
+        }
     }
 }
 

@@ -27,25 +27,25 @@ async fn echo_server() -> (TlsServer, Arc<Mutex<Vec<String>>>) {
             }),
         )
         .route(
-        "/echo",
-        get(move |headers: HeaderMap| {
-            let log = log.clone();
-            async move {
-                let all: Vec<String> = headers
-                    .iter()
-                    .map(|(k, v)| format!("{k}: {}", v.to_str().unwrap_or_default()))
-                    .collect();
-                log.lock().unwrap().extend(all.iter().cloned());
-                let auth = headers
-                    .get("authorization")
-                    .or_else(|| headers.get("x-echo"))
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default()
-                    .to_owned();
-                ([("x-echoed", auth)], all.join("\n"))
-            }
-        }),
-    );
+            "/echo",
+            get(move |headers: HeaderMap| {
+                let log = log.clone();
+                async move {
+                    let all: Vec<String> = headers
+                        .iter()
+                        .map(|(k, v)| format!("{k}: {}", v.to_str().unwrap_or_default()))
+                        .collect();
+                    log.lock().unwrap().extend(all.iter().cloned());
+                    let auth = headers
+                        .get("authorization")
+                        .or_else(|| headers.get("x-echo"))
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned();
+                    ([("x-echoed", auth)], all.join("\n"))
+                }
+            }),
+        );
     (TlsServer::start(router).await.unwrap(), seen)
 }
 
@@ -79,32 +79,65 @@ async fn a_channel_plugin_reaches_only_granted_hosts_and_never_sees_a_secret() {
     assert_eq!(status, StatusCode::OK, "{report}");
     let text = report.to_string();
     assert!(!text.contains(SECRET), "the guest saw the secret: {report:#}");
-    assert_eq!(report["config_token"], Value::Null, "secrets are not settings the guest reads");
+    assert_eq!(
+        report["config_token"],
+        Value::Null,
+        "secrets are not settings the guest reads"
+    );
 
     // The host did send it where the plugin may send it...
     let received = seen.lock().unwrap().clone();
     assert!(
-        received.iter().any(|h| h == &format!("authorization: Bearer {SECRET}")),
+        received
+            .iter()
+            .any(|h| h == &format!("authorization: Bearer {SECRET}")),
         "the bearer secret was injected: {received:?}"
     );
-    assert!(received.iter().any(|h| h == &format!("x-echo: {SECRET}")), "{received:?}");
+    assert!(
+        received.iter().any(|h| h == &format!("x-echo: {SECRET}")),
+        "{received:?}"
+    );
     // ...but its echo came back redacted, in the body and in a header.
     let echoed = report["echoed"].as_str().unwrap();
     assert!(echoed.starts_with("Ok((200"), "{echoed}");
     assert!(echoed.contains("Bearer [redacted]"), "{echoed}");
-    assert!(report["header"].as_str().unwrap().contains("[redacted]"), "{report:#}");
+    assert!(
+        report["header"].as_str().unwrap().contains("[redacted]"),
+        "{report:#}"
+    );
 
     // A host in the manifest but outside the operator's grant, and a setting that is no secret.
     let foreign = report["foreign"].as_str().unwrap();
-    assert!(foreign.contains("Denied") && foreign.contains("forbidden.localhost"), "{foreign}");
-    assert!(report["not_a_secret"].as_str().unwrap().contains("not a secret setting"), "{report:#}");
+    assert!(
+        foreign.contains("Denied") && foreign.contains("forbidden.localhost"),
+        "{foreign}"
+    );
+    assert!(
+        report["not_a_secret"]
+            .as_str()
+            .unwrap()
+            .contains("not a secret setting"),
+        "{report:#}"
+    );
     // HMAC gives a MAC, never the key; a plain setting keys nothing.
     assert!(report["hmac"].as_str().unwrap().starts_with("Ok(["), "{report:#}");
-    assert!(report["hmac_of_setting"].as_str().unwrap().contains("not a secret setting"), "{report:#}");
+    assert!(
+        report["hmac_of_setting"]
+            .as_str()
+            .unwrap()
+            .contains("not a secret setting"),
+        "{report:#}"
+    );
     // A plugin speaks only for its own channel's people, and only for people NightOwl knows.
-    assert!(report["act_as_stranger"].as_str().unwrap().contains("Forbidden"), "{report:#}");
+    assert!(
+        report["act_as_stranger"].as_str().unwrap().contains("Forbidden"),
+        "{report:#}"
+    );
     let other = report["act_as_other_channel"].as_str().unwrap();
-    assert!(other.contains("Forbidden") && other.contains("own users"), "{other}");
+    assert!(
+        other.contains("Forbidden") && other.contains("own users"),
+        "{other}"
+    );
 
     // Nothing of it in the audit log either.
     let audit: Vec<Value> = sqlx::query_scalar(&format!(
@@ -114,7 +147,10 @@ async fn a_channel_plugin_reaches_only_granted_hosts_and_never_sees_a_secret() {
     .fetch_all(app.db())
     .await
     .unwrap();
-    assert!(!serde_json::to_string(&audit).unwrap().contains(SECRET), "{audit:?}");
+    assert!(
+        !serde_json::to_string(&audit).unwrap().contains(SECRET),
+        "{audit:?}"
+    );
 }
 
 #[tokio::test]
@@ -140,8 +176,14 @@ async fn without_the_loopback_switch_a_plugin_cannot_reach_local_addresses() {
     .await;
     assert_eq!(status, StatusCode::OK, "{report}");
     let echoed = report["echoed"].as_str().unwrap();
-    assert!(echoed.contains("Denied") && echoed.contains("may not reach"), "{echoed}");
-    assert!(seen.lock().unwrap().is_empty(), "nothing reached the local server");
+    assert!(
+        echoed.contains("Denied") && echoed.contains("may not reach"),
+        "{echoed}"
+    );
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "nothing reached the local server"
+    );
 }
 
 /// A channel call waiting on a slow API holds no core: with one core for plugins, a webhook's parse
@@ -172,8 +214,12 @@ async fn a_channel_waiting_on_its_api_gives_its_core_to_other_plugin_calls() {
             order.clone(),
         );
         tokio::spawn(async move {
-            let (status, _) = send(req).await;
+            let (status, body) = send(req).await;
             order.lock().unwrap().push("channel");
+            assert!(
+                body["echoed"].as_str().unwrap_or_default().contains("late"),
+                "{body:#}"
+            );
             status
         })
     };

@@ -4,6 +4,7 @@ mod admin;
 mod alertmanager;
 mod audit;
 mod auth;
+mod channels;
 mod errors;
 mod escalation;
 mod hardening;

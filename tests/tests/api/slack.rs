@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use hmac::{Hmac, Mac};
+use nightowl_fakes::slack_signing::{SlashCommand, sign};
 use nightowl_tests::{TestApp, TestTenant, send};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
@@ -20,38 +20,6 @@ fn t0() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-06-10T12:00:00Z")
         .unwrap()
         .to_utc()
-}
-
-/// `v0=` + hex HMAC-SHA256 of `v0:{timestamp}:{body}`, as Slack signs its requests.
-pub fn sign(secret: &str, timestamp: i64, body: &str) -> String {
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(format!("v0:{timestamp}:{body}").as_bytes());
-    format!("v0={}", hex::encode(mac.finalize().into_bytes()))
-}
-
-#[test]
-fn signing_matches_slacks_published_vector() {
-    let vector: Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/fixtures/slack/signing_vector_slack_docs.json"
-        ))
-        .unwrap(),
-    )
-    .unwrap();
-    let timestamp: i64 = vector["headers"]["X-Slack-Request-Timestamp"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert_eq!(
-        sign(
-            vector["signing_secret"].as_str().unwrap(),
-            timestamp,
-            vector["raw_body"].as_str().unwrap()
-        ),
-        vector["expected_signature"].as_str().unwrap()
-    );
 }
 
 /// A tenant with the Slack plugin configured, people linked to Slack, a roster in Berlin time with a
@@ -193,22 +161,16 @@ pub fn callback(
         .body(body.to_owned())
 }
 
-/// The form body of `/nightowl <text>` typed by `user`, as Slack sends it.
+/// The form body of `/nightowl <text>` typed by `user` in the alerts channel, as Slack sends it.
 pub fn slash(user: &str, text: &str, response_url: &str) -> String {
-    url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("token", "legacy-verification-token")
-        .append_pair("team_id", "T0ACME")
-        .append_pair("team_domain", "acme")
-        .append_pair("channel_id", CHANNEL)
-        .append_pair("channel_name", "ops")
-        .append_pair("user_id", user)
-        .append_pair("user_name", user)
-        .append_pair("command", "/nightowl")
-        .append_pair("text", text)
-        .append_pair("api_app_id", "A0NIGHTOWL")
-        .append_pair("response_url", response_url)
-        .append_pair("trigger_id", "13345224609.738474920.8088930838d88f008e0")
-        .finish()
+    SlashCommand {
+        channel_id: CHANNEL.into(),
+        user_id: user.into(),
+        user_name: user.to_lowercase(),
+        response_url: response_url.into(),
+        ..SlashCommand::new("/nightowl", text)
+    }
+    .form()
 }
 
 pub async fn alert(app: &TestApp, t: &TestTenant, fingerprint: &str, title: &str) -> (String, i64) {
