@@ -427,3 +427,551 @@ async fn slash_commands_answer_from_the_tenants_data_and_act_as_the_linked_user(
         "{help}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Through the fake Slack Web API.
+
+use std::time::Duration as StdDuration;
+
+use nightowl::worker::{self, Scope, WorkerHandle};
+use nightowl_fakes::slack::RESPONSE_URL;
+use nightowl_fakes::slack_signing::{BlockAction, SignedRequest, ViewSubmission};
+use nightowl_fakes::{Failure, FakeSlack, TestCa};
+
+const WAIT: StdDuration = StdDuration::from_secs(15);
+
+/// The app with the Slack and generic plugins, trusting the fakes' CA and allowed to reach loopback.
+async fn app_with_fake_slack() -> TestApp {
+    let dir = plugins_with_local_slack(&["generic", "slack"]);
+    TestApp::spawn_custom(10, &["generic", "slack"], |c| {
+        c.plugin_dir = dir;
+        c.plugin_http_allow_loopback = true;
+        c.plugin_http_ca_file = Some(TestCa::pem_file().to_owned());
+    })
+    .await
+}
+
+fn start_worker(app: &TestApp, team: &Team) -> WorkerHandle {
+    worker::spawn_scoped(
+        app.state.clone(),
+        "w1",
+        Scope::Only(vec![team.t.tenant.slug.clone()]),
+    )
+}
+
+/// Sends a request signed the way Slack signs it.
+async fn post_signed(app: &TestApp, team: &Team, path: &str, signed: SignedRequest) -> (StatusCode, Value) {
+    let mut req = app.request(
+        Method::POST,
+        &format!("/api/v1/slack/{path}?tenant={}", team.t.tenant.slug),
+    );
+    for (name, value) in signed.headers() {
+        req = req.header(name, value);
+    }
+    send(req.body(signed.body)).await
+}
+
+/// `(status, attempts, last error, external id)` of an alert's pages through `channel`.
+async fn pages(
+    app: &TestApp,
+    team: &Team,
+    alert: &str,
+) -> Vec<(String, i32, Option<String>, Option<String>)> {
+    sqlx::query_as(&format!(
+        "select status, attempts, last_error, result ->> 'external_id' from {}.notification_outbox
+         where alert_id = $1::uuid and kind = 'alert' and channel like 'slack%' order by created_at",
+        team.schema()
+    ))
+    .bind(alert)
+    .fetch_all(app.db())
+    .await
+    .unwrap()
+}
+
+/// Polls `probe` until it holds (15 s at most).
+async fn until<F, Fut>(what: &str, mut probe: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..750 {
+        if probe().await {
+            return;
+        }
+        tokio::time::sleep(StdDuration::from_millis(20)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn channel_tier_then_log() -> Value {
+    json!([
+        {"timeout_minutes": 5, "notify_via": ["slack_channel"], "targets": ["oncall_primary"]},
+        {"timeout_minutes": 5, "notify_via": ["log"], "targets": ["oncall_secondary"]}
+    ])
+}
+
+fn action_ids(blocks: &Value) -> Vec<String> {
+    let mut ids = Vec::new();
+    for block in blocks.as_array().into_iter().flatten() {
+        for element in block["elements"].as_array().into_iter().flatten() {
+            if let Some(id) = element["action_id"].as_str() {
+                ids.push(id.to_owned());
+            }
+        }
+    }
+    ids
+}
+
+#[tokio::test]
+async fn a_critical_alert_is_posted_then_edited_and_threaded_as_it_changes() {
+    let slack = FakeSlack::start(BOT_TOKEN).await;
+    slack.add_channel(CHANNEL);
+    let app = app_with_fake_slack().await;
+    app.clock.set(t0());
+    let team = team(&app, channel_tier_then_log(), &slack.api_url()).await;
+    let w = start_worker(&app, &team);
+    let (id, number) = alert(&app, &team.t, "post", "Checkout 5xx rate above 5%").await;
+
+    let post = slack.wait_for("chat.postMessage", 1, WAIT).await.remove(0);
+    assert_eq!(
+        post.header("authorization"),
+        Some(format!("Bearer {BOT_TOKEN}").as_str())
+    );
+    assert_eq!(post.body["channel"], CHANNEL);
+    assert!(
+        post.body["text"]
+            .as_str()
+            .is_some_and(|t| t.contains(&format!("#{number}"))),
+        "{}",
+        post.body
+    );
+    let blocks = post.body["blocks"].to_string();
+    for expected in [
+        format!("#{number}"),
+        "Checkout 5xx rate above 5%".to_owned(),
+        "checkout".to_owned(),
+        "prod-eu".to_owned(),
+        "payments".to_owned(),
+        "U0BOB".to_owned(),
+        "No known fix".to_owned(),
+    ] {
+        assert!(blocks.contains(&expected), "{expected} in {blocks}");
+    }
+    let ids = action_ids(&post.body["blocks"]);
+    for button in ["ack", "escalate", "kb_add"] {
+        assert!(ids.iter().any(|i| i == button), "{button} button: {ids:?}");
+    }
+    let ts = post.answer.as_ref().unwrap().body["ts"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    until("the page is stored as sent", || async {
+        pages(&app, &team, &id)
+            .await
+            .first()
+            .is_some_and(|p| p.0 == "sent")
+    })
+    .await;
+    assert_eq!(
+        pages(&app, &team, &id).await[0].3.as_deref(),
+        Some(format!("{CHANNEL}:{ts}").as_str()),
+        "the outbox row keeps channel:ts"
+    );
+
+    // The alert fires again: a reply in the thread, no new post.
+    alert(&app, &team.t, "post", "Checkout 5xx rate above 5%").await;
+    let again = slack.wait_for("chat.postMessage", 2, WAIT).await.remove(1);
+    assert_eq!(again.body["thread_ts"], ts.as_str(), "{}", again.body);
+
+    // Acknowledged through the API: the message is edited (no more Acknowledge button) and the thread hears who.
+    ok(
+        &app,
+        &team.t,
+        Method::PATCH,
+        &format!("/api/v1/alerts/{id}/acknowledge"),
+        Value::Null,
+    )
+    .await;
+    let update = slack.wait_for("chat.update", 1, WAIT).await.remove(0);
+    assert_eq!(
+        (update.body["channel"].as_str(), update.body["ts"].as_str()),
+        (Some(CHANNEL), Some(ts.as_str()))
+    );
+    let ids = action_ids(&update.body["blocks"]);
+    assert!(!ids.iter().any(|i| i == "ack" || i == "escalate"), "{ids:?}");
+    assert!(
+        update.body["blocks"]
+            .to_string()
+            .to_lowercase()
+            .contains("acknowledged"),
+        "{}",
+        update.body
+    );
+    let replies = slack.wait_for("chat.postMessage", 3, WAIT).await;
+    assert_eq!(replies[2].body["thread_ts"], ts.as_str());
+
+    // Resolved: edited again, and a thread reply.
+    ok(
+        &app,
+        &team.t,
+        Method::PATCH,
+        &format!("/api/v1/alerts/{id}/resolve"),
+        Value::Null,
+    )
+    .await;
+    let updates = slack.wait_for("chat.update", 2, WAIT).await;
+    assert!(
+        updates[1].body["blocks"]
+            .to_string()
+            .to_lowercase()
+            .contains("resolved"),
+        "{}",
+        updates[1].body
+    );
+    let replies = slack.wait_for("chat.postMessage", 4, WAIT).await;
+    assert_eq!(replies[3].body["thread_ts"], ts.as_str());
+    let top_level: Vec<_> = slack
+        .messages()
+        .into_iter()
+        .filter(|m| m.thread_ts.is_none())
+        .collect();
+    assert_eq!(top_level.len(), 1, "one post per alert: {top_level:?}");
+    w.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_signed_button_press_acts_as_the_linked_user_and_a_stranger_is_told_to_link() {
+    let slack = FakeSlack::start(BOT_TOKEN).await;
+    slack.add_channel(CHANNEL);
+    let app = app_with_fake_slack().await;
+    app.clock.set(t0());
+    let team = team(&app, channel_tier_then_log(), &slack.api_url()).await;
+    let w = start_worker(&app, &team);
+    let (id, _) = alert(&app, &team.t, "button", "Checkout latency p99 above 2s").await;
+    let post = slack.wait_for("chat.postMessage", 1, WAIT).await.remove(0);
+    let ts = post.answer.as_ref().unwrap().body["ts"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let now = t0().timestamp();
+
+    // A stranger's click: told to link their account, nothing changes.
+    let stranger = BlockAction {
+        user_id: "U0STRANGER".into(),
+        channel_id: CHANNEL.into(),
+        response_url: slack.response_url("stranger"),
+        ..BlockAction::new("ack", &id, &ts)
+    };
+    let (status, body) = post_signed(&app, &team, "interactions", stranger.signed(SECRET, now)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let told = slack.wait_for(RESPONSE_URL, 1, WAIT).await.remove(0);
+    assert_eq!(told.body["response_type"], "ephemeral", "{}", told.body);
+    assert!(
+        told.body["text"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("link"),
+        "{}",
+        told.body
+    );
+    assert_eq!(get_alert(&app, &team.t, &id).await["status"], "firing");
+
+    // A forged click changes nothing either.
+    let bob = BlockAction {
+        user_id: "U0BOB".into(),
+        channel_id: CHANNEL.into(),
+        response_url: slack.response_url("bob"),
+        ..BlockAction::new("ack", &id, &ts)
+    };
+    let (status, _) = post_signed(
+        &app,
+        &team,
+        "interactions",
+        bob.signed("not-the-secret-0000000000000", now),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(get_alert(&app, &team.t, &id).await["status"], "firing");
+
+    // Bob's click: acknowledged by Bob via Slack, escalation stopped, the message edited.
+    let (status, body) = post_signed(&app, &team, "interactions", bob.signed(SECRET, now)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let a = get_alert(&app, &team.t, &id).await;
+    assert_eq!(a["status"], "acknowledged");
+    assert_eq!(a["acknowledged_by"], "bob@acme.example via slack");
+    let escalation = ok(
+        &app,
+        &team.t,
+        Method::GET,
+        &format!("/api/v1/alerts/{id}/escalation"),
+        Value::Null,
+    )
+    .await;
+    assert_ne!(escalation["state"], "active", "{escalation}");
+    let events = escalation["events"].to_string();
+    assert!(events.contains("bob@acme.example via slack"), "{events}");
+    let audit: (String, String) = sqlx::query_as(&format!(
+        "select actor_id, actor_label from {}.audit_log where resource_id = $1 and action = 'acknowledge'",
+        team.schema()
+    ))
+    .bind(&id)
+    .fetch_one(app.db())
+    .await
+    .unwrap();
+    assert_eq!(
+        audit,
+        (
+            team.user("Bob").to_owned(),
+            "bob@acme.example via slack".to_owned()
+        )
+    );
+    let update = slack.wait_for("chat.update", 1, WAIT).await.remove(0);
+    assert_eq!(update.body["ts"], ts.as_str());
+    // Tier 2 never fires.
+    app.clock.set(t0() + chrono::Duration::minutes(10));
+    tokio::time::sleep(StdDuration::from_millis(300)).await;
+    let notified: i64 = sqlx::query_scalar(&format!(
+        "select count(*) from {}.notification_outbox where alert_id = $1::uuid and channel = 'log'",
+        team.schema()
+    ))
+    .bind(&id)
+    .fetch_one(app.db())
+    .await
+    .unwrap();
+    assert_eq!(notified, 0, "escalation stopped at the click");
+    w.shutdown().await;
+}
+
+#[tokio::test]
+async fn add_to_knowledge_base_opens_a_prefilled_modal_whose_submission_creates_the_incident() {
+    let slack = FakeSlack::start(BOT_TOKEN).await;
+    slack.add_channel(CHANNEL);
+    let app = app_with_fake_slack().await;
+    app.clock.set(t0());
+    let team = team(&app, channel_tier_then_log(), &slack.api_url()).await;
+    let w = start_worker(&app, &team);
+    let (id, _) = alert(&app, &team.t, "kb", "Checkout pods OOMKilled").await;
+    let post = slack.wait_for("chat.postMessage", 1, WAIT).await.remove(0);
+    let ts = post.answer.as_ref().unwrap().body["ts"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let now = t0().timestamp();
+
+    let click = BlockAction {
+        user_id: "U0ALICE".into(),
+        channel_id: CHANNEL.into(),
+        response_url: slack.response_url("alice"),
+        ..BlockAction::new("kb_add", &id, &ts)
+    };
+    let (status, body) = post_signed(&app, &team, "interactions", click.signed(SECRET, now)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let open = slack.wait_for("views.open", 1, WAIT).await.remove(0);
+    assert_eq!(open.body["trigger_id"], click.trigger_id.as_str());
+    let view = &open.body["view"];
+    assert_eq!(view["callback_id"], "kb_add");
+    let shown = view["blocks"].to_string();
+    assert!(
+        shown.contains("Checkout pods OOMKilled"),
+        "the title is filled in: {shown}"
+    );
+    assert!(shown.contains("checkout"), "the service is filled in: {shown}");
+
+    let submit = ViewSubmission {
+        user_id: "U0ALICE".into(),
+        ..ViewSubmission::new("kb_add", view["private_metadata"].as_str().unwrap())
+    }
+    .input("title", "value", "Checkout pods OOMKilled after the cache change")
+    .select("severity", "value", "major")
+    .input("services", "value", "checkout")
+    .input("error_patterns", "value", "OOMKilled")
+    .input("symptoms", "value", "pods restart every few minutes")
+    .input("root_cause", "value", "cache size doubled in 4.2")
+    .input(
+        "solution",
+        "value",
+        "Roll back the cache size or raise the memory limit to 1Gi",
+    );
+    let (status, body) = post_signed(&app, &team, "interactions", submit.signed(SECRET, now)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        body.is_null() || body.get("response_action").is_none(),
+        "the modal closes: {body}"
+    );
+
+    let a = get_alert(&app, &team.t, &id).await;
+    let incident = a["matched_incident_id"]
+        .as_str()
+        .expect("the alert is linked to the new incident");
+    let i = ok(
+        &app,
+        &team.t,
+        Method::GET,
+        &format!("/api/v1/incidents/{incident}"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(i["title"], "Checkout pods OOMKilled after the cache change");
+    assert_eq!(
+        i["solution"],
+        "Roll back the cache size or raise the memory limit to 1Gi"
+    );
+    assert_eq!(i["reviewed"], true, "written by an engineer");
+    assert_eq!(i["created_by"], "alice@acme.example via slack");
+    let confirmation = slack.wait_for("chat.postEphemeral", 1, WAIT).await.remove(0);
+    assert_eq!(confirmation.body["user"], "U0ALICE");
+    assert!(
+        confirmation.body["text"]
+            .as_str()
+            .unwrap()
+            .contains("Checkout pods OOMKilled after the cache change")
+    );
+    w.shutdown().await;
+}
+
+#[tokio::test]
+async fn slack_down_is_retried_once_then_the_next_tier_fires() {
+    let slack = FakeSlack::start(BOT_TOKEN).await;
+    slack.add_channel(CHANNEL);
+    slack.fail_next(Some("chat.postMessage"), Failure::ServerError, 10);
+    let app = app_with_fake_slack().await;
+    app.clock.set(t0());
+    let team = team(&app, channel_tier_then_log(), &slack.api_url()).await;
+    let w = start_worker(&app, &team);
+    let (id, _) = alert(&app, &team.t, "down", "Checkout 5xx").await;
+    until("the first attempt failed", || async {
+        pages(&app, &team, &id)
+            .await
+            .first()
+            .is_some_and(|p| p.0 == "pending" && p.1 == 1)
+    })
+    .await;
+    app.clock.set(t0() + chrono::Duration::seconds(30));
+    until("the retry failed for good", || async {
+        pages(&app, &team, &id)
+            .await
+            .first()
+            .is_some_and(|p| p.0 == "failed" && p.1 == 2)
+    })
+    .await;
+    let error = pages(&app, &team, &id).await[0].2.clone().unwrap();
+    assert!(
+        error.contains("chat.postMessage") && error.contains("500"),
+        "{error}"
+    );
+    until("tier 2 fired at once", || async {
+        let n: i64 = sqlx::query_scalar(&format!(
+            "select count(*) from {}.notification_outbox where alert_id = $1::uuid and channel = 'log'",
+            team.schema()
+        ))
+        .bind(&id)
+        .fetch_one(app.db())
+        .await
+        .unwrap();
+        n == 1
+    })
+    .await;
+    assert_eq!(slack.calls_to("chat.postMessage").len(), 2, "tried twice");
+    w.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_rate_limited_post_waits_for_retry_after_and_a_missing_channel_is_not_retried() {
+    let slack = FakeSlack::start(BOT_TOKEN).await;
+    slack.add_channel(CHANNEL);
+    slack.fail_next(
+        Some("chat.postMessage"),
+        Failure::RateLimited {
+            retry_after_secs: 120,
+        },
+        1,
+    );
+    let app = app_with_fake_slack().await;
+    app.clock.set(t0());
+    let team = team(&app, channel_tier_then_log(), &slack.api_url()).await;
+    let w = start_worker(&app, &team);
+    let (id, _) = alert(&app, &team.t, "limited", "Checkout 5xx").await;
+    until("rate limited once", || async {
+        pages(&app, &team, &id)
+            .await
+            .first()
+            .is_some_and(|p| p.0 == "pending" && p.1 == 1)
+    })
+    .await;
+    let next: DateTime<Utc> = sqlx::query_scalar(&format!(
+        "select next_attempt_at from {}.notification_outbox where alert_id = $1::uuid and kind = 'alert' and channel like 'slack%'",
+        team.schema()
+    ))
+    .bind(&id)
+    .fetch_one(app.db())
+    .await
+    .unwrap();
+    assert!(
+        next >= t0() + chrono::Duration::seconds(120),
+        "Retry-After honoured: {next}"
+    );
+    app.clock.set(t0() + chrono::Duration::seconds(60));
+    tokio::time::sleep(StdDuration::from_millis(300)).await;
+    assert_eq!(
+        slack.calls_to("chat.postMessage").len(),
+        1,
+        "not before Retry-After"
+    );
+    app.clock.set(t0() + chrono::Duration::seconds(121));
+    until("delivered after the wait", || async {
+        pages(&app, &team, &id)
+            .await
+            .first()
+            .is_some_and(|p| p.0 == "sent")
+    })
+    .await;
+
+    // The tenant's channel is gone: a permanent failure, no retry, the next tier at once.
+    ok(
+        &app,
+        &team.t,
+        Method::PUT,
+        "/api/v1/admin/plugins/slack/config",
+        json!({"settings": {"default_channel": "C0GONE"}}),
+    )
+    .await;
+    let (gone, _) = alert(&app, &team.t, "gone", "Checkout queue backlog").await;
+    until("failed for good at once", || async {
+        pages(&app, &team, &gone)
+            .await
+            .first()
+            .is_some_and(|p| p.0 == "failed" && p.1 == 1)
+    })
+    .await;
+    let error = pages(&app, &team, &gone).await[0].2.clone().unwrap();
+    assert!(error.contains("channel_not_found"), "{error}");
+    w.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_slack_plugin_cannot_reach_a_host_outside_its_grant() {
+    let slack = FakeSlack::start(BOT_TOKEN).await;
+    slack.add_channel(CHANNEL);
+    let app = app_with_fake_slack().await;
+    app.clock.set(t0());
+    // The fake, but by an address the manifest does not name.
+    let elsewhere = format!("https://127.0.0.1:{}/api", slack.server().addr().port());
+    let team = team(&app, channel_tier_then_log(), &elsewhere).await;
+    let w = start_worker(&app, &team);
+    let (id, _) = alert(&app, &team.t, "grant", "Checkout 5xx").await;
+    until("the page failed", || async {
+        pages(&app, &team, &id)
+            .await
+            .first()
+            .is_some_and(|p| p.0 == "failed")
+    })
+    .await;
+    let error = pages(&app, &team, &id).await[0].2.clone().unwrap();
+    assert!(
+        error.contains("denied") || error.contains("not in plugin slack's allowed hosts"),
+        "{error}"
+    );
+    assert!(slack.calls().is_empty(), "nothing reached the server");
+    w.shutdown().await;
+}
