@@ -227,6 +227,13 @@ async fn callbacks_without_a_valid_fresh_signature_of_that_tenant_change_nothing
         "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
     );
 
+    // Other events are acknowledged and ignored.
+    let event = json!({"token": "x", "team_id": "T0ACME", "type": "event_callback", "event_id": "Ev01",
+                       "event": {"type": "app_mention", "user": "U0ALICE", "text": "hi", "channel": CHANNEL}})
+    .to_string();
+    let (status, body) = send(callback(&app, &slug, "events", &event, SECRET, now)).await;
+    assert_eq!((status, body), (StatusCode::OK, Value::Null));
+
     let ack = slash(
         "U0ALICE",
         &format!("ack #{number}"),
@@ -973,5 +980,53 @@ async fn the_slack_plugin_cannot_reach_a_host_outside_its_grant() {
         "{error}"
     );
     assert!(slack.calls().is_empty(), "nothing reached the server");
+    w.shutdown().await;
+}
+
+#[tokio::test]
+async fn handoffs_and_on_call_changes_reach_slack_and_a_dm_tier_messages_the_person() {
+    let slack = FakeSlack::start(BOT_TOKEN).await;
+    slack.add_channel(CHANNEL);
+    let app = app_with_fake_slack().await;
+    // 08:30 in Berlin on 10 June, half an hour before the daily handoff: Alice hands over to Bob.
+    let before = DateTime::parse_from_rfc3339("2026-06-10T06:30:00Z")
+        .unwrap()
+        .to_utc();
+    app.clock.set(before);
+    let tiers = json!([{"timeout_minutes": 5, "notify_via": ["slack_dm"], "targets": ["oncall_primary"]}]);
+    let team = team(&app, tiers, &slack.api_url()).await;
+    let w = start_worker(&app, &team);
+    app.clock.set(before + chrono::Duration::minutes(30));
+
+    // The team channel hears that on-call changed; Alice and Bob get their summary and briefing
+    // as direct messages.
+    let posts = slack.wait_for("chat.postMessage", 3, WAIT).await;
+    let to_channel: Vec<_> = posts.iter().filter(|c| c.body["channel"] == CHANNEL).collect();
+    assert_eq!(to_channel.len(), 1, "{posts:?}");
+    let notice = to_channel[0].body["text"].as_str().unwrap();
+    assert!(
+        notice.contains("Checkout") && notice.contains("U0BOB"),
+        "{notice}"
+    );
+    let (alice_dm, bob_dm) = (slack.dm_with("U0ALICE").unwrap(), slack.dm_with("U0BOB").unwrap());
+    assert!(
+        posts.iter().any(|c| c.body["channel"] == alice_dm.as_str()),
+        "Alice's summary: {posts:?}"
+    );
+    assert!(
+        posts.iter().any(|c| c.body["channel"] == bob_dm.as_str()),
+        "Bob's briefing: {posts:?}"
+    );
+
+    // An alert whose tier notifies by DM reaches Bob, now primary, in his DM.
+    let (_, number) = alert(&app, &team.t, "dm", "Checkout 5xx").await;
+    let posts = slack.wait_for("chat.postMessage", 4, WAIT).await;
+    assert_eq!(posts[3].body["channel"], bob_dm.as_str());
+    assert!(
+        posts[3].body["text"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("#{number}"))
+    );
     w.shutdown().await;
 }
