@@ -31,6 +31,21 @@ pub struct InboundRequest {
     pub public_url: String,
 }
 
+impl InboundRequest {
+    /// Headers that carry NightOwl credentials: never handed to a plugin.
+    pub const PRIVATE_HEADERS: [&str; 3] = ["authorization", "x-api-key", "cookie"];
+
+    /// The request's headers as a plugin gets them: lower-case names, values that are text, and no
+    /// NightOwl credentials.
+    pub fn headers_from(headers: &axum::http::HeaderMap) -> Vec<(String, String)> {
+        headers
+            .iter()
+            .filter(|(name, _)| !Self::PRIVATE_HEADERS.contains(&name.as_str()))
+            .filter_map(|(name, value)| Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned())))
+            .collect()
+    }
+}
+
 /// What a channel plugin answers to an inbound request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InboundResponse {

@@ -274,6 +274,21 @@ pub struct TestTenant {
     pub admin_key: String,
 }
 
+/// Polls `probe` every 20 ms until it holds; panics naming `what` after 15 s.
+pub async fn until<F, Fut>(what: &str, mut probe: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..750 {
+        if probe().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
 /// Sends and returns status and JSON body (`Value::Null` for an empty body).
 pub async fn send(req: RequestBuilder) -> (StatusCode, Value) {
     let response = req.send().await.expect("request sent");

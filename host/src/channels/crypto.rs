@@ -1,6 +1,7 @@
 //! `crypto.hmac` / `verify-hmac`: HMAC-SHA1 (Twilio) and HMAC-SHA256 (Slack) keyed by a secret setting
 //! the plugin names; the key stays on the host side and verification is constant-time.
 
+use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
 
 use super::egress::Secrets;
@@ -27,6 +28,14 @@ fn key<'a>(manifest: &Manifest, secrets: &'a Secrets, name: &str) -> Result<&'a 
         .ok_or_else(|| format!("secret {name:?} is not configured for this tenant"))
 }
 
+/// A MAC of `data` keyed with `key`.
+fn keyed<M: Mac + KeyInit>(key: &[u8], data: &[u8]) -> M {
+    // HMAC takes keys of any length.
+    let mut mac = <M as KeyInit>::new_from_slice(key).expect("HMAC accepts any key length");
+    mac.update(data);
+    mac
+}
+
 /// HMAC of `data` under the secret `name`.
 pub fn hmac(
     manifest: &Manifest,
@@ -37,16 +46,14 @@ pub fn hmac(
 ) -> Result<Vec<u8>, String> {
     let key = key(manifest, secrets, name)?;
     Ok(match alg {
-        Alg::Sha1 => {
-            let mut mac = Hmac::<sha1::Sha1>::new_from_slice(key).map_err(|e| e.to_string())?;
-            mac.update(data);
-            mac.finalize().into_bytes().to_vec()
-        }
-        Alg::Sha256 => {
-            let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).map_err(|e| e.to_string())?;
-            mac.update(data);
-            mac.finalize().into_bytes().to_vec()
-        }
+        Alg::Sha1 => keyed::<Hmac<sha1::Sha1>>(key, data)
+            .finalize()
+            .into_bytes()
+            .to_vec(),
+        Alg::Sha256 => keyed::<Hmac<sha2::Sha256>>(key, data)
+            .finalize()
+            .into_bytes()
+            .to_vec(),
     })
 }
 
@@ -61,16 +68,8 @@ pub fn verify(
 ) -> Result<bool, String> {
     let key = key(manifest, secrets, name)?;
     Ok(match alg {
-        Alg::Sha1 => {
-            let mut mac = Hmac::<sha1::Sha1>::new_from_slice(key).map_err(|e| e.to_string())?;
-            mac.update(data);
-            mac.verify_slice(tag).is_ok()
-        }
-        Alg::Sha256 => {
-            let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).map_err(|e| e.to_string())?;
-            mac.update(data);
-            mac.verify_slice(tag).is_ok()
-        }
+        Alg::Sha1 => keyed::<Hmac<sha1::Sha1>>(key, data).verify_slice(tag).is_ok(),
+        Alg::Sha256 => keyed::<Hmac<sha2::Sha256>>(key, data).verify_slice(tag).is_ok(),
     })
 }
 

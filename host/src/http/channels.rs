@@ -28,14 +28,10 @@ pub fn routes() -> Vec<Route> {
     const WHY: &str = "the plugin's actions are audited by the incident operations, as the person it maps";
     vec![
         Route::signed(routes!(channel_callback), &TenantInUrl).unaudited(WHY),
-        Route::signed(routes!(slack_events), &TenantInUrl).unaudited(WHY),
-        Route::signed(routes!(slack_interactions), &TenantInUrl).unaudited(WHY),
-        Route::signed(routes!(slack_commands), &TenantInUrl).unaudited(WHY),
+        Route::signed(routes!(slack_callback), &TenantInUrl).unaudited(WHY),
     ]
 }
 
-/// Headers that carry NightOwl credentials: never handed to a plugin.
-const PRIVATE_HEADERS: [&str; 3] = ["authorization", "x-api-key", "cookie"];
 /// Response headers a plugin may set.
 const ANSWER_HEADERS: [&str; 2] = ["content-type", "retry-after"];
 
@@ -107,50 +103,39 @@ pub async fn channel_callback(
     .await
 }
 
-/// Slack's Events API (alias of `/api/v1/channels/slack/events`).
-#[utoipa::path(post, path = "/api/v1/slack/events", tag = "channels",
-    params(("tenant" = String, Query, description = "Tenant slug")),
-    request_body(content = String, content_type = "application/json"),
-    responses((status = 200, description = "The plugin's answer"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn slack_events(
+/// Slack's request URLs as the seed named them: `events` (Events API), `interactions` (buttons,
+/// modals) and `commands` (slash commands); aliases of `/api/v1/channels/slack/{kind}`.
+#[utoipa::path(post, path = "/api/v1/slack/{kind}", tag = "channels",
+    params(("kind" = String, Path, description = "events, interactions or commands"),
+           ("tenant" = String, Query, description = "Tenant slug")),
+    request_body(content = String, description = "Slack's payload, signed by Slack", content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "The plugin's answer"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 422, body = ErrorBody), (status = 502, body = ErrorBody), (status = 503, body = ErrorBody), (status = 504, body = ErrorBody)))]
+pub async fn slack_callback(
     State(state): State<AppState>,
     principal: Principal,
+    Path(kind): Path<String>,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    inbound(&state, &principal, "slack", "/events", &uri, &headers, body).await
+    if !SLACK_PATHS.contains(&kind.as_str()) {
+        return Err(ApiError::not_found("Slack request URL"));
+    }
+    inbound(
+        &state,
+        &principal,
+        "slack",
+        &format!("/{kind}"),
+        &uri,
+        &headers,
+        body,
+    )
+    .await
 }
 
-/// Slack's interactivity requests (alias of `/api/v1/channels/slack/interactions`).
-#[utoipa::path(post, path = "/api/v1/slack/interactions", tag = "channels",
-    params(("tenant" = String, Query, description = "Tenant slug")),
-    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 200, description = "The plugin's answer"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn slack_interactions(
-    State(state): State<AppState>,
-    principal: Principal,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    inbound(&state, &principal, "slack", "/interactions", &uri, &headers, body).await
-}
-
-/// Slack's slash commands (alias of `/api/v1/channels/slack/commands`).
-#[utoipa::path(post, path = "/api/v1/slack/commands", tag = "channels",
-    params(("tenant" = String, Query, description = "Tenant slug")),
-    request_body(content = String, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 200, description = "The plugin's answer"), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn slack_commands(
-    State(state): State<AppState>,
-    principal: Principal,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    inbound(&state, &principal, "slack", "/commands", &uri, &headers, body).await
-}
+/// The Slack request URLs that are aliases.
+const SLACK_PATHS: [&str; 3] = ["events", "interactions", "commands"];
 
 async fn inbound(
     state: &AppState,
@@ -187,11 +172,7 @@ async fn inbound(
         method: "POST".into(),
         path: path.to_owned(),
         query: uri.query().map(str::to_owned),
-        headers: headers
-            .iter()
-            .filter(|(name, _)| !PRIVATE_HEADERS.contains(&name.as_str()))
-            .filter_map(|(name, value)| Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned())))
-            .collect(),
+        headers: InboundRequest::headers_from(headers),
         body: body.to_vec(),
         // What the sender signed over (Twilio signs the full URL it called).
         public_url: format!(

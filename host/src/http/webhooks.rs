@@ -31,9 +31,6 @@ pub fn routes() -> Vec<Route> {
 /// Tries of a delivery's transaction that conflicted with a concurrent one.
 const MAX_ATTEMPTS: u32 = 3;
 
-/// Headers that carry NightOwl credentials: never handed to a plugin.
-const PRIVATE_HEADERS: [&str; 3] = ["authorization", "x-api-key", "cookie"];
-
 fn ingest_error(err: IngestError) -> ApiError {
     match err {
         IngestError::UnknownSource(id) => ApiError::new(
@@ -109,11 +106,7 @@ pub async fn receive_webhook(
         method: "POST".into(),
         path: "/".into(),
         query: uri.query().map(str::to_owned),
-        headers: headers
-            .iter()
-            .filter(|(name, _)| !PRIVATE_HEADERS.contains(&name.as_str()))
-            .filter_map(|(name, value)| Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned())))
-            .collect(),
+        headers: InboundRequest::headers_from(&headers),
         body: body.to_vec(),
         public_url: uri.path().to_owned(),
     };

@@ -437,6 +437,31 @@ impl ChannelPre {
     }
 }
 
+/// Instantiates a channel component with the bindings of its WIT version and runs `$call` with its
+/// `channel-api` as `$api` and that version's conversion module as `$v`.
+macro_rules! with_channel {
+    ($pre:expr, $store:ident, |$api:ident, $v:ident| $call:expr) => {
+        match $pre {
+            ChannelPre::V0_1_1(pre) => {
+                use v0_1_1 as $v;
+                let instance = pre
+                    .instantiate(&mut *$store)
+                    .map_err(|e| (FaultKind::Instantiate, e))?;
+                let $api = instance.nightowl_plugin_channel_api();
+                $call
+            }
+            ChannelPre::V0_1_0(pre) => {
+                use v0_1_0 as $v;
+                let instance = pre
+                    .instantiate(&mut *$store)
+                    .map_err(|e| (FaultKind::Instantiate, e))?;
+                let $api = instance.nightowl_plugin_channel_api();
+                $call
+            }
+        }
+    };
+}
+
 /// Which deadline of the manifest a call runs under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Deadline {
@@ -713,30 +738,11 @@ impl Runtime {
                 Wait::Always,
                 Deadline::Call,
                 move |store| {
-                    let answer = match &pre {
-                        ChannelPre::V0_1_1(pre) => {
-                            let instance = pre
-                                .instantiate(&mut *store)
-                                .map_err(|e| (FaultKind::Instantiate, e))?;
-                            instance
-                                .nightowl_plugin_channel_api()
-                                .call_notify(&mut *store, &v0_1_1::notification(&notification))
-                                .map_err(|e| (FaultKind::Trap, e))?
-                                .map(v0_1_1::delivery)
-                                .map_err(v0_1_1::error)
-                        }
-                        ChannelPre::V0_1_0(pre) => {
-                            let instance = pre
-                                .instantiate(&mut *store)
-                                .map_err(|e| (FaultKind::Instantiate, e))?;
-                            instance
-                                .nightowl_plugin_channel_api()
-                                .call_notify(&mut *store, &v0_1_0::notification(&notification))
-                                .map_err(|e| (FaultKind::Trap, e))?
-                                .map(v0_1_0::delivery)
-                                .map_err(v0_1_0::error)
-                        }
-                    };
+                    let answer = with_channel!(&pre, store, |api, v| api
+                        .call_notify(&mut *store, &v::notification(&notification))
+                        .map_err(|e| (FaultKind::Trap, e))?
+                        .map(v::delivery)
+                        .map_err(v::error));
                     *seen.lock().unwrap_or_else(|e| e.into_inner()) =
                         store.data().channel.as_ref().and_then(|c| c.retry_after);
                     Ok(answer)
@@ -768,30 +774,11 @@ impl Runtime {
             Wait::Bounded,
             Deadline::Inbound,
             move |store| {
-                Ok(match &pre {
-                    ChannelPre::V0_1_1(pre) => {
-                        let instance = pre
-                            .instantiate(&mut *store)
-                            .map_err(|e| (FaultKind::Instantiate, e))?;
-                        instance
-                            .nightowl_plugin_channel_api()
-                            .call_handle_inbound(&mut *store, &v0_1_1::request(&req))
-                            .map_err(|e| (FaultKind::Trap, e))?
-                            .map(v0_1_1::response)
-                            .map_err(v0_1_1::error)
-                    }
-                    ChannelPre::V0_1_0(pre) => {
-                        let instance = pre
-                            .instantiate(&mut *store)
-                            .map_err(|e| (FaultKind::Instantiate, e))?;
-                        instance
-                            .nightowl_plugin_channel_api()
-                            .call_handle_inbound(&mut *store, &v0_1_0::request(&req))
-                            .map_err(|e| (FaultKind::Trap, e))?
-                            .map(v0_1_0::response)
-                            .map_err(v0_1_0::error)
-                    }
-                })
+                Ok(with_channel!(&pre, store, |api, v| api
+                    .call_handle_inbound(&mut *store, &v::request(&req))
+                    .map_err(|e| (FaultKind::Trap, e))?
+                    .map(v::response)
+                    .map_err(v::error)))
             },
         )
         .await

@@ -7,7 +7,7 @@ use axum::Router;
 use axum::http::HeaderMap;
 use axum::routing::get;
 use nightowl_fakes::tls::{TestCa, TlsServer};
-use nightowl_tests::{TestApp, send};
+use nightowl_tests::{TestApp, TestTenant, send};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -49,6 +49,28 @@ async fn echo_server() -> (TlsServer, Arc<Mutex<Vec<String>>>) {
     (TlsServer::start(router).await.unwrap(), seen)
 }
 
+/// A tenant with `snoop` configured to call `echo_url`.
+async fn snooping_tenant(app: &TestApp, echo_url: String) -> TestTenant {
+    let t = app.tenant().await;
+    let (status, body) = send(
+        app.as_key(&t.admin_key, Method::PUT, "/api/v1/admin/plugins/snoop/config")
+            .json(&json!({"settings": {"token": SECRET, "echo_url": echo_url}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(!body.to_string().contains(SECRET));
+    t
+}
+
+/// The callback that makes `snoop` try its tricks.
+fn probe(app: &TestApp, t: &TestTenant) -> reqwest::RequestBuilder {
+    app.request(
+        Method::POST,
+        &format!("/api/v1/channels/snoop/probe?tenant={}", t.tenant.slug),
+    )
+    .body("{}")
+}
+
 #[tokio::test]
 async fn a_channel_plugin_reaches_only_granted_hosts_and_never_sees_a_secret() {
     let (echo, seen) = echo_server().await;
@@ -59,23 +81,8 @@ async fn a_channel_plugin_reaches_only_granted_hosts_and_never_sees_a_secret() {
         c.plugin_grants = "snoop=localhost".to_owned();
     })
     .await;
-    let t = app.tenant().await;
-    let (status, body) = send(
-        app.as_key(&t.admin_key, Method::PUT, "/api/v1/admin/plugins/snoop/config")
-            .json(&json!({"settings": {"token": SECRET, "echo_url": format!("{}/echo", echo.base_url())}})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert!(!body.to_string().contains(SECRET));
-
-    let (status, report) = send(
-        app.request(
-            Method::POST,
-            &format!("/api/v1/channels/snoop/probe?tenant={}", t.tenant.slug),
-        )
-        .body("{}"),
-    )
-    .await;
+    let t = snooping_tenant(&app, format!("{}/echo", echo.base_url())).await;
+    let (status, report) = send(probe(&app, &t)).await;
     assert_eq!(status, StatusCode::OK, "{report}");
     let text = report.to_string();
     assert!(!text.contains(SECRET), "the guest saw the secret: {report:#}");
@@ -160,20 +167,8 @@ async fn without_the_loopback_switch_a_plugin_cannot_reach_local_addresses() {
         c.plugin_http_ca_file = Some(TestCa::pem_file().to_owned());
     })
     .await;
-    let t = app.tenant().await;
-    send(
-        app.as_key(&t.admin_key, Method::PUT, "/api/v1/admin/plugins/snoop/config")
-            .json(&json!({"settings": {"token": SECRET, "echo_url": format!("{}/echo", echo.base_url())}})),
-    )
-    .await;
-    let (status, report) = send(
-        app.request(
-            Method::POST,
-            &format!("/api/v1/channels/snoop/probe?tenant={}", t.tenant.slug),
-        )
-        .body("{}"),
-    )
-    .await;
+    let t = snooping_tenant(&app, format!("{}/echo", echo.base_url())).await;
+    let (status, report) = send(probe(&app, &t)).await;
     assert_eq!(status, StatusCode::OK, "{report}");
     let echoed = report["echoed"].as_str().unwrap();
     assert!(
@@ -197,22 +192,10 @@ async fn a_channel_waiting_on_its_api_gives_its_core_to_other_plugin_calls() {
         c.plugin_concurrency = Some(1);
     })
     .await;
-    let t = app.tenant().await;
-    send(
-        app.as_key(&t.admin_key, Method::PUT, "/api/v1/admin/plugins/snoop/config")
-            .json(&json!({"settings": {"token": SECRET, "echo_url": format!("{}/slow", echo.base_url())}})),
-    )
-    .await;
+    let t = snooping_tenant(&app, format!("{}/slow", echo.base_url())).await;
     let order = Arc::new(Mutex::new(Vec::new()));
     let probe = {
-        let (req, order) = (
-            app.request(
-                Method::POST,
-                &format!("/api/v1/channels/snoop/probe?tenant={}", t.tenant.slug),
-            )
-            .body("{}"),
-            order.clone(),
-        );
+        let (req, order) = (probe(&app, &t), order.clone());
         tokio::spawn(async move {
             let (status, body) = send(req).await;
             order.lock().unwrap().push("channel");

@@ -7,7 +7,7 @@ use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
 use nightowl::worker::{self, Scope, WorkerHandle};
-use nightowl_tests::{TestApp, TestTenant, error_code, send};
+use nightowl_tests::{TestApp, TestTenant, error_code, send, until};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::Row;
@@ -127,21 +127,6 @@ async fn alert(app: &TestApp, team: &Team, fingerprint: &str, severity: &str) ->
     )
     .await;
     v["alerts"][0]["id"].as_str().unwrap().to_owned()
-}
-
-/// Polls `probe` until it holds (10 s at most).
-async fn until<F, Fut>(what: &str, mut probe: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..500 {
-        if probe().await {
-            return;
-        }
-        tokio::time::sleep(StdDuration::from_millis(20)).await;
-    }
-    panic!("timed out waiting for {what}");
 }
 
 /// A `(tier, user id, channel, scheduled_at)` step of an escalation.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use nightowl_fakes::slack_signing::{SlashCommand, sign};
-use nightowl_tests::{TestApp, TestTenant, send};
+use nightowl_tests::{TestApp, TestTenant, send, until};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
 
@@ -458,6 +458,46 @@ async fn app_with_fake_slack() -> TestApp {
     .await
 }
 
+/// A team on the Slack plugin talking to a fake Slack (channel `C0OPS` exists), its worker running,
+/// the clock at [`t0`].
+struct Live {
+    slack: FakeSlack,
+    app: TestApp,
+    team: Team,
+    w: WorkerHandle,
+}
+
+async fn live(tiers: Value) -> Live {
+    let slack = FakeSlack::start(BOT_TOKEN).await;
+    slack.add_channel(CHANNEL);
+    let app = app_with_fake_slack().await;
+    app.clock.set(t0());
+    let team = team(&app, tiers, &slack.api_url()).await;
+    let w = start_worker(&app, &team);
+    Live { slack, app, team, w }
+}
+
+/// Raises an alert and waits for its message; answers the alert's id and the message's `ts`.
+async fn posted(
+    app: &TestApp,
+    team: &Team,
+    slack: &FakeSlack,
+    fingerprint: &str,
+    title: &str,
+) -> (String, String) {
+    let before = slack.calls_to("chat.postMessage").len();
+    let (id, _) = alert(app, &team.t, fingerprint, title).await;
+    let post = slack
+        .wait_for("chat.postMessage", before + 1, WAIT)
+        .await
+        .remove(before);
+    let ts = post.answer.as_ref().unwrap().body["ts"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (id, ts)
+}
+
 fn start_worker(app: &TestApp, team: &Team) -> WorkerHandle {
     worker::spawn_scoped(
         app.state.clone(),
@@ -495,21 +535,6 @@ async fn pages(
     .unwrap()
 }
 
-/// Polls `probe` until it holds (15 s at most).
-async fn until<F, Fut>(what: &str, mut probe: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..750 {
-        if probe().await {
-            return;
-        }
-        tokio::time::sleep(StdDuration::from_millis(20)).await;
-    }
-    panic!("timed out waiting for {what}");
-}
-
 fn channel_tier_then_log() -> Value {
     json!([
         {"timeout_minutes": 5, "notify_via": ["slack_channel"], "targets": ["oncall_primary"]},
@@ -531,12 +556,7 @@ fn action_ids(blocks: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn a_critical_alert_is_posted_then_edited_and_threaded_as_it_changes() {
-    let slack = FakeSlack::start(BOT_TOKEN).await;
-    slack.add_channel(CHANNEL);
-    let app = app_with_fake_slack().await;
-    app.clock.set(t0());
-    let team = team(&app, channel_tier_then_log(), &slack.api_url()).await;
-    let w = start_worker(&app, &team);
+    let Live { slack, app, team, w } = live(channel_tier_then_log()).await;
     let (id, number) = alert(&app, &team.t, "post", "Checkout 5xx rate above 5%").await;
 
     let post = slack.wait_for("chat.postMessage", 1, WAIT).await.remove(0);
@@ -648,18 +668,8 @@ async fn a_critical_alert_is_posted_then_edited_and_threaded_as_it_changes() {
 
 #[tokio::test]
 async fn a_signed_button_press_acts_as_the_linked_user_and_a_stranger_is_told_to_link() {
-    let slack = FakeSlack::start(BOT_TOKEN).await;
-    slack.add_channel(CHANNEL);
-    let app = app_with_fake_slack().await;
-    app.clock.set(t0());
-    let team = team(&app, channel_tier_then_log(), &slack.api_url()).await;
-    let w = start_worker(&app, &team);
-    let (id, _) = alert(&app, &team.t, "button", "Checkout latency p99 above 2s").await;
-    let post = slack.wait_for("chat.postMessage", 1, WAIT).await.remove(0);
-    let ts = post.answer.as_ref().unwrap().body["ts"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let Live { slack, app, team, w } = live(channel_tier_then_log()).await;
+    let (id, ts) = posted(&app, &team, &slack, "button", "Checkout latency p99 above 2s").await;
     let now = t0().timestamp();
 
     // A stranger's click: told to link their account, nothing changes.
@@ -752,18 +762,8 @@ async fn a_signed_button_press_acts_as_the_linked_user_and_a_stranger_is_told_to
 
 #[tokio::test]
 async fn add_to_knowledge_base_opens_a_prefilled_modal_whose_submission_creates_the_incident() {
-    let slack = FakeSlack::start(BOT_TOKEN).await;
-    slack.add_channel(CHANNEL);
-    let app = app_with_fake_slack().await;
-    app.clock.set(t0());
-    let team = team(&app, channel_tier_then_log(), &slack.api_url()).await;
-    let w = start_worker(&app, &team);
-    let (id, _) = alert(&app, &team.t, "kb", "Checkout pods OOMKilled").await;
-    let post = slack.wait_for("chat.postMessage", 1, WAIT).await.remove(0);
-    let ts = post.answer.as_ref().unwrap().body["ts"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let Live { slack, app, team, w } = live(channel_tier_then_log()).await;
+    let (id, ts) = posted(&app, &team, &slack, "kb", "Checkout pods OOMKilled").await;
     let now = t0().timestamp();
 
     let click = BlockAction {
@@ -839,13 +839,8 @@ async fn add_to_knowledge_base_opens_a_prefilled_modal_whose_submission_creates_
 
 #[tokio::test]
 async fn slack_down_is_retried_once_then_the_next_tier_fires() {
-    let slack = FakeSlack::start(BOT_TOKEN).await;
-    slack.add_channel(CHANNEL);
+    let Live { slack, app, team, w } = live(channel_tier_then_log()).await;
     slack.fail_next(Some("chat.postMessage"), Failure::ServerError, 10);
-    let app = app_with_fake_slack().await;
-    app.clock.set(t0());
-    let team = team(&app, channel_tier_then_log(), &slack.api_url()).await;
-    let w = start_worker(&app, &team);
     let (id, _) = alert(&app, &team.t, "down", "Checkout 5xx").await;
     until("the first attempt failed", || async {
         pages(&app, &team, &id)
@@ -885,8 +880,7 @@ async fn slack_down_is_retried_once_then_the_next_tier_fires() {
 
 #[tokio::test]
 async fn a_rate_limited_post_waits_for_retry_after_and_a_missing_channel_is_not_retried() {
-    let slack = FakeSlack::start(BOT_TOKEN).await;
-    slack.add_channel(CHANNEL);
+    let Live { slack, app, team, w } = live(channel_tier_then_log()).await;
     slack.fail_next(
         Some("chat.postMessage"),
         Failure::RateLimited {
@@ -894,10 +888,6 @@ async fn a_rate_limited_post_waits_for_retry_after_and_a_missing_channel_is_not_
         },
         1,
     );
-    let app = app_with_fake_slack().await;
-    app.clock.set(t0());
-    let team = team(&app, channel_tier_then_log(), &slack.api_url()).await;
-    let w = start_worker(&app, &team);
     let (id, _) = alert(&app, &team.t, "limited", "Checkout 5xx").await;
     until("rate limited once", || async {
         pages(&app, &team, &id)

@@ -14,7 +14,9 @@
 use nightowl_plugin_sdk_channel::crypto::{self, Alg};
 use nightowl_plugin_sdk_channel::http::{self, Auth};
 use nightowl_plugin_sdk_channel::incidents::{self, Actor};
-use nightowl_plugin_sdk_channel::{Channel, Delivery, Error, Notification, Request, Response, channel_plugin, config};
+use nightowl_plugin_sdk_channel::{
+    Channel, Delivery, Error, Notification, Request, Response, channel_plugin, config,
+};
 use serde_json::json;
 
 /// The plugin.
@@ -36,7 +38,8 @@ impl Channel for Snoop {
                 .auth(Auth::Bearer("token".into()))
                 .header("x-probe", "1"),
         );
-        let header = http::send(&http::Request::get(echo.clone()).auth(Auth::Header("x-echo".into(), "token".into())));
+        let header =
+            http::send(&http::Request::get(echo.clone()).auth(Auth::Header("x-echo".into(), "token".into())));
         let elsewhere = echo.replacen("localhost", "forbidden.localhost", 1);
         let foreign = http::send(&http::Request::get(elsewhere).auth(Auth::Bearer("token".into())));
         let plain = http::send(&http::Request::get(echo).auth(Auth::Bearer("echo_url".into())));
