@@ -178,6 +178,7 @@ pub async fn resolve_open(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AgentFixed {
     pub alert_id: Uuid,
+    pub alert_number: i64,
     pub incident_id: Uuid,
 }
 
@@ -195,14 +196,14 @@ pub async fn resolve_fixed(
 ) -> Result<AgentFixed, sqlx::Error> {
     let by = Actor::Agent(report.agent.clone().unwrap_or_else(|| source.to_owned()));
     let label = by.label();
-    let (alert_id, severity) =
+    let (alert_id, alert_number, severity) =
         match db::alerts::resolve_by_fingerprint(conn, &alert.fingerprint, alert.ends_at, &label, now).await?
         {
-            Some(resolved) => (resolved.id, resolved.severity),
-            None => (
-                db::alerts::insert_resolved(conn, source, alert, &label, now).await?,
-                alert.severity,
-            ),
+            Some(resolved) => (resolved.id, resolved.number, resolved.severity),
+            None => {
+                let (id, number) = db::alerts::insert_resolved(conn, source, alert, &label, now).await?;
+                (id, number, alert.severity)
+            }
         };
     let fix = db::incidents::AgentFix {
         title: &alert.title,
@@ -220,6 +221,7 @@ pub async fn resolve_fixed(
     after_resolve(conn, tenant, alert_id, severity, &label, now).await?;
     Ok(AgentFixed {
         alert_id,
+        alert_number,
         incident_id,
     })
 }

@@ -114,7 +114,7 @@ pub async fn store(
                 state.metrics.alerts_agent_resolved.inc();
                 cache.forget.push(alert.fingerprint.clone());
                 ingested(
-                    Some(fixed.alert_id),
+                    Some((fixed.alert_id, fixed.alert_number)),
                     alert,
                     IngestOutcome::AgentResolved,
                     Some(fixed.incident_id),
@@ -127,7 +127,12 @@ pub async fn store(
                         .await?;
                 cache.forget.push(alert.fingerprint.clone());
                 match resolved {
-                    Some(r) => ingested(Some(r.id), alert, IngestOutcome::Resolved, r.matched_incident_id),
+                    Some(r) => ingested(
+                        Some((r.id, r.number)),
+                        alert,
+                        IngestOutcome::Resolved,
+                        r.matched_incident_id,
+                    ),
                     None => ingested(None, alert, IngestOutcome::Ignored, None),
                 }
             }
@@ -138,14 +143,16 @@ pub async fn store(
     Ok((results.into_iter().flatten().collect(), cache))
 }
 
+/// One entry of the answer; `stored`: the alert's id and number (none for `ignored`).
 fn ingested(
-    id: Option<uuid::Uuid>,
+    stored: Option<(uuid::Uuid, i64)>,
     alert: &NormalizedAlert,
     outcome: IngestOutcome,
     matched_incident_id: Option<uuid::Uuid>,
 ) -> IngestedAlert {
     IngestedAlert {
-        id,
+        id: stored.map(|s| s.0),
+        number: stored.map(|s| s.1),
         fingerprint: alert.fingerprint.clone(),
         outcome,
         matched_incident_id,
@@ -182,18 +189,29 @@ async fn store_firing(
 ) -> Result<IngestedAlert, sqlx::Error> {
     // Fast path: Redis knows the open alert, so a repeat is one update by primary key.
     if let Some(id) = state.redis.open_alert(tenant, &alert.fingerprint).await
-        && db::alerts::bump_open(conn, id, now).await?
+        && let Some(number) = db::alerts::bump_open(conn, id, now).await?
     {
         state.metrics.alerts_deduplicated.inc();
         fired_again(conn, id, now).await?;
-        return Ok(ingested(Some(id), alert, IngestOutcome::Deduplicated, None));
+        return Ok(ingested(
+            Some((id, number)),
+            alert,
+            IngestOutcome::Deduplicated,
+            None,
+        ));
     }
-    let (id, created) = db::alerts::upsert_firing(conn, source, alert, now).await?;
+    let stored = db::alerts::upsert_firing(conn, source, alert, now).await?;
+    let (id, number) = (stored.id, stored.number);
     cache.remember.push((alert.fingerprint.clone(), id));
-    if !created {
+    if !stored.created {
         state.metrics.alerts_deduplicated.inc();
         fired_again(conn, id, now).await?;
-        return Ok(ingested(Some(id), alert, IngestOutcome::Deduplicated, None));
+        return Ok(ingested(
+            Some((id, number)),
+            alert,
+            IngestOutcome::Deduplicated,
+            None,
+        ));
     }
     let matched = match db::incidents::by_fingerprint(conn, &alert.fingerprint).await? {
         Some(m) => Some(m),
@@ -219,7 +237,7 @@ async fn store_firing(
     )
     .await?;
     Ok(ingested(
-        Some(id),
+        Some((id, number)),
         alert,
         IngestOutcome::Created,
         matched.map(|m| m.id),

@@ -1,11 +1,15 @@
-//! Types of the alert endpoints and the webhook answer, and the alert's status, severity and priority.
+//! Types of the alert endpoints and the webhook answer, the alert's status, severity and priority,
+//! and how people name an alert ([`AlertKey`]: its id or its short number).
+
+use std::fmt;
+use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::text::string_enum;
+use crate::text::{InvalidValue, string_enum, string_schema};
 
 string_enum! {
     /// Where an alert stands. Set by ingest (`firing`, or `resolved` when the source or an agent says
@@ -65,14 +69,92 @@ string_enum! {
     }
 }
 
+/// How a person names an alert: by its id, or by the tenant's short number as they type it (`1234`
+/// or `#1234`). The API's alert paths, Slack commands and SMS replies all read it this way; a number
+/// is turned into the id by the database (`db::alerts::resolve_key` in the host).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum AlertKey {
+    /// The alert's id.
+    Id(Uuid),
+    /// The tenant's short number of the alert ([`Alert::number`]); 1 or more.
+    Number(i64),
+}
+
+impl AlertKey {
+    /// Parses a UUID, `1234` or `#1234` (surrounding spaces ignored); `None` for anything else,
+    /// including `0`, signs and numbers too large to be one.
+    pub fn parse(text: &str) -> Option<AlertKey> {
+        let text = text.trim();
+        if let Ok(id) = Uuid::parse_str(text) {
+            return Some(AlertKey::Id(id));
+        }
+        let digits = text.strip_prefix('#').unwrap_or(text);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        digits.parse().ok().filter(|n| *n > 0).map(AlertKey::Number)
+    }
+}
+
+/// A number as `#1234`, an id as the UUID.
+impl fmt::Display for AlertKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AlertKey::Id(id) => write!(f, "{id}"),
+            AlertKey::Number(n) => write!(f, "#{n}"),
+        }
+    }
+}
+
+impl FromStr for AlertKey {
+    type Err = InvalidValue;
+
+    fn from_str(s: &str) -> Result<AlertKey, InvalidValue> {
+        AlertKey::parse(s).ok_or_else(|| InvalidValue {
+            kind: "alert reference",
+            value: s.to_owned(),
+            expected: &["an alert id (UUID)", "its number (1234 or #1234)"],
+        })
+    }
+}
+
+impl TryFrom<String> for AlertKey {
+    type Error = InvalidValue;
+
+    fn try_from(s: String) -> Result<AlertKey, InvalidValue> {
+        s.parse()
+    }
+}
+
+impl From<AlertKey> for String {
+    fn from(k: AlertKey) -> String {
+        k.to_string()
+    }
+}
+
+impl utoipa::PartialSchema for AlertKey {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        string_schema(
+            "An alert's id (UUID) or its number: `1234`, or `#1234` (`%231234` in a URL)",
+            "1234",
+            None,
+        )
+    }
+}
+
+impl ToSchema for AlertKey {}
+
 /// An alert as stored: one row per open problem, with its repeat count.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct Alert {
     /// Id of the alert.
     pub id: Uuid,
-    /// The tenant's short number of the alert (`#1234`), in the order alerts were first received:
-    /// what people type to name it in Slack commands and SMS replies.
+    /// The tenant's short number of the alert (`#1234`): 1, 2, 3, ... in the order the tenant's
+    /// alerts were first received (a gap where an insert was rolled back or lost a race). What people
+    /// type to name it: the API's alert paths, Slack commands and SMS replies accept it for the id.
+    /// A repeat of an open alert keeps its number; a new alert after a resolve gets a new one.
     pub number: i64,
     /// Dedup key: the source's fingerprint, else SHA-256 of title + sorted labels.
     pub fingerprint: String,
@@ -153,6 +235,8 @@ pub enum IngestOutcome {
 pub struct IngestedAlert {
     /// The alert row (absent for `ignored`).
     pub id: Option<Uuid>,
+    /// The alert's short number ([`Alert::number`]; absent for `ignored`).
+    pub number: Option<i64>,
     /// Dedup key of the alert (the source's, or derived from title and labels).
     pub fingerprint: String,
     /// What ingest did with it.
@@ -233,6 +317,59 @@ mod tests {
             r#""open" is not a valid alert status; expected one of firing, acknowledged, resolved"#
         );
         assert!(serde_json::from_str::<Severity>(r#""sev1""#).is_err());
+    }
+
+    #[test]
+    fn people_name_alerts_by_id_or_number() {
+        let id = Uuid::new_v4();
+        assert_eq!(AlertKey::parse(&id.to_string()), Some(AlertKey::Id(id)));
+        assert_eq!(
+            AlertKey::parse(&id.to_string().to_uppercase()),
+            Some(AlertKey::Id(id))
+        );
+        assert_eq!(AlertKey::parse("#1234"), Some(AlertKey::Number(1234)));
+        assert_eq!(AlertKey::parse("1234"), Some(AlertKey::Number(1234)));
+        assert_eq!(AlertKey::parse(" 42 "), Some(AlertKey::Number(42)));
+        assert_eq!(AlertKey::parse("#007"), Some(AlertKey::Number(7)));
+        assert_eq!(
+            AlertKey::parse("9223372036854775807"),
+            Some(AlertKey::Number(i64::MAX))
+        );
+        for bad in [
+            "",
+            "#",
+            "##1",
+            "0",
+            "#0",
+            "12a",
+            "-3",
+            "#-3",
+            "+3",
+            "1 2",
+            "# 12",
+            "1.5",
+            "9223372036854775808",
+            "not-a-uuid",
+        ] {
+            assert_eq!(AlertKey::parse(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn alert_keys_round_trip_through_text_and_json() {
+        let id = Uuid::from_u128(7);
+        for key in [AlertKey::Id(id), AlertKey::Number(1234)] {
+            assert_eq!(key.to_string().parse(), Ok(key));
+            let json = serde_json::to_value(key).unwrap();
+            assert_eq!(serde_json::from_value::<AlertKey>(json).unwrap(), key);
+        }
+        assert_eq!(AlertKey::Number(12).to_string(), "#12");
+        let err = "twelve".parse::<AlertKey>().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#""twelve" is not a valid alert reference; expected one of an alert id (UUID), its number (1234 or #1234)"#
+        );
+        assert!(serde_json::from_str::<AlertKey>(r##""#x""##).is_err());
     }
 
     #[test]

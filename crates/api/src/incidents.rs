@@ -221,6 +221,8 @@ pub struct HistoryEntry {
 pub struct LinkedAlert {
     /// Id of the alert.
     pub id: Uuid,
+    /// The alert's short number (`#1234`), as on the alert itself.
+    pub number: i64,
     /// The alert's title.
     pub title: String,
     /// Where the alert stands.

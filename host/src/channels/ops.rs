@@ -13,7 +13,7 @@
 use chrono::{DateTime, Utc};
 use nightowl_api::Role;
 use nightowl_api::admin::ActorType;
-use nightowl_api::alerts::Alert;
+use nightowl_api::alerts::{Alert, AlertKey};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -58,31 +58,11 @@ struct Mapped {
     email: String,
 }
 
-/// What a person types for an alert: a UUID, `1234` or `#1234`.
-pub fn parse_alert_key(text: &str) -> Option<AlertKey> {
-    let text = text.trim();
-    if let Ok(id) = Uuid::parse_str(text) {
-        return Some(AlertKey::Id(id));
-    }
-    let digits = text.strip_prefix('#').unwrap_or(text);
-    (!digits.is_empty() && digits.len() <= 18 && digits.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| digits.parse().ok().map(AlertKey::Number))
-        .flatten()
-}
-
-/// An alert reference.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AlertKey {
-    Id(Uuid),
-    Number(i64),
-}
-
+/// The alert a person named (a UUID, `1234` or `#1234`, read by [`AlertKey`]); anything else, or an
+/// alert the tenant does not have, is [`OpError::NotFound`].
 async fn find_alert(conn: &mut PgConnection, key: &str) -> Result<Uuid, OpError> {
-    let id = match parse_alert_key(key).ok_or(OpError::NotFound)? {
-        AlertKey::Id(id) => db::alerts::exists(conn, id).await?.then_some(id),
-        AlertKey::Number(n) => db::alerts::id_by_number(conn, n).await?,
-    };
-    id.ok_or(OpError::NotFound)
+    let key = AlertKey::parse(key).ok_or(OpError::NotFound)?;
+    db::alerts::resolve_key(conn, key).await?.ok_or(OpError::NotFound)
 }
 
 impl Call {
@@ -446,22 +426,6 @@ pub struct IncidentDraft {
     pub symptoms: Option<String>,
     pub root_cause: Option<String>,
     pub solution: Option<String>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn people_name_alerts_by_id_or_number() {
-        let id = Uuid::new_v4();
-        assert_eq!(parse_alert_key(&id.to_string()), Some(AlertKey::Id(id)));
-        assert_eq!(parse_alert_key("#1234"), Some(AlertKey::Number(1234)));
-        assert_eq!(parse_alert_key(" 42 "), Some(AlertKey::Number(42)));
-        for bad in ["", "#", "12a", "-3", "#-3", "1234567890123456789012"] {
-            assert_eq!(parse_alert_key(bad), None, "{bad}");
-        }
-    }
 }
 
 /// Who is on call for a roster now.

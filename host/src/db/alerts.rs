@@ -4,7 +4,7 @@
 //! are in [`crate::alerts`].
 
 use chrono::{DateTime, Utc};
-use nightowl_api::alerts::{Alert, AlertStatus, Severity};
+use nightowl_api::alerts::{Alert, AlertKey, AlertStatus, Severity};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -14,46 +14,86 @@ const COLUMNS: &str = "id, number, fingerprint, status, severity, priority, titl
      annotations, links, occurrence_count, starts_at, ends_at, first_fired_at, last_fired_at, acknowledged_at, \
      acknowledged_by, resolved_at, resolved_by, matched_incident_id, suggested_solution, solution_reviewed, agent_metadata, created_at";
 
-/// The alert with this short number (`#1234`), if any.
-pub async fn id_by_number(conn: &mut PgConnection, number: i64) -> Result<Option<Uuid>, sqlx::Error> {
-    sqlx::query_scalar("select id from alerts where number = $1")
+/// The id of the alert a person named (by id or by short number), if the tenant has it.
+pub async fn resolve_key(conn: &mut PgConnection, key: AlertKey) -> Result<Option<Uuid>, sqlx::Error> {
+    let (id, number) = match key {
+        AlertKey::Id(id) => (Some(id), None),
+        AlertKey::Number(n) => (None, Some(n)),
+    };
+    sqlx::query_scalar("select id from alerts where id = $1 or number = $2")
+        .bind(id)
         .bind(number)
         .fetch_optional(conn)
         .await
 }
 
+/// A firing alert as stored: the open row it became or was counted on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct Stored {
+    pub id: Uuid,
+    /// Its short number (`#1234`).
+    pub number: i64,
+    /// Whether this call created it (else it counted a repeat).
+    pub created: bool,
+}
+
 /// Inserts a firing alert or counts it on the open one with the same fingerprint.
-/// Returns the alert id and whether it was newly created.
+///
+/// The repeat is counted first, by an update: an insert that ends in `ON CONFLICT` has already taken
+/// a number from the sequence (a column default is evaluated for every proposed row), so trying the
+/// insert first would use a number up on every repeat. Only when no alert with the fingerprint is
+/// open does the insert run; its `ON CONFLICT` branch is then taken only by the loser of two
+/// deliveries creating the same alert at once, which leaves a gap in the numbers (as a rollback does).
 pub async fn upsert_firing(
     conn: &mut PgConnection,
     source: &str,
     a: &NormalizedAlert,
     now: DateTime<Utc>,
-) -> Result<(Uuid, bool), sqlx::Error> {
+) -> Result<Stored, sqlx::Error> {
+    let repeat: Option<(Uuid, i64)> = sqlx::query_as(
+        "update alerts set occurrence_count = occurrence_count + 1, last_fired_at = greatest(last_fired_at, $2),
+                updated_at = $2
+         where fingerprint = $1 and status <> 'resolved'
+         returning id, number",
+    )
+    .bind(&a.fingerprint)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some((id, number)) = repeat {
+        return Ok(Stored {
+            id,
+            number,
+            created: false,
+        });
+    }
     insert(conn, source, a, None, now).await
 }
 
-/// Stores an alert that arrives already resolved (an agent fixed it).
+/// Stores an alert that arrives already resolved (an agent fixed it); returns its id and number.
 pub async fn insert_resolved(
     conn: &mut PgConnection,
     source: &str,
     a: &NormalizedAlert,
     resolved_by: &str,
     now: DateTime<Utc>,
-) -> Result<Uuid, sqlx::Error> {
-    Ok(insert(conn, source, a, Some(resolved_by), now).await?.0)
+) -> Result<(Uuid, i64), sqlx::Error> {
+    let stored = insert(conn, source, a, Some(resolved_by), now).await?;
+    Ok((stored.id, stored.number))
 }
 
 /// One insert for both: a resolved row never enters the partial unique index of open alerts, so the
-/// `ON CONFLICT` branch (counting a repeat) can only be taken by a firing one.
+/// `ON CONFLICT` branch (counting a repeat) can only be taken by a firing one. The number is the
+/// column's default (the tenant's `alert_number_seq`, migrations tenant/0007 and 0009); the
+/// `ON CONFLICT` branch leaves the open alert's number as it is.
 async fn insert(
     conn: &mut PgConnection,
     source: &str,
     a: &NormalizedAlert,
     resolved_by: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<(Uuid, bool), sqlx::Error> {
-    let inserted: (Uuid, bool) = sqlx::query_as(
+) -> Result<Stored, sqlx::Error> {
+    sqlx::query_as(
         "insert into alerts (fingerprint, status, severity, priority, title, description, source, service, labels,
                              annotations, links, starts_at, ends_at, first_fired_at, last_fired_at, created_at,
                              updated_at, agent_metadata, resolved_by, resolved_at)
@@ -63,7 +103,7 @@ async fn insert(
          do update set occurrence_count = alerts.occurrence_count + 1,
                        last_fired_at = greatest(alerts.last_fired_at, excluded.last_fired_at),
                        updated_at = excluded.updated_at
-         returning id, (xmax = 0) as inserted",
+         returning id, number, (xmax = 0) as created",
     )
     .bind(&a.fingerprint)
     .bind(a.severity.as_str())
@@ -80,37 +120,34 @@ async fn insert(
     .bind(now)
     .bind(a.agent.as_ref().map(|r| sqlx::types::Json(&r.raw)))
     .bind(resolved_by)
-    .fetch_one(&mut *conn)
-    .await?;
-    if inserted.1 {
-        // Only a row that was inserted takes a number (see migration tenant/0007).
-        sqlx::query("update alerts set number = nextval('alert_number_seq') where id = $1")
-            .bind(inserted.0)
-            .execute(conn)
-            .await?;
-    }
-    Ok(inserted)
+    .fetch_one(conn)
+    .await
 }
 
-/// Counts a repeat on an open alert known by id (the Redis fast path); `false` when it is no longer open.
-pub async fn bump_open(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
-    let n = sqlx::query(
+/// Counts a repeat on an open alert known by id (the Redis fast path); its number, `None` when it is
+/// no longer open.
+pub async fn bump_open(
+    conn: &mut PgConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
         "update alerts set occurrence_count = occurrence_count + 1, last_fired_at = greatest(last_fired_at, $2),
                 updated_at = $2
-         where id = $1 and status <> 'resolved'",
+         where id = $1 and status <> 'resolved'
+         returning number",
     )
     .bind(id)
     .bind(now)
-    .execute(conn)
-    .await?
-    .rows_affected();
-    Ok(n == 1)
+    .fetch_optional(conn)
+    .await
 }
 
 /// An alert that was open and is now resolved.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Resolved {
     pub id: Uuid,
+    pub number: i64,
     pub matched_incident_id: Option<Uuid>,
     pub first_fired_at: DateTime<Utc>,
     pub severity: Severity,
@@ -128,7 +165,7 @@ pub async fn resolve_by_fingerprint(
         "update alerts set status = 'resolved', resolved_at = $3, resolved_by = $4,
                 ends_at = coalesce($2, ends_at), updated_at = $3
          where fingerprint = $1 and status <> 'resolved'
-         returning id, matched_incident_id, first_fired_at, severity",
+         returning id, number, matched_incident_id, first_fired_at, severity",
     )
     .bind(fingerprint)
     .bind(ends_at)
@@ -321,7 +358,7 @@ pub async fn resolve(
     let resolved: Option<Resolved> = sqlx::query_as(
         "update alerts set status = 'resolved', resolved_at = $2, resolved_by = $3, updated_at = $2
          where id = $1 and status <> 'resolved'
-         returning id, matched_incident_id, first_fired_at, severity",
+         returning id, number, matched_incident_id, first_fired_at, severity",
     )
     .bind(id)
     .bind(now)

@@ -214,7 +214,7 @@ pub async fn review(
 /// The most recent alerts linked to the incident.
 pub async fn linked_alerts(conn: &mut PgConnection, id: Uuid) -> Result<Vec<LinkedAlert>, sqlx::Error> {
     sqlx::query_as(
-        "select id, title, status, severity, first_fired_at, resolved_at from alerts
+        "select id, number, title, status, severity, first_fired_at, resolved_at from alerts
          where matched_incident_id = $1 order by created_at desc, id desc limit 50",
     )
     .bind(id)

@@ -1,10 +1,13 @@
 //! `/api/v1/alerts`: list, detail, similar incidents, escalation view; acknowledge, resolve and
-//! escalate through [`crate::alerts`].
+//! escalate through [`crate::alerts`]. The `{id}` of every alert path is the alert's id or its short
+//! number (`1234`, or `#1234` written `%231234`), read as an [`AlertKey`]; text that is neither is
+//! 400, as a malformed id is on the other resources.
 
+use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use nightowl_api::alerts::{Alert, AlertStatus, ResolveResponse, Severity};
+use nightowl_api::alerts::{Alert, AlertKey, AlertStatus, ResolveResponse, Severity};
 use nightowl_api::escalation::{AlertEscalation, EscalationState};
 use nightowl_api::incidents::{MatchedBy, SimilarIncident};
 use nightowl_api::{CursorPage, ErrorBody};
@@ -12,6 +15,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
+use super::audit_log::AuditedId;
 use super::error::ApiError;
 use super::extract::{Json, TenantTx};
 use super::pagination::{CursorParams, next_cursor};
@@ -98,15 +102,36 @@ pub async fn list_alerts(
     Ok(Json(CursorPage { items, next_cursor }))
 }
 
-/// One alert.
-#[utoipa::path(get, path = "/api/v1/alerts/{id}", tag = "alerts", params(("id" = Uuid, Path)),
+/// The `{id}` of the alert paths.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct AlertPath {
+    /// The alert's id (UUID) or its number: `1234`, or `#1234` written `%231234`.
+    #[param(value_type = String, example = "1234")]
+    pub id: AlertKey,
+}
+
+/// The alert an `{id}` path segment names, by id or by number, in the caller's tenant; the same 404
+/// for an unknown number as for an unknown id.
+async fn find(t: &mut TenantTx, key: AlertKey) -> Result<Uuid, ApiError> {
+    db::alerts::resolve_key(t, key)
+        .await?
+        .ok_or_else(|| ApiError::not_found("alert"))
+}
+
+/// An alert read after an action on it.
+async fn read(t: &mut TenantTx, id: Uuid) -> Result<Alert, ApiError> {
+    db::alerts::get(t, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("alert"))
+}
+
+/// One alert, by id or number.
+#[utoipa::path(get, path = "/api/v1/alerts/{id}", tag = "alerts", params(AlertPath),
     responses((status = 200, body = Alert), (status = 404, body = ErrorBody)))]
-pub async fn get_alert(mut t: TenantTx, Path(id): Path<Uuid>) -> Result<Json<Alert>, ApiError> {
-    Ok(Json(
-        db::alerts::get(&mut t, id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("alert"))?,
-    ))
+pub async fn get_alert(mut t: TenantTx, Path(path): Path<AlertPath>) -> Result<Json<Alert>, ApiError> {
+    let id = find(&mut t, path.id).await?;
+    Ok(Json(read(&mut t, id).await?))
 }
 
 /// `?limit=` of the similar incidents.
@@ -121,18 +146,17 @@ pub struct SimilarQuery {
 /// sharing at least two of its first words (the candidates enrichment chose from), so the engineer
 /// sees the alternatives when the automatic link is missing or wrong.
 #[utoipa::path(get, path = "/api/v1/alerts/{id}/similar-incidents", tag = "alerts",
-    params(("id" = Uuid, Path), SimilarQuery),
+    params(AlertPath, SimilarQuery),
     responses((status = 200, body = Vec<SimilarIncident>), (status = 400, body = ErrorBody),
               (status = 404, body = ErrorBody)))]
 pub async fn similar_incidents(
     mut t: TenantTx,
-    Path(id): Path<Uuid>,
+    Path(path): Path<AlertPath>,
     Query(q): Query<SimilarQuery>,
 ) -> Result<Json<Vec<SimilarIncident>>, ApiError> {
     let limit = super::pagination::bounded_limit(q.limit, 5, 20, "invalid_limit")?;
-    let alert = db::alerts::get(&mut t, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("alert"))?;
+    let id = find(&mut t, path.id).await?;
+    let alert = read(&mut t, id).await?;
     let text = db::incidents::match_text(&alert.title, alert.description.as_deref());
     let found = db::incidents::similar(&mut t, &alert.fingerprint, &text, limit).await?;
     Ok(Json(
@@ -153,37 +177,35 @@ pub async fn similar_incidents(
 }
 
 /// Acknowledges an open alert (idempotent); a resolved alert cannot be acknowledged.
-#[utoipa::path(patch, path = "/api/v1/alerts/{id}/acknowledge", tag = "alerts", params(("id" = Uuid, Path)),
+#[utoipa::path(patch, path = "/api/v1/alerts/{id}/acknowledge", tag = "alerts", params(AlertPath),
     responses((status = 200, body = Alert), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn acknowledge_alert(
     State(state): State<AppState>,
     mut t: TenantTx,
-    Path(id): Path<Uuid>,
-) -> Result<Json<Alert>, ApiError> {
+    Path(path): Path<AlertPath>,
+) -> Result<(Extension<AuditedId>, Json<Alert>), ApiError> {
     let by = Actor::from(&t.principal);
     let tenant = t.principal.tenant.slug.clone();
+    let id = find(&mut t, path.id).await?;
     alerts::acknowledge(&mut t, &tenant, id, &by, state.clock.now()).await?;
-    let alert = db::alerts::get(&mut t, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("alert"))?;
+    let alert = read(&mut t, id).await?;
     t.commit().await?;
-    Ok(Json(alert))
+    Ok((AuditedId::of(id), Json(alert)))
 }
 
 /// Resolves an alert (idempotent) and says whether the knowledge base already covers it.
-#[utoipa::path(patch, path = "/api/v1/alerts/{id}/resolve", tag = "alerts", params(("id" = Uuid, Path)),
+#[utoipa::path(patch, path = "/api/v1/alerts/{id}/resolve", tag = "alerts", params(AlertPath),
     responses((status = 200, body = ResolveResponse), (status = 404, body = ErrorBody)))]
 pub async fn resolve_alert(
     State(state): State<AppState>,
     mut t: TenantTx,
-    Path(id): Path<Uuid>,
-) -> Result<Json<ResolveResponse>, ApiError> {
+    Path(path): Path<AlertPath>,
+) -> Result<(Extension<AuditedId>, Json<ResolveResponse>), ApiError> {
     let by = Actor::from(&t.principal);
     let tenant = t.principal.tenant.slug.clone();
+    let id = find(&mut t, path.id).await?;
     alerts::resolve(&mut t, &tenant, id, &by, state.clock.now()).await?;
-    let alert = db::alerts::get(&mut t, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("alert"))?;
+    let alert = read(&mut t, id).await?;
     let kb_entry_exists = match alert.matched_incident_id {
         Some(_) => true,
         None => db::incidents::by_fingerprint(&mut t, &alert.fingerprint)
@@ -192,20 +214,24 @@ pub async fn resolve_alert(
     };
     t.commit().await?;
     state.redis.forget_open_alert(&tenant, &alert.fingerprint).await;
-    Ok(Json(ResolveResponse {
-        alert,
-        kb_entry_exists,
-        add_to_kb_prompt: !kb_entry_exists,
-    }))
+    Ok((
+        AuditedId::of(id),
+        Json(ResolveResponse {
+            alert,
+            kb_entry_exists,
+            add_to_kb_prompt: !kb_entry_exists,
+        }),
+    ))
 }
 
 /// The alert's escalation: state, the tier due next and when, and every step so far.
-#[utoipa::path(get, path = "/api/v1/alerts/{id}/escalation", tag = "alerts", params(("id" = Uuid, Path)),
+#[utoipa::path(get, path = "/api/v1/alerts/{id}/escalation", tag = "alerts", params(AlertPath),
     responses((status = 200, body = AlertEscalation), (status = 404, body = ErrorBody)))]
 pub async fn get_alert_escalation(
     mut t: TenantTx,
-    Path(id): Path<Uuid>,
+    Path(path): Path<AlertPath>,
 ) -> Result<Json<AlertEscalation>, ApiError> {
+    let id = find(&mut t, path.id).await?;
     let Some(policy) = db::alerts::escalation_policy(&mut t, id).await? else {
         return Err(ApiError::not_found("alert"));
     };
@@ -228,15 +254,16 @@ pub async fn get_alert_escalation(
 }
 
 /// Fires the alert's next escalation tier now instead of at its deadline.
-#[utoipa::path(post, path = "/api/v1/alerts/{id}/escalate", tag = "alerts", params(("id" = Uuid, Path)),
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/escalate", tag = "alerts", params(AlertPath),
     responses((status = 202), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn escalate_alert(
     State(state): State<AppState>,
     mut t: TenantTx,
-    Path(id): Path<Uuid>,
-) -> Result<StatusCode, ApiError> {
+    Path(path): Path<AlertPath>,
+) -> Result<(StatusCode, Extension<AuditedId>), ApiError> {
     let by = Actor::from(&t.principal);
+    let id = find(&mut t, path.id).await?;
     alerts::escalate(&mut t, id, &by, state.clock.now()).await?;
     t.commit().await?;
-    Ok(StatusCode::ACCEPTED)
+    Ok((StatusCode::ACCEPTED, AuditedId::of(id)))
 }

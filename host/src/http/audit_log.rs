@@ -29,6 +29,19 @@ pub fn routes() -> Vec<Route> {
     vec![Route::read(routes!(list_audit_log), Admin)]
 }
 
+/// The id an audited handler acted on, when its path may name the resource another way (an alert
+/// by its number): put in the answer's extensions, it is what the audit row records, so the log
+/// lists one id per resource however callers named it.
+#[derive(Debug, Clone)]
+pub struct AuditedId(pub String);
+
+impl AuditedId {
+    /// The answer extension naming `id`.
+    pub fn of(id: impl ToString) -> axum::Extension<AuditedId> {
+        axum::Extension(AuditedId(id.to_string()))
+    }
+}
+
 /// The values of `{id}`-style segments of `route` in `path`, by name.
 fn path_param(route: &str, path: &str, name: &str) -> Option<String> {
     route
@@ -80,7 +93,8 @@ pub async fn record_mutations(State(state): State<AppState>, req: Request, next:
         return response;
     }
     // A create names its new resource only in the answer.
-    let (response, resource_id) = match path_id {
+    let audited = response.extensions().get::<AuditedId>().map(|a| a.0.clone());
+    let (response, resource_id) = match audited.or(path_id) {
         Some(id) => (response, Some(id)),
         None if method == Method::POST => {
             let (parts, body) = response.into_parts();

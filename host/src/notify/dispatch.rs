@@ -106,7 +106,8 @@ async fn refresh(
     tx.commit().await
 }
 
-/// The built-in channel: one structured log line per notification.
+/// The built-in channel: one structured log line per notification, naming an alert by its id and
+/// its short number (what a person reading the log types to act on it).
 fn log(slug: &Slug, row: &Claimed, notification: &Notification) -> Delivery {
     tracing::info!(
         tenant = %slug,
@@ -114,6 +115,7 @@ fn log(slug: &Slug, row: &Claimed, notification: &Notification) -> Delivery {
         kind = %row.kind,
         target = %row.target,
         alert_id = %row.alert_id.map(|a| a.to_string()).unwrap_or_default(),
+        alert_number = alert_number(notification),
         attempt = notification.attempt,
         notification = %serde_json::to_string(&notification.subject).unwrap_or_default(),
         "notification"
@@ -121,5 +123,46 @@ fn log(slug: &Slug, row: &Claimed, notification: &Notification) -> Delivery {
     Delivery {
         external_id: Some(format!("log:{}", row.id)),
         details: vec![],
+    }
+}
+
+/// The short number of the alert a notification is about; `None` for other notices and for
+/// payloads stored before alerts had numbers (which carry 0).
+fn alert_number(notification: &Notification) -> Option<i64> {
+    match &notification.subject {
+        Subject::Alert { alert, .. } => Some(alert.number).filter(|n| *n > 0),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_log_line_names_the_alert_by_number_and_payloads_stored_before_numbers_still_read() {
+        let mut stored = serde_json::json!({
+            "subject": {"type": "alert", "event": "triggered", "tier": 1, "alert": {
+                "id": "00000000-0000-0000-0000-000000000007", "title": "Disk full", "status": "firing",
+                "severity": "critical", "priority": "P1", "service": null, "description": null,
+                "suggested_solution": null, "occurrence_count": 1, "url": "http://nightowl/alerts/7"}},
+            "destination": {"group": "ops"},
+            "previous_external_id": null,
+            "attempt": 1
+        });
+        let before: Notification = serde_json::from_value(stored.clone()).unwrap();
+        assert_eq!(alert_number(&before), None);
+        stored["subject"]["alert"]["number"] = 12.into();
+        let now: Notification = serde_json::from_value(stored).unwrap();
+        assert_eq!(alert_number(&now), Some(12));
+        let handoff = Notification {
+            subject: Subject::OncallChanged {
+                roster: "ops".to_owned(),
+                previous: None,
+                current: None,
+            },
+            ..now
+        };
+        assert_eq!(alert_number(&handoff), None);
     }
 }

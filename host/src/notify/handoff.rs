@@ -83,7 +83,10 @@ fn changed_key(roster: Uuid, at: DateTime<Utc>) -> String {
 fn bullet_list(rows: &[Alert], total: i64) -> String {
     let mut out = String::new();
     for a in rows {
-        out.push_str(&format!("- [{}] {} ({})\n", a.severity, a.title, a.status));
+        out.push_str(&format!(
+            "- #{} [{}] {} ({})\n",
+            a.number, a.severity, a.title, a.status
+        ));
     }
     if total > rows.len() as i64 {
         out.push_str(&format!("- … and {} more\n", total - rows.len() as i64));

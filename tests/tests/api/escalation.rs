@@ -347,6 +347,85 @@ async fn tiers_fire_at_their_deadlines_and_acknowledge_stops_everything() {
     w.shutdown().await;
 }
 
+/// Acting on an alert by its number (as a person types it) is acting on that alert: the escalation
+/// is hastened and stopped with the same history as by id, and the audit log names it by its id.
+#[tokio::test]
+async fn an_alert_escalated_and_acknowledged_by_its_number_has_the_same_history_and_audit_as_by_id() {
+    let app = TestApp::spawn_with_plugins(&["generic", "recorder"], |_| {}).await;
+    app.clock.set(t0());
+    let team = team(&app, &["Alice", "Bob"], "Carol", two_tiers(), 0).await;
+    let other = alert(&app, &team, "checkout-5xx", "critical").await;
+    let a = alert(&app, &team, "checkout-latency", "critical").await;
+    let (_, stored) = send(app.as_key(&team.t.admin_key, Method::GET, &format!("/api/v1/alerts/{a}"))).await;
+    assert_eq!(stored["number"], 2);
+    assert_eq!(escalation_state(&app, &team, "2").await["state"], "active");
+
+    let (status, _) = send(app.as_key(&team.t.admin_key, Method::POST, "/api/v1/alerts/%232/escalate")).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let acked = ok(
+        &app,
+        &team.t,
+        Method::PATCH,
+        "/api/v1/alerts/2/acknowledge",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(
+        (acked["id"].as_str(), acked["status"].as_str()),
+        (Some(a.as_str()), Some("acknowledged"))
+    );
+
+    let state = escalation_state(&app, &team, &a).await;
+    assert_eq!(escalation_state(&app, &team, "2").await, state);
+    assert_eq!(state["state"], "stopped");
+    let by = |action: &str| {
+        state["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["action"] == action)
+            .unwrap_or_else(|| panic!("{action} recorded: {state}"))["detail"]["by"]
+            .clone()
+    };
+    assert_eq!(by("escalated"), acked["acknowledged_by"]);
+    assert_eq!(by("acknowledged"), acked["acknowledged_by"]);
+    assert_eq!(
+        escalation_state(&app, &team, &other).await["state"],
+        "active",
+        "only #2"
+    );
+
+    let path = format!("/api/v1/audit-log?resource_type=alerts&resource_id={a}");
+    let mut actions = Vec::new();
+    for _ in 0..50 {
+        let (_, page) = send(app.as_key(&team.t.admin_key, Method::GET, &path)).await;
+        actions = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["action"].as_str().unwrap().to_owned())
+            .collect();
+        if actions.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(StdDuration::from_millis(100)).await;
+    }
+    assert_eq!(actions, ["acknowledge", "escalate"], "newest first, under the id");
+    let (_, by_number) = send(app.as_key(
+        &team.t.admin_key,
+        Method::GET,
+        "/api/v1/audit-log?resource_type=alerts",
+    ))
+    .await;
+    let ids: Vec<&str> = by_number["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["resource_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [a.as_str(), a.as_str()], "never under the number");
+}
+
 #[tokio::test]
 async fn the_policy_repeats_then_gives_up() {
     let app = TestApp::spawn_with_plugins(&["generic"], |_| {}).await;
@@ -762,7 +841,14 @@ async fn handoffs_send_a_summary_a_briefing_and_a_team_notice_once() {
     assert_eq!(rows[0].1, arriving);
     assert_eq!(rows[1].1, leaving);
     let summary = rows[1].2["notification"]["subject"]["summary"].as_str().unwrap();
-    assert!(summary.contains("Checkout down (night-shift)"), "{summary}");
+    assert!(
+        summary.contains("- #1 [warning] Checkout down (night-shift) (firing)"),
+        "alerts listed with their numbers: {summary}"
+    );
+    assert_eq!(
+        rows[1].2["notification"]["subject"]["alerts"][0]["number"], 1,
+        "and in the notice's alerts"
+    );
     let briefing = rows[0].2["notification"]["subject"]["summary"].as_str().unwrap();
     assert!(briefing.contains("night-shift"), "{briefing}");
     assert_eq!(rows[2].2["notification"]["destination"]["group"], "Checkout");

@@ -1,6 +1,7 @@
 //! The HTTP API end to end: real router on a loopback port, real PostgreSQL, real Redis.
 
 mod admin;
+mod alert_numbers;
 mod alertmanager;
 mod audit;
 mod auth;
