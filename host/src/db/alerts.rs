@@ -84,7 +84,7 @@ pub async fn insert_resolved(
 
 /// One insert for both: a resolved row never enters the partial unique index of open alerts, so the
 /// `ON CONFLICT` branch (counting a repeat) can only be taken by a firing one. The number is the
-/// column's default (the tenant's `alert_number_seq`, migrations tenant/0007 and 0009); the
+/// column's default (the tenant's `alert_number_seq`, migration tenant/0007); the
 /// `ON CONFLICT` branch leaves the open alert's number as it is.
 async fn insert(
     conn: &mut PgConnection,
