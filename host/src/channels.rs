@@ -31,6 +31,11 @@ pub struct Call {
     pub retry_after: Option<Duration>,
     /// The core the call runs on, given back while a host import waits (set when the call starts).
     pub core: Option<crate::plugins::runtime::CoreTurn>,
+    /// A callback (`handle-inbound`): it may change nothing until the plugin has verified the
+    /// request's signature ([`Call::verified`]).
+    pub inbound: bool,
+    /// Set when `crypto.verify-hmac` answered true in this call.
+    pub verified: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Call {
@@ -52,7 +57,7 @@ impl Call {
                 .block_on(async { tokio::time::timeout(left, work).await.ok() })
         };
         match &self.core {
-            Some(core) => core.idle(&self.handle, run),
+            Some(core) => core.idle(&self.handle, self.deadline, run),
             None => run(),
         }
     }
@@ -78,5 +83,7 @@ pub async fn prepare(
         deadline: crate::plugins::Runtime::deadline_for(manifest, inbound),
         retry_after: None,
         core: None,
+        inbound,
+        verified: std::sync::atomic::AtomicBool::new(false),
     })
 }

@@ -14,7 +14,8 @@ create table plugin_settings (
     constraint plugin_settings_one_kind check ((value is null) <> (secret_enc is null))
 );
 
--- The Slack and Twilio fields of tenant_config move here. Sealed values are copied as they are: they
+-- The Slack and Twilio fields of tenant_config move here (the Slack workspace name, which nothing
+-- used, does not). Sealed values are copied as they are: they
 -- stay bound to their old field names (slack_bot_token, ...), which the host still accepts for exactly
 -- these three settings and rewrites bound to their new place at the next start-up migration
 -- (secrets::reseal_unbound) or the next save.
@@ -22,10 +23,9 @@ insert into plugin_settings (plugin_id, key, value, secret_enc, updated_at)
 select plugin_id, key, value, secret_enc, c.updated_at
 from tenant_config c
 cross join lateral (values
-    ('slack', 'default_channel', c.slack_channel, null::bytea),
-    ('slack', 'workspace', c.slack_workspace, null::bytea),
-    ('twilio', 'account_sid', c.twilio_account_sid, null::bytea),
-    ('twilio', 'from_number', c.twilio_from_number, null::bytea),
+    ('slack', 'default_channel', nullif(c.slack_channel, ''), null::bytea),
+    ('twilio', 'account_sid', nullif(c.twilio_account_sid, ''), null::bytea),
+    ('twilio', 'from_number', nullif(c.twilio_from_number, ''), null::bytea),
     ('slack', 'bot_token', null, c.slack_bot_token_enc),
     ('slack', 'signing_secret', null, c.slack_signing_secret_enc),
     ('twilio', 'auth_token', null, c.twilio_auth_token_enc)

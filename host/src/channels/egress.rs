@@ -104,12 +104,16 @@ pub fn address_allowed(ip: IpAddr, allow_loopback: bool) -> bool {
         "203.0.113.0/24",
         "224.0.0.0/4",
         "240.0.0.0/4",
-        "::/128",
+        "::/96",
+        "64:ff9b::/96",
         "64:ff9b:1::/48",
         "100::/64",
+        "2001::/32",
         "2001:db8::/32",
+        "2002::/16",
         "fc00::/7",
         "fe80::/10",
+        "fec0::/10",
         "ff00::/8",
     ];
     !blocked.iter().any(|net| {
@@ -118,6 +122,18 @@ pub fn address_allowed(ip: IpAddr, allow_loopback: bool) -> bool {
             .contains(&ip)
     })
 }
+
+/// A name that resolves only to addresses plugins may not reach (or to none).
+#[derive(Debug)]
+struct NotAllowed(String);
+
+impl std::fmt::Display for NotAllowed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for NotAllowed {}
 
 /// A DNS resolver that hands the client only addresses a plugin may connect to.
 #[derive(Debug, Clone)]
@@ -142,7 +158,7 @@ impl reqwest::dns::Resolve for CheckedResolver {
                 } else {
                     format!("{host} resolves only to addresses plugins may not reach")
                 };
-                return Err(why.into());
+                return Err(Box::new(NotAllowed(why)) as Box<dyn std::error::Error + Send + Sync>);
             }
             let addrs: reqwest::dns::Addrs = Box::new(allowed.into_iter());
             Ok(addrs)
@@ -226,15 +242,31 @@ impl Secrets {
         self.0.get(key).map(String::as_str)
     }
 
-    fn values(&self) -> impl Iterator<Item = &str> {
-        self.0.values().map(String::as_str).filter(|v| v.len() >= 4)
-    }
-
-    /// Replaces every occurrence of a secret value in `bytes`.
-    fn redact(&self, bytes: Vec<u8>) -> Vec<u8> {
+    /// Replaces every occurrence of a secret value in `bytes` — as it is, base64-encoded,
+    /// percent-encoded and JSON-escaped — and of `extra` (e.g. the `user:secret` of basic auth).
+    /// This is defence in depth against an allowed host that echoes what it received; what keeps a
+    /// secret from hosts that would collect it is the grant of hosts.
+    fn redact(&self, bytes: Vec<u8>, extra: Option<&str>) -> Vec<u8> {
+        use base64::Engine as _;
         let mut out = bytes;
-        for secret in self.values() {
-            out = replace_all(&out, secret.as_bytes(), b"[redacted]");
+        for secret in self
+            .0
+            .values()
+            .map(String::as_str)
+            .chain(extra)
+            .filter(|v| !v.is_empty())
+        {
+            let json = serde_json::to_string(secret).unwrap_or_default();
+            let forms = [
+                secret.to_owned(),
+                base64::engine::general_purpose::STANDARD.encode(secret),
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret),
+                url::form_urlencoded::byte_serialize(secret.as_bytes()).collect(),
+                json.trim_matches('"').to_owned(),
+            ];
+            for form in forms {
+                out = replace_all(&out, form.as_bytes(), b"[redacted]");
+            }
         }
         out
     }
@@ -256,6 +288,26 @@ fn replace_all(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
         }
     }
     out
+}
+
+/// Refuses a header the host sets itself, or one that would let a response hide an echoed secret
+/// (compressed, in ranges).
+fn reserved(name: &str) -> Result<(), EgressError> {
+    let lower = name.to_ascii_lowercase();
+    if matches!(
+        lower.as_str(),
+        "host"
+            | "content-length"
+            | "transfer-encoding"
+            | "connection"
+            | "proxy-authorization"
+            | "accept-encoding"
+            | "range"
+            | "te"
+    ) {
+        return Err(EgressError::Invalid(format!("header {name} is set by the host")));
+    }
+    Ok(())
 }
 
 /// The outbound HTTP gate shared by every channel call.
@@ -354,15 +406,11 @@ impl Egress {
         };
         let mut builder = self.client.request(method, url).timeout(timeout);
         for (name, value) in &req.headers {
-            let lower = name.to_ascii_lowercase();
-            if matches!(
-                lower.as_str(),
-                "host" | "content-length" | "transfer-encoding" | "connection" | "proxy-authorization"
-            ) {
-                return Err(EgressError::Invalid(format!("header {name} is set by the host")));
-            }
+            reserved(name)?;
             builder = builder.header(name.as_str(), value.as_str());
         }
+        // Bodies come back as sent, so an echoed secret can be found and redacted in them.
+        builder = builder.header(reqwest::header::ACCEPT_ENCODING, "identity");
         let secret = |name: &str| {
             let declared = manifest.setting(name).is_some_and(|s| s.secret);
             match secrets.get(name) {
@@ -381,6 +429,7 @@ impl Egress {
             Auth::Bearer(name) => builder.bearer_auth(secret(name)?),
             Auth::Basic(user, name) => builder.basic_auth(user, Some(secret(name)?)),
             Auth::Header(header, name) => {
+                reserved(header)?;
                 let mut value = reqwest::header::HeaderValue::from_str(&secret(name)?).map_err(|_| {
                     EgressError::Invalid(format!("secret {name:?} is not a valid header value"))
                 })?;
@@ -388,6 +437,12 @@ impl Egress {
                 builder.header(header.as_str(), value)
             }
         };
+        // What an echo of this request's credentials would look like, besides the secrets themselves.
+        let extra = match &req.auth {
+            Auth::Basic(user, name) => secrets.get(name).map(|s| format!("{user}:{s}")),
+            _ => None,
+        };
+        let redact = |bytes: Vec<u8>| secrets.redact(bytes, extra.as_deref());
         let started = Instant::now();
         let mut response = builder.body(req.body).send().await.map_err(|e| classify(&e))?;
         let status = response.status().as_u16();
@@ -405,7 +460,7 @@ impl Egress {
             .headers()
             .iter()
             .map(|(k, v)| {
-                let value = String::from_utf8_lossy(&secrets.redact(v.as_bytes().to_vec())).into_owned();
+                let value = String::from_utf8_lossy(&redact(v.as_bytes().to_vec())).into_owned();
                 (k.as_str().to_owned(), value)
             })
             .collect();
@@ -426,7 +481,7 @@ impl Egress {
         Ok(Response {
             status,
             headers,
-            body: secrets.redact(body),
+            body: redact(body),
             retry_after,
         })
     }
@@ -448,14 +503,14 @@ fn classify(e: &reqwest::Error) -> EgressError {
         return EgressError::Timeout;
     }
     let mut cause: &dyn std::error::Error = e;
-    while let Some(next) = cause.source() {
-        cause = next;
-    }
-    let message = cause.to_string();
-    if message.contains("may not reach") || message.contains("has no address") {
-        EgressError::Denied(message)
-    } else {
-        EgressError::Connection(message)
+    loop {
+        if let Some(refused) = cause.downcast_ref::<NotAllowed>() {
+            return EgressError::Denied(refused.0.clone());
+        }
+        match cause.source() {
+            Some(next) => cause = next,
+            None => return EgressError::Connection(cause.to_string()),
+        }
     }
 }
 
@@ -518,6 +573,10 @@ mod tests {
             "224.0.0.1",
             "fd00::1",
             "fe80::1",
+            "64:ff9b::a00:1",
+            "2002:a00:1::1",
+            "2001:0:a00:1::1",
+            "::a00:1",
             "::",
             "::ffff:10.0.0.1",
             "::ffff:127.0.0.1",
@@ -544,9 +603,19 @@ mod tests {
             "xoxb-very-secret".to_owned(),
         )]));
         let body = br#"{"echo":"Bearer xoxb-very-secret","again":"xoxb-very-secret"}"#.to_vec();
-        let out = String::from_utf8(secrets.redact(body)).unwrap();
+        let out = String::from_utf8(secrets.redact(body, None)).unwrap();
         assert!(!out.contains("xoxb-very-secret"), "{out}");
         assert_eq!(out.matches("[redacted]").count(), 2);
+        use base64::Engine as _;
+        let encoded = [
+            base64::engine::general_purpose::STANDARD.encode("xoxb-very-secret"),
+            base64::engine::general_purpose::STANDARD.encode("bot:xoxb-very-secret"),
+            "xoxb%2Dvery%2Dsecret".replace("%2D", "-"),
+        ]
+        .join(" ");
+        let out =
+            String::from_utf8(secrets.redact(encoded.into_bytes(), Some("bot:xoxb-very-secret"))).unwrap();
+        assert_eq!(out, "[redacted] [redacted] [redacted]", "encoded echoes too");
         assert!(!format!("{secrets:?}").contains("xoxb"));
     }
 
@@ -595,5 +664,20 @@ mod tests {
                 .unwrap_err();
             assert!(err.to_string().contains(expect), "{url}: {err}");
         }
+        for header in ["Accept-Encoding", "range", "Host"] {
+            let mut req = send("https://chat.example/api", Auth::None);
+            req.headers.push((header.to_owned(), "x".to_owned()));
+            let err = egress.send(&m, &secrets, req, deadline).await.unwrap_err();
+            assert!(err.to_string().contains("set by the host"), "{header}: {err}");
+        }
+        let header_auth = send(
+            "https://chat.example/api",
+            Auth::Header("host".into(), "token".into()),
+        );
+        let err = egress
+            .send(&m, &secrets, header_auth, deadline)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("set by the host"), "{err}");
     }
 }

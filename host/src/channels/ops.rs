@@ -21,7 +21,6 @@ use super::Call;
 use crate::alerts::{self, ActionError, Actor};
 use crate::audit::AuditEntry;
 use crate::db;
-use crate::plugins::manifest::UserField;
 use crate::plugins::{AlertRef, Responder};
 
 /// Why an operation did not happen (the WIT `op-error`).
@@ -74,13 +73,26 @@ impl Call {
         self.state.clock.now()
     }
 
+    /// Runs what follows a commit (the audit row, cache upkeep) to its end, whatever is left of the
+    /// call's deadline; each of those bounds its own wait.
+    fn after(&self, work: impl std::future::Future<Output = ()>) {
+        self.handle.block_on(work);
+    }
+
     fn run<T>(&self, work: impl std::future::Future<Output = Result<T, OpError>>) -> Result<T, OpError> {
         self.block_on(work)
             .unwrap_or_else(|| Err(OpError::Internal("the call's deadline passed".to_owned())))
     }
 
-    /// Maps a channel actor to an active NightOwl user of engineer role or above.
+    /// Maps a channel actor to an active NightOwl user of engineer role or above. In a callback, only
+    /// once the plugin has verified the request's signature: a plugin that forgot to cannot let an
+    /// unsigned request change anything.
     async fn map_actor(&self, conn: &mut PgConnection, actor: &ChannelActor) -> Result<Mapped, OpError> {
+        if self.inbound && !self.verified.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(OpError::Forbidden(
+                "the callback's signature was not verified (crypto.verify-hmac) before acting".to_owned(),
+            ));
+        }
         if actor.channel != self.manifest.id {
             return Err(OpError::Forbidden(format!(
                 "plugin {} may only act for its own users, not for {:?}",
@@ -93,34 +105,20 @@ impl Call {
                 self.manifest.id
             )));
         };
-        let column = match identity.user_field {
-            UserField::SlackUserId => "slack_user_id",
-            UserField::Phone => "phone",
-            UserField::Email => "lower(email)",
-        };
-        let wanted = match identity.user_field {
-            UserField::Email => actor.external_id.trim().to_lowercase(),
-            _ => actor.external_id.trim().to_owned(),
-        };
         let unknown = || {
             OpError::Forbidden(format!(
                 "no active NightOwl user of role engineer or above is linked to {} {}",
                 self.manifest.id, actor.external_id
             ))
         };
-        if wanted.is_empty() {
-            return Err(unknown());
-        }
-        let row: Option<(Uuid, String, String, bool)> = sqlx::query_as(&format!(
-            "select id, email, role, is_active from users where {column} = $1 order by is_active desc limit 1"
-        ))
-        .bind(&wanted)
-        .fetch_optional(&mut *conn)
-        .await?;
-        match row {
-            Some((id, email, role, true)) if Role::parse(&role).is_some_and(|r| r >= Role::Engineer) => {
-                Ok(Mapped { id, email })
-            }
+        let found = db::users::by_identity(conn, identity.user_field, &actor.external_id).await?;
+        // Two active people sharing one identity cannot tell who acted: nobody does.
+        let active: Vec<_> = found.into_iter().filter(|u| u.is_active).collect();
+        match active.as_slice() {
+            [user] if Role::parse(&user.role).is_some_and(|r| r >= Role::Engineer) => Ok(Mapped {
+                id: user.id,
+                email: user.email.clone(),
+            }),
             _ => Err(unknown()),
         }
     }
@@ -171,7 +169,7 @@ impl Call {
         by: &ChannelActor,
         note: Option<&str>,
     ) -> Result<(), OpError> {
-        self.run(async {
+        let done = self.run(async {
             let mut tx = self.tx("system:channel").await?;
             let user = self.map_actor(&mut tx, by).await?;
             let id = find_alert(&mut tx, key).await?;
@@ -197,6 +195,12 @@ impl Call {
                 _ => None,
             };
             tx.commit().await?;
+            Ok((user, id, fingerprint))
+        })?;
+        let (user, id, fingerprint) = done;
+        // After the commit, and not cut short by the call's deadline: a committed change keeps its
+        // audit row.
+        self.after(async {
             if let Some(fingerprint) = fingerprint {
                 self.state
                     .redis
@@ -206,8 +210,8 @@ impl Call {
             let detail = serde_json::json!({ "via": self.manifest.id, "note": note });
             self.audit(&user, action.as_str(), ("alerts", id.to_string()), detail)
                 .await;
-            Ok(())
-        })
+        });
+        Ok(())
     }
 
     /// Who is on call now for a service's roster (the tenant default when none), primary first.
@@ -358,7 +362,7 @@ impl Call {
         link: Option<&str>,
     ) -> Result<KbHit, OpError> {
         use nightowl_api::Validate as _;
-        self.run(async {
+        let done = self.run(async {
             let mut tx = self.tx("system:channel").await?;
             let user = self.map_actor(&mut tx, by).await?;
             let alert = match link {
@@ -400,18 +404,22 @@ impl Call {
                 db::alerts::set_match(&mut tx, id, incident.id, incident.solution.as_deref(), true).await?;
             }
             tx.commit().await?;
+            Ok((user, incident, alert))
+        })?;
+        let (user, incident, alert) = done;
+        self.after(async {
             let detail =
                 serde_json::json!({ "via": self.manifest.id, "title": incident.title, "alert": alert });
             self.audit(&user, "create", ("incidents", incident.id.to_string()), detail)
                 .await;
-            Ok(KbHit {
-                incident_id: incident.id.to_string(),
-                title: incident.title.clone(),
-                solution: incident.solution.clone(),
-                url: incident_url(&self.state.config.public_url, incident.id),
-                score: 1.0,
-                fragments: vec![],
-            })
+        });
+        Ok(KbHit {
+            incident_id: incident.id.to_string(),
+            title: incident.title.clone(),
+            solution: incident.solution.clone(),
+            url: incident_url(&self.state.config.public_url, incident.id),
+            score: 1.0,
+            fragments: vec![],
         })
     }
 }

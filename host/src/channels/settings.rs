@@ -27,6 +27,9 @@ pub const LEGACY_PLACES: [(&str, &str, &str); 3] = [
     ("twilio", "auth_token", "twilio_auth_token"),
 ];
 
+/// The shortest secret a setting takes.
+pub const MIN_SECRET_CHARS: usize = 8;
+
 /// The field a plugin secret is bound to.
 fn field(plugin: &str, key: &str) -> String {
     format!("{plugin}.{key}")
@@ -190,9 +193,10 @@ pub async fn update(
             }
             (Some(s), Some(v)) => {
                 let checked = if s.secret {
-                    (!v.is_empty() && v.len() <= 4096)
+                    // A short secret could not be told apart (and redacted) in what comes back.
+                    (v.chars().count() >= MIN_SECRET_CHARS && v.len() <= 4096)
                         .then_some(())
-                        .ok_or_else(|| "must be 1 to 4096 characters".to_owned())
+                        .ok_or_else(|| format!("must be {MIN_SECRET_CHARS} to 4096 characters"))
                 } else {
                     s.kind.check(v)
                 };

@@ -135,7 +135,8 @@ pub async fn settle(
     Ok(settled == 1)
 }
 
-/// Cancels an alert's escalation notifications not yet handed to a channel.
+/// Cancels an alert's pages not yet handed to a channel, and its "fired again" and "escalated" notices
+/// (acknowledged and resolved notices still go out).
 pub async fn cancel_pending(
     conn: &mut PgConnection,
     alert_id: Uuid,
@@ -143,7 +144,10 @@ pub async fn cancel_pending(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "update notification_outbox set status = 'cancelled', last_error = $2
-         where alert_id = $1 and kind = 'alert' and status = 'pending'",
+         where alert_id = $1 and status = 'pending'
+           and (kind = 'alert'
+                or (kind = 'update'
+                    and payload -> 'notification' -> 'subject' ->> 'event' in ('reminder', 'escalated')))",
     )
     .bind(alert_id)
     .bind(reason)
@@ -180,5 +184,53 @@ pub async fn next_due(conn: &mut PgConnection) -> Result<Option<DateTime<Utc>>, 
         "select min(next_attempt_at) from notification_outbox where status in ('pending', 'sending')",
     )
     .fetch_one(conn)
+    .await
+}
+
+/// A conversation a channel delivered an alert's message to.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Delivered {
+    pub channel: Channel,
+    pub target: String,
+    pub destination: Value,
+    /// The first message's external id: what later notices edit and thread onto.
+    pub external_id: String,
+}
+
+/// Every conversation a channel plugin delivered a message about `alert_id` to, with its first
+/// message.
+pub async fn delivered(conn: &mut PgConnection, alert_id: Uuid) -> Result<Vec<Delivered>, sqlx::Error> {
+    sqlx::query_as(
+        "select distinct on (channel, target) channel, target,
+                payload -> 'notification' -> 'destination' as destination,
+                result ->> 'external_id' as external_id
+         from notification_outbox
+         where alert_id = $1 and kind = 'alert' and status = 'sent' and channel <> 'log'
+           and result ->> 'external_id' is not null
+         order by channel, target, created_at, id",
+    )
+    .bind(alert_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// The first message a channel delivered about `alert_id` to `target`, for a later notice to thread
+/// onto.
+pub async fn first_message(
+    conn: &mut PgConnection,
+    alert_id: Uuid,
+    channel: &Channel,
+    target: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select result ->> 'external_id' from notification_outbox
+         where alert_id = $1 and channel = $2 and target = $3 and kind = 'alert' and status = 'sent'
+           and result ->> 'external_id' is not null
+         order by created_at, id limit 1",
+    )
+    .bind(alert_id)
+    .bind(channel.as_str())
+    .bind(target)
+    .fetch_optional(conn)
     .await
 }

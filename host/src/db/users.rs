@@ -277,6 +277,35 @@ pub async fn lock_active_admins(conn: &mut PgConnection) -> Result<Vec<Uuid>, sq
         .await
 }
 
+/// Who a channel identity names.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct IdentityMatch {
+    pub id: Uuid,
+    pub email: String,
+    pub role: String,
+    pub is_active: bool,
+}
+
+/// The users whose profile `field` holds `value` (a Slack member id, an E.164 number, an e-mail
+/// address, compared without case); empty for an empty value.
+pub async fn by_identity(
+    conn: &mut PgConnection,
+    field: crate::plugins::manifest::UserField,
+    value: &str,
+) -> Result<Vec<IdentityMatch>, sqlx::Error> {
+    use crate::plugins::manifest::UserField;
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = match field {
+        UserField::SlackUserId => "select id, email, role, is_active from users where slack_user_id = $1",
+        UserField::Phone => "select id, email, role, is_active from users where phone = $1",
+        UserField::Email => "select id, email, role, is_active from users where lower(email) = lower($1)",
+    };
+    sqlx::query_as(sql).bind(value).fetch_all(conn).await
+}
+
 /// An active user as a notification reaches them.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Person {

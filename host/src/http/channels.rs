@@ -12,7 +12,7 @@
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use nightowl_api::ErrorBody;
 use utoipa_axum::routes;
@@ -32,10 +32,13 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-/// Response headers a plugin may set.
-const ANSWER_HEADERS: [&str; 2] = ["content-type", "retry-after"];
+/// Content types a plugin's answer may have (JSON for Slack, XML for Twilio's TwiML, text); any
+/// other is answered as `text/plain`, so an unauthenticated callback never serves a page.
+const ANSWER_TYPES: [&str; 4] = ["application/json", "application/xml", "text/xml", "text/plain"];
 
-/// Resolves the tenant named by `?tenant=`; the plugin checks the signature.
+/// Resolves the tenant named by `?tenant=`. The signature is the plugin's to check, with that
+/// tenant's secret (`crypto.verify-hmac`); the host lets the call change nothing until it has (see
+/// `channels::ops`), and answers 401 when the plugin refuses the request.
 struct TenantInUrl;
 
 impl SignedCallback for TenantInUrl {
@@ -162,6 +165,14 @@ async fn inbound(
         .ok_or_else(|| ApiError::not_found("channel plugin"))?;
     let tenant = &principal.tenant.slug;
     let call = crate::channels::prepare(state, tenant, &plugin.manifest, true).await?;
+    if !call.settings.missing.is_empty() {
+        // A tenant that has not set the plugin up has no such channel.
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_channel",
+            format!("channel {plugin_id:?} is not configured for this tenant"),
+        ));
+    }
     let mut config = call.settings.values.clone();
     config.insert("nightowl.tenant".to_owned(), tenant.to_string());
     config.insert(
@@ -189,15 +200,39 @@ async fn inbound(
         .map_err(|e| call_error(plugin_id, e))?;
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
     let mut response = (status, answer.body).into_response();
-    for (name, value) in answer.headers {
-        let lower = name.to_ascii_lowercase();
-        if !ANSWER_HEADERS.contains(&lower.as_str()) {
-            continue;
-        }
-        if let (Ok(name), Ok(value)) = (HeaderName::try_from(lower), HeaderValue::from_str(&value)) {
-            response.headers_mut().insert(name, value);
-        }
+    let header = |name: &str| {
+        answer
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    };
+    let content_type = header("content-type")
+        .filter(|v| {
+            let essence = v
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase();
+            ANSWER_TYPES.contains(&essence.as_str())
+        })
+        .unwrap_or("text/plain; charset=utf-8");
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(content_type) {
+        headers.insert(header::CONTENT_TYPE, v);
     }
+    if let Some(v) = header("retry-after").and_then(|v| HeaderValue::from_str(v).ok()) {
+        headers.insert(header::RETRY_AFTER, v);
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
     Ok(response)
 }
 

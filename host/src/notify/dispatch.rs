@@ -101,7 +101,7 @@ async fn refresh(
     }
     if notification.previous_external_id.is_none() {
         notification.previous_external_id =
-            crate::notify::updates::first_message(&mut tx, alert_id, &row.channel, &row.target).await?;
+            crate::db::outbox::first_message(&mut tx, alert_id, &row.channel, &row.target).await?;
     }
     tx.commit().await
 }

@@ -38,20 +38,29 @@ pub const LEASE: Duration = Duration::seconds(120);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
     pub message: String,
-    /// `None`: permanent (bad settings, a channel that does not exist, revoked credentials): the
-    /// notification fails at once, no retry. `Some(wait)`: transient; retried once, not before
-    /// `wait` (the channel's `Retry-After`) nor before [`RETRY_AFTER`].
-    pub retry_after: Option<std::time::Duration>,
-    pub transient: bool,
+    pub retry: Retry,
 }
+
+/// Whether a failed delivery is tried again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Bad settings, a channel that does not exist, revoked credentials: a retry cannot mend it, the
+    /// notification fails at once.
+    Never,
+    /// The remote side or the network failed: retried once, not before the channel's
+    /// `Retry-After` (capped at [`MAX_RETRY_AFTER`]) nor before [`RETRY_AFTER`].
+    Later(Option<std::time::Duration>),
+}
+
+/// The longest a channel's `Retry-After` delays a retry: a page must not wait longer than a tier.
+pub const MAX_RETRY_AFTER: Duration = Duration::minutes(5);
 
 impl Failure {
     /// A failure that a retry may mend.
     pub fn transient(message: impl Into<String>, retry_after: Option<std::time::Duration>) -> Failure {
         Failure {
             message: message.into(),
-            retry_after,
-            transient: true,
+            retry: Retry::Later(retry_after),
         }
     }
 
@@ -59,9 +68,20 @@ impl Failure {
     pub fn permanent(message: impl Into<String>) -> Failure {
         Failure {
             message: message.into(),
-            retry_after: None,
-            transient: false,
+            retry: Retry::Never,
         }
+    }
+
+    /// When to try again, if at all.
+    fn retry_at(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let Retry::Later(asked) = self.retry else {
+            return None;
+        };
+        let wait = asked
+            .and_then(|d| Duration::from_std(d).ok())
+            .unwrap_or(RETRY_AFTER)
+            .clamp(RETRY_AFTER, MAX_RETRY_AFTER);
+        Some(now + wait)
     }
 }
 
@@ -128,17 +148,11 @@ pub async fn settle(
     let mut tx = db::begin_tenant(&state.db, slug, "system:outbox").await?;
     let (status, retry_at, error) = match &outcome {
         Ok(_) => (NotificationStatus::Sent, None, None),
-        Err(f) if f.transient && row.attempts < MAX_ATTEMPTS => {
-            let asked = f
-                .retry_after
-                .and_then(|d| Duration::from_std(d).ok())
-                .unwrap_or(RETRY_AFTER);
-            (
-                NotificationStatus::Pending,
-                Some(now + asked.max(RETRY_AFTER)),
-                Some(f.message.as_str()),
-            )
-        }
+        Err(f) if row.attempts < MAX_ATTEMPTS && f.retry_at(now).is_some() => (
+            NotificationStatus::Pending,
+            f.retry_at(now),
+            Some(f.message.as_str()),
+        ),
         Err(f) => (NotificationStatus::Failed, None, Some(f.message.as_str())),
     };
     let result = outcome
@@ -156,10 +170,33 @@ pub async fn settle(
         return tx.commit().await;
     }
     report(state, slug, row, status, error);
+    if let (NotificationStatus::Sent, NotificationKind::Alert, Some(alert_id)) =
+        (status, row.kind, row.alert_id)
+    {
+        catch_up(&mut tx, alert_id, now).await?;
+    }
     if let Some(settled) = escalation_outcome(row, status, result, error) {
         escalation::notification_settled(&mut tx, settled, now).await?;
     }
     tx.commit().await
+}
+
+/// A page delivered after its alert was acknowledged or resolved (it was on its way when that
+/// happened, so the status notices did not know of it) gets that notice now. Conversations that
+/// already have it are not sent it again (same idempotency key).
+async fn catch_up(conn: &mut PgConnection, alert_id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    let event = match db::alerts::get(conn, alert_id).await?.map(|a| a.status) {
+        Some(nightowl_api::alerts::AlertStatus::Acknowledged) => crate::plugins::AlertEvent::Acknowledged,
+        Some(nightowl_api::alerts::AlertStatus::Resolved) => crate::plugins::AlertEvent::Resolved,
+        _ => return Ok(()),
+    };
+    let change = super::updates::Change {
+        event,
+        tier: 1,
+        occurrence: 0,
+    };
+    super::updates::queue(conn, alert_id, change, &[], now).await?;
+    Ok(())
 }
 
 /// Counts the outcome and logs the failures.

@@ -15,58 +15,11 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::outbox::{self, NewNotice};
+use crate::db;
 use crate::plugins::{AlertEvent, AlertRef, Destination, Notification, Subject};
 
 /// Repeats of an alert give at most one "fired again" notice per conversation in this many seconds.
 pub const REPEAT_WINDOW_SECS: i64 = 600;
-
-/// A conversation a channel delivered an alert's message to.
-#[derive(Debug, sqlx::FromRow)]
-pub struct Delivered {
-    pub channel: Channel,
-    pub target: String,
-    pub destination: Value,
-    /// The first message's external id: what later notices edit and thread onto.
-    pub external_id: String,
-}
-
-/// Every conversation a channel plugin delivered a message about `alert_id` to, with its first
-/// message.
-pub async fn delivered(conn: &mut PgConnection, alert_id: Uuid) -> Result<Vec<Delivered>, sqlx::Error> {
-    sqlx::query_as(
-        "select distinct on (channel, target) channel, target,
-                payload -> 'notification' -> 'destination' as destination,
-                result ->> 'external_id' as external_id
-         from notification_outbox
-         where alert_id = $1 and kind = 'alert' and status = 'sent' and channel <> 'log'
-           and result ->> 'external_id' is not null
-         order by channel, target, created_at, id",
-    )
-    .bind(alert_id)
-    .fetch_all(conn)
-    .await
-}
-
-/// The first message a channel delivered about `alert_id` to `target`, for a later notice to thread
-/// onto.
-pub async fn first_message(
-    conn: &mut PgConnection,
-    alert_id: Uuid,
-    channel: &Channel,
-    target: &str,
-) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "select result ->> 'external_id' from notification_outbox
-         where alert_id = $1 and channel = $2 and target = $3 and kind = 'alert' and status = 'sent'
-           and result ->> 'external_id' is not null
-         order by created_at, id limit 1",
-    )
-    .bind(alert_id)
-    .bind(channel.as_str())
-    .bind(target)
-    .fetch_optional(conn)
-    .await
-}
 
 /// What happened, and what makes the notice unique (a second acknowledge is no news; each
 /// escalation and each repeat window is).
@@ -90,7 +43,7 @@ pub async fn queue(
     now: DateTime<Utc>,
 ) -> Result<usize, sqlx::Error> {
     let mut queued = 0;
-    for d in delivered(conn, alert_id).await? {
+    for d in db::outbox::delivered(conn, alert_id).await? {
         if skip.iter().any(|(c, t)| *c == d.channel && *t == d.target) {
             continue;
         }

@@ -249,14 +249,17 @@ pub struct CoreTurn {
 
 impl CoreTurn {
     /// Runs `wait` (which blocks this thread on I/O) without holding the core, then waits for a
-    /// core again (in turn with the other tenants' calls).
-    pub fn idle<T>(&self, handle: &tokio::runtime::Handle, wait: impl FnOnce() -> T) -> T {
+    /// core again (in turn with the other tenants' calls) until `deadline`; past it the guest only
+    /// has to notice its own deadline, so it goes on without one.
+    pub fn idle<T>(&self, handle: &tokio::runtime::Handle, deadline: Instant, wait: impl FnOnce() -> T) -> T {
         let held = self.slot.lock().unwrap_or_else(|e| e.into_inner()).take();
         let had = held.is_some();
         drop(held);
         let out = wait();
         if had {
-            let slot = handle.block_on(self.runtime.slots.acquire(&self.tenant, Wait::Always));
+            let left = deadline.saturating_duration_since(Instant::now());
+            let turn = self.runtime.slots.acquire(&self.tenant, Wait::Always);
+            let slot = handle.block_on(async { tokio::time::timeout(left, turn).await.ok().flatten() });
             *self.slot.lock().unwrap_or_else(|e| e.into_inner()) = slot;
         }
         out

@@ -143,14 +143,11 @@ impl crypto::Host for HostState {
         mac: Vec<u8>,
     ) -> wasmtime::Result<Result<bool, String>> {
         let call = call(self)?;
-        Ok(host_crypto::verify(
-            &call.manifest,
-            &call.settings.secrets,
-            alg(a),
-            &key,
-            &data,
-            &mac,
-        ))
+        let verified = host_crypto::verify(&call.manifest, &call.settings.secrets, alg(a), &key, &data, &mac);
+        if verified == Ok(true) {
+            call.verified.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        Ok(verified)
     }
 }
 

@@ -178,11 +178,11 @@ async fn plugin_secrets_are_sealed_at_rest_and_only_reported_as_configured() {
     let path = "/api/v1/admin/plugins/recorder/config";
     let token = "xoxb-1234567890-abcdefghijkl-WXYZ";
     let (status, config) = send(app.as_key(k, Method::PUT, path).json(&json!({ "settings": {
-        "token": token, "backup_token": "short", "room": "#ops", "callback_number": "+15005550006"
+        "token": token, "backup_token": "short-12", "room": "#ops", "callback_number": "+15005550006"
     }})))
     .await;
     assert_eq!(status, StatusCode::OK, "{config}");
-    assert!(!config.to_string().contains(token) && !config.to_string().contains("short"));
+    assert!(!config.to_string().contains(token) && !config.to_string().contains("short-12"));
     let setting = |config: &serde_json::Value, key: &str| {
         config["settings"]
             .as_array()
@@ -232,7 +232,8 @@ async fn plugin_secrets_are_sealed_at_rest_and_only_reported_as_configured() {
 
     // Checked against the manifest, all or nothing.
     let (status, err) = send(app.as_key(k, Method::PUT, path).json(&json!({ "settings": {
-        "callback_number": "555", "api_base_url": "ftp:/x", "nope": "x", "room": "#changed"
+        "callback_number": "555", "api_base_url": "ftp:/x", "nope": "x", "room": "#changed",
+        "backup_token": "short"
     }})))
     .await;
     assert_eq!(
@@ -245,6 +246,7 @@ async fn plugin_secrets_are_sealed_at_rest_and_only_reported_as_configured() {
         fields,
         [
             "settings.api_base_url",
+            "settings.backup_token",
             "settings.callback_number",
             "settings.nope"
         ]
@@ -269,7 +271,7 @@ async fn plugin_secrets_are_refused_without_an_encryption_key() {
     let path = "/api/v1/admin/plugins/recorder/config";
     let (status, err) = send(
         app.as_key(&t.admin_key, Method::PUT, path)
-            .json(&json!({ "settings": { "room": "#ops", "token": "xoxb-1" } })),
+            .json(&json!({ "settings": { "room": "#ops", "token": "xoxb-1-long-enough" } })),
     )
     .await;
     assert_eq!(

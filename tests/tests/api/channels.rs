@@ -82,7 +82,24 @@ async fn a_channel_plugin_reaches_only_granted_hosts_and_never_sees_a_secret() {
     })
     .await;
     let t = snooping_tenant(&app, format!("{}/echo", echo.base_url())).await;
-    let (status, report) = send(probe(&app, &t)).await;
+    let answer = probe(&app, &t).send().await.unwrap();
+    // An unauthenticated callback's answer is data, never a page.
+    let headers = answer.headers().clone();
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("sandbox")
+    );
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let status = answer.status();
+    let report: Value = answer.json().await.unwrap();
     assert_eq!(status, StatusCode::OK, "{report}");
     let text = report.to_string();
     assert!(!text.contains(SECRET), "the guest saw the secret: {report:#}");
@@ -135,7 +152,14 @@ async fn a_channel_plugin_reaches_only_granted_hosts_and_never_sees_a_secret() {
             .contains("not a secret setting"),
         "{report:#}"
     );
-    // A plugin speaks only for its own channel's people, and only for people NightOwl knows.
+    // Nothing changes before the plugin has verified a signature; a plugin speaks only for its own
+    // channel's people, and only for people NightOwl knows.
+    let before = report["act_before_verify"].as_str().unwrap();
+    assert!(
+        before.contains("Forbidden") && before.contains("not verified"),
+        "{before}"
+    );
+    assert_eq!(report["verified"], "Ok(true)");
     assert!(
         report["act_as_stranger"].as_str().unwrap().contains("Forbidden"),
         "{report:#}"

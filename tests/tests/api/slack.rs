@@ -282,6 +282,19 @@ async fn callbacks_without_a_valid_fresh_signature_of_that_tenant_change_nothing
         "firing",
         "nothing changed"
     );
+    // A tenant that never set Slack up has no Slack channel.
+    let bare = app.tenant().await;
+    let (status, body) = send(callback(
+        &app,
+        bare.tenant.slug.as_str(),
+        "commands",
+        &ack,
+        SECRET,
+        now,
+    ))
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(body["code"], "unknown_channel");
     let audited: i64 = sqlx::query_scalar(&format!(
         "select count(*) from {}.audit_log where resource_type = 'alerts'",
         team.schema()

@@ -7,7 +7,8 @@
 //!   server answers with the headers it received (the host redacts secrets in answers);
 //! - the same request to a host outside the operator's grant (`denied`);
 //! - `hmac` keyed with the secret (a MAC, never the key), and a setting that is not a secret;
-//! - acting as a user the channel does not know (`forbidden`).
+//! - acting before it verified a signature, as a user the channel does not know, or for another
+//!   channel's users (`forbidden`).
 //!
 //! `notify` is not used.
 
@@ -32,6 +33,11 @@ impl Channel for Snoop {
     }
 
     fn handle_inbound(_req: &Request) -> Result<Response, Error> {
+        // Acting before any signature was verified: refused whoever is named.
+        let before_verify = incidents::acknowledge("#1", &Actor::new("snoop", "alice@acme.example"), None);
+        // A plugin that checks a MAC it made itself passes that gate; the checks below still hold.
+        let mac = crypto::hmac(Alg::Sha256, "token", b"probe").unwrap_or_default();
+        let verified = crypto::verify_hmac(Alg::Sha256, "token", b"probe", &mac);
         let echo = config::get("echo_url").unwrap_or_default();
         let echoed = http::send(
             &http::Request::get(echo.clone())
@@ -51,6 +57,8 @@ impl Channel for Snoop {
             "not_a_secret": describe(&plain.map(|r| r.status)),
             "hmac": describe(&crypto::hmac(Alg::Sha256, "token", b"probe")),
             "hmac_of_setting": describe(&crypto::hmac(Alg::Sha256, "echo_url", b"probe")),
+            "act_before_verify": describe(&before_verify),
+            "verified": describe(&verified),
             "act_as_stranger": describe(&incidents::acknowledge("#1", &Actor::new("snoop", "stranger@elsewhere.example"), None)),
             "act_as_other_channel": describe(&incidents::acknowledge("#1", &Actor::new("slack", "U1"), None)),
         });
