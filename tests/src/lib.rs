@@ -274,6 +274,61 @@ pub struct TestTenant {
     pub admin_key: String,
 }
 
+/// What [`checkout_on_call`] made.
+pub struct OnCallSetup {
+    pub policy: String,
+    pub roster: String,
+}
+
+/// The tenant's on-call set-up most escalation tests use: a policy with `tiers` repeated `repeat`
+/// times, a daily roster "Checkout" in `timezone` (handoff 09:00, from 1 June 2026) on that policy
+/// with `members` in order and `lead` as team lead, and a service `checkout` routed to it.
+pub async fn checkout_on_call(
+    app: &TestApp,
+    t: &TestTenant,
+    tiers: Value,
+    repeat: i32,
+    timezone: &str,
+    members: &[&str],
+    lead: &str,
+) -> OnCallSetup {
+    let post = |path: &str, body: Value| {
+        let req = app.as_key(&t.admin_key, Method::POST, path).json(&body);
+        async move {
+            let (status, v) = send(req).await;
+            assert!(status.is_success(), "{status} {v}");
+            v["id"].as_str().unwrap_or_default().to_owned()
+        }
+    };
+    let policy = post(
+        "/api/v1/escalation-policies",
+        serde_json::json!({"name": "Checkout on-call", "tiers": tiers, "repeat_count": repeat}),
+    )
+    .await;
+    let roster = post(
+        "/api/v1/rosters",
+        serde_json::json!({"name": "Checkout", "timezone": timezone, "rotation_type": "daily", "handoff_time": "09:00",
+               "start_date": "2026-06-01", "escalation_policy_id": policy, "team_lead_id": lead}),
+    )
+    .await;
+    let (status, v) = send(
+        app.as_key(
+            &t.admin_key,
+            Method::PUT,
+            &format!("/api/v1/rosters/{roster}/members"),
+        )
+        .json(&serde_json::json!({ "user_ids": members })),
+    )
+    .await;
+    assert!(status.is_success(), "{status} {v}");
+    post(
+        "/api/v1/services",
+        serde_json::json!({"name": "checkout", "roster_id": roster}),
+    )
+    .await;
+    OnCallSetup { policy, roster }
+}
+
 /// Polls `probe` every 20 ms until it holds; panics naming `what` after 15 s.
 pub async fn until<F, Fut>(what: &str, mut probe: F)
 where

@@ -7,7 +7,7 @@ use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
 use nightowl::worker::{self, Scope, WorkerHandle};
-use nightowl_tests::{TestApp, TestTenant, error_code, send, until};
+use nightowl_tests::{OnCallSetup, TestApp, TestTenant, checkout_on_call, error_code, send, until};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::Row;
@@ -60,46 +60,9 @@ async fn team(app: &TestApp, members: &[&str], lead: &str, tiers: Value, repeat:
         .await;
         users.insert((*name).to_owned(), u["id"].as_str().unwrap().to_owned());
     }
-    let policy = ok(
-        app,
-        &t,
-        Method::POST,
-        "/api/v1/escalation-policies",
-        json!({"name": "Checkout on-call", "tiers": tiers, "repeat_count": repeat}),
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let roster = ok(
-        app,
-        &t,
-        Method::POST,
-        "/api/v1/rosters",
-        json!({"name": "Checkout", "timezone": "UTC", "rotation_type": "daily", "handoff_time": "09:00",
-               "start_date": "2026-06-01", "escalation_policy_id": policy, "team_lead_id": users[lead]}),
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let ids: Vec<&String> = members.iter().map(|m| &users[*m]).collect();
-    ok(
-        app,
-        &t,
-        Method::PUT,
-        &format!("/api/v1/rosters/{roster}/members"),
-        json!({ "user_ids": ids }),
-    )
-    .await;
-    ok(
-        app,
-        &t,
-        Method::POST,
-        "/api/v1/services",
-        json!({"name": "checkout", "roster_id": roster}),
-    )
-    .await;
+    let ids: Vec<&str> = members.iter().map(|m| users[*m].as_str()).collect();
+    let OnCallSetup { policy, roster } =
+        checkout_on_call(app, &t, tiers, repeat, "UTC", &ids, &users[lead]).await;
     Team {
         t,
         users,

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use nightowl_fakes::slack_signing::{SlashCommand, sign};
-use nightowl_tests::{TestApp, TestTenant, send, until};
+use nightowl_tests::{TestApp, TestTenant, checkout_on_call, send, until};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::{Value, json};
 
@@ -93,45 +93,8 @@ pub async fn team(app: &TestApp, tiers: Value, api_base_url: &str) -> Team {
         Value::Null,
     )
     .await;
-    let policy = ok(
-        app,
-        &t,
-        Method::POST,
-        "/api/v1/escalation-policies",
-        json!({"name": "Checkout on-call", "tiers": tiers, "repeat_count": 0}),
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let roster = ok(
-        app,
-        &t,
-        Method::POST,
-        "/api/v1/rosters",
-        json!({"name": "Checkout", "timezone": "Europe/Berlin", "rotation_type": "daily", "handoff_time": "09:00",
-               "start_date": "2026-06-01", "escalation_policy_id": policy, "team_lead_id": users["Carol"]}),
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    ok(
-        app,
-        &t,
-        Method::PUT,
-        &format!("/api/v1/rosters/{roster}/members"),
-        json!({ "user_ids": [users["Alice"], users["Bob"]] }),
-    )
-    .await;
-    ok(
-        app,
-        &t,
-        Method::POST,
-        "/api/v1/services",
-        json!({"name": "checkout", "roster_id": roster}),
-    )
-    .await;
+    let members = [users["Alice"].as_str(), users["Bob"].as_str()];
+    checkout_on_call(app, &t, tiers, 0, "Europe/Berlin", &members, &users["Carol"]).await;
     ok(
         app,
         &t,
