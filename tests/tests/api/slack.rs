@@ -267,7 +267,29 @@ async fn callbacks_without_a_valid_fresh_signature_of_that_tenant_change_nothing
     .unwrap();
     assert_eq!(audited, 0);
 
-    // The same command, correctly signed, acts.
+    // A tenant that names its workspace refuses a signed request from another one (two tenants
+    // sharing one Slack app).
+    ok(
+        &app,
+        &team.t,
+        Method::PUT,
+        "/api/v1/admin/plugins/slack/config",
+        json!({"settings": {"team_id": "T0ANOTHERTEAM"}}),
+    )
+    .await;
+    let (status, body) = send(callback(&app, &slug, "commands", &ack, SECRET, now)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(get_alert(&app, &team.t, &id).await["status"], "firing");
+    ok(
+        &app,
+        &team.t,
+        Method::PUT,
+        "/api/v1/admin/plugins/slack/config",
+        json!({"settings": {"team_id": nightowl_fakes::slack::TEAM_ID}}),
+    )
+    .await;
+
+    // The same command, correctly signed, from the tenant's workspace, acts.
     let (status, body) = send(callback(&app, &slug, "commands", &ack, SECRET, now)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(get_alert(&app, &team.t, &id).await["status"], "acknowledged");

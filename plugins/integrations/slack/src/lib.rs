@@ -5,7 +5,8 @@
 //!
 //! Where things are: [`notify`] decides what a notification becomes (new post, edit, thread reply) and
 //! [`message`] renders it; [`api`] calls Slack and maps its failures to NightOwl's retry rules;
-//! [`signature`] checks every callback before anything else; [`events`], [`commands`] and
+//! [`signature`] checks every callback before anything else, [`workspace`] that it comes from the
+//! tenant's workspace; [`events`], [`commands`] and
 //! [`interactions`] answer the three callback URLs, and [`reply`] words their refusals; [`mrkdwn`] and
 //! [`when`] format text and times.
 //! Setup for people: `docs/slack.md`.
@@ -20,6 +21,7 @@ pub mod notify;
 pub mod reply;
 pub mod signature;
 pub mod when;
+pub mod workspace;
 
 use nightowl_plugin_sdk_channel::{
     Channel, Delivery, Error, Notification, Request, Response, channel_plugin,
@@ -40,6 +42,7 @@ impl Channel for Slack {
     /// Checks the Slack signature first, whatever the path, then routes by path.
     fn handle_inbound(req: &Request) -> Result<Response, Error> {
         signature::verify(req)?;
+        workspace::check(req)?;
         match req.path.as_str() {
             "/events" => events::handle(req),
             "/commands" => commands::handle(req),

@@ -155,3 +155,25 @@ fn an_unknown_path_is_refused_after_the_signature() {
         Err(Error::InvalidPayload(_))
     ));
 }
+
+#[test]
+fn a_signed_callback_from_another_workspace_is_refused_when_the_tenant_names_its_own() {
+    let body = crate::common::form(&[
+        ("team_id".into(), "T0OTHER".into()),
+        ("user_id".into(), "U1".into()),
+        ("command".into(), "/nightowl".into()),
+        ("text".into(), "help".into()),
+    ]);
+    host().config("team_id", "T0ACME").install();
+    let req = signed("/commands", "application/x-www-form-urlencoded", &body);
+    match Slack::handle_inbound(&req) {
+        Err(Error::Unauthorized(why)) => assert!(why.contains("T0OTHER"), "{why}"),
+        other => panic!("refused: {other:?}"),
+    }
+    // The tenant's own workspace, and a tenant that named none, are answered.
+    let own = body.replace("T0OTHER", "T0ACME");
+    host().config("team_id", "T0ACME").install();
+    assert!(Slack::handle_inbound(&signed("/commands", "application/x-www-form-urlencoded", &own)).is_ok());
+    host().install();
+    assert!(Slack::handle_inbound(&signed("/commands", "application/x-www-form-urlencoded", &body)).is_ok());
+}
