@@ -1,6 +1,6 @@
 //! Callbacks from channels: `POST /api/v1/channels/{plugin}/{path}?tenant=<slug>` hands the request
-//! to that channel plugin's `handle-inbound`, and the seed's Slack paths are aliases of it
-//! (`/api/v1/slack/events`, `/interactions`, `/commands`).
+//! to that channel plugin's `handle-inbound`, and the seed's Slack and Twilio paths are aliases of it
+//! (`/api/v1/slack/{events,interactions,commands}`, `/api/v1/twilio/{acknowledge,escalate,sms,status}`).
 //!
 //! These requests carry no NightOwl credentials. The tenant is named in the URL (a self-hosted tenant
 //! has its own Slack app and signing secret, and Slack's `url_verification` names no team), the host
@@ -29,6 +29,7 @@ pub fn routes() -> Vec<Route> {
     vec![
         Route::signed(routes!(channel_callback), &TenantInUrl).unaudited(WHY),
         Route::signed(routes!(slack_callback), &TenantInUrl).unaudited(WHY),
+        Route::signed(routes!(twilio_callback), &TenantInUrl).unaudited(WHY),
     ]
 }
 
@@ -122,23 +123,52 @@ pub async fn slack_callback(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    if !SLACK_PATHS.contains(&kind.as_str()) {
-        return Err(ApiError::not_found("Slack request URL"));
-    }
-    inbound(
-        &state,
-        &principal,
-        "slack",
-        &format!("/{kind}"),
-        &uri,
-        &headers,
-        body,
-    )
-    .await
+    let req = (&uri, &headers, body);
+    alias(&state, &principal, "slack", &SLACK_PATHS, &kind, req).await
 }
 
 /// The Slack request URLs that are aliases.
 const SLACK_PATHS: [&str; 3] = ["events", "interactions", "commands"];
+
+/// Twilio's webhook URLs as the seed named them: `acknowledge` and `escalate` (the digits pressed in
+/// a call), `sms` (a text message reply) and `status` (how a call ended); aliases of
+/// `/api/v1/channels/twilio/{kind}`.
+#[utoipa::path(post, path = "/api/v1/twilio/{kind}", tag = "channels",
+    params(("kind" = String, Path, description = "acknowledge, escalate, sms or status"),
+           ("tenant" = String, Query, description = "Tenant slug")),
+    request_body(content = String, description = "Twilio's webhook, signed by Twilio", content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "The plugin's TwiML"), (status = 401, body = ErrorBody), (status = 403, description = "The plugin refused the signature"),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 502, body = ErrorBody), (status = 503, body = ErrorBody),
+              (status = 504, body = ErrorBody)))]
+pub async fn twilio_callback(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(kind): Path<String>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let req = (&uri, &headers, body);
+    alias(&state, &principal, "twilio", &TWILIO_PATHS, &kind, req).await
+}
+
+/// The Twilio webhook URLs that are aliases.
+const TWILIO_PATHS: [&str; 4] = ["acknowledge", "escalate", "sms", "status"];
+
+/// A seed-named callback URL of `plugin`: one of `kinds`, else 404.
+async fn alias(
+    state: &AppState,
+    principal: &Principal,
+    plugin: &str,
+    kinds: &[&str],
+    kind: &str,
+    (uri, headers, body): (&axum::http::Uri, &HeaderMap, Bytes),
+) -> Result<Response, ApiError> {
+    if !kinds.contains(&kind) {
+        return Err(ApiError::not_found("callback URL"));
+    }
+    inbound(state, principal, plugin, &format!("/{kind}"), uri, headers, body).await
+}
 
 async fn inbound(
     state: &AppState,
@@ -276,5 +306,6 @@ mod tests {
     fn callback_paths_name_their_plugin() {
         assert_eq!(super::plugin_of("/api/v1/channels/twilio/sms"), "twilio");
         assert_eq!(super::plugin_of("/api/v1/slack/commands"), "slack");
+        assert_eq!(super::plugin_of("/api/v1/twilio/sms"), "twilio");
     }
 }

@@ -246,3 +246,29 @@ async fn a_channel_waiting_on_its_api_gives_its_core_to_other_plugin_calls() {
         "the webhook did not wait for the channel's I/O"
     );
 }
+
+/// The seed's callback URLs are aliases of the channel route: a known one reaches its plugin (or
+/// says no such channel is installed), an unknown one is 404.
+#[tokio::test]
+async fn the_seed_callback_urls_route_to_their_channel_plugin() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant().await;
+    for (path, code) in [
+        ("/api/v1/twilio/sms", "unknown_channel"),
+        ("/api/v1/twilio/acknowledge", "unknown_channel"),
+        ("/api/v1/slack/commands", "unknown_channel"),
+        ("/api/v1/twilio/dance", "not_found"),
+        ("/api/v1/slack/dance", "not_found"),
+    ] {
+        let (status, body) = send(
+            app.request(Method::POST, &format!("{path}?tenant={}", t.tenant.slug))
+                .body("From=%2B15005550006&Body=1a"),
+        )
+        .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::NOT_FOUND, Some(code)),
+            "{path}: {body}"
+        );
+    }
+}
