@@ -272,3 +272,88 @@ async fn the_seed_callback_urls_route_to_their_channel_plugin() {
         );
     }
 }
+
+/// The Twilio plugin (0.1.1) loads, and a signed SMS reply from a person's phone acknowledges the
+/// numbered alert as that person, via twilio; a forged one is refused by the plugin with 403.
+#[tokio::test]
+async fn a_signed_sms_reply_acknowledges_the_numbered_alert_as_the_person_with_that_phone() {
+    use base64::Engine as _;
+    use hmac::{Hmac, Mac};
+    const TOKEN: &str = "twilio-auth-token-0000000000000000";
+    let app = TestApp::spawn_with_plugins(&["twilio", "generic"], |_| {}).await;
+    assert_eq!(app.state.plugins.get("twilio").unwrap().api_version(), "0.1.1");
+    let t = app.tenant().await;
+    let admin = |method: Method, path: &str, body: Value| {
+        let req = app.as_key(&t.admin_key, method, path).json(&body);
+        async move {
+            let (status, v) = send(req).await;
+            assert!(status.is_success(), "{status} {v}");
+            v
+        }
+    };
+    admin(
+        Method::PUT,
+        "/api/v1/admin/plugins/twilio/config",
+        json!({"settings": {"account_sid": "AC0123456789abcdef0123456789abcdef", "auth_token": TOKEN,
+                            "from_number": "+15005550006"}}),
+    )
+    .await;
+    admin(
+        Method::POST,
+        "/api/v1/users",
+        json!({"email": "pat@acme.example", "display_name": "Pat", "role": "engineer", "phone": "+15005550001"}),
+    )
+    .await;
+    let alert = admin(
+        Method::POST,
+        "/api/v1/webhooks/generic",
+        json!({"title": "Disk full", "severity": "critical"}),
+    )
+    .await;
+    let id = alert["alerts"][0]["id"].as_str().unwrap().to_owned();
+    let number = admin(Method::GET, &format!("/api/v1/alerts/{id}"), Value::Null).await["number"]
+        .as_i64()
+        .unwrap();
+
+    // Twilio signs the URL it called followed by the sorted form parameters, with HMAC-SHA1.
+    let path = format!("/api/v1/twilio/sms?tenant={}", t.tenant.slug);
+    let url = format!("{}{path}", app.state.config.public_url.trim_end_matches('/'));
+    let params = [
+        ("Body", format!("{number}a")),
+        ("From", "+15005550001".to_owned()),
+    ];
+    let sign = |key: &str| {
+        let mut mac = Hmac::<sha1::Sha1>::new_from_slice(key.as_bytes()).unwrap();
+        mac.update(url.as_bytes());
+        for (k, v) in &params {
+            mac.update(k.as_bytes());
+            mac.update(v.as_bytes());
+        }
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    };
+    let body = format!("Body={number}a&From=%2B15005550001");
+    let reply = |signature: String| {
+        app.request(Method::POST, &path)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("x-twilio-signature", signature)
+            .body(body.clone())
+    };
+    let forged = reply(sign("not-the-token-000000000000")).send().await.unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let (_, a) = send(app.as_key(&t.admin_key, Method::GET, &format!("/api/v1/alerts/{id}"))).await;
+    assert_eq!(a["status"], "firing", "a forged reply changes nothing");
+
+    let answer = reply(sign(TOKEN)).send().await.unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert!(
+        answer.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/xml")
+    );
+    let twiml = answer.text().await.unwrap();
+    assert!(twiml.contains("<Message>"), "{twiml}");
+    let (_, a) = send(app.as_key(&t.admin_key, Method::GET, &format!("/api/v1/alerts/{id}"))).await;
+    assert_eq!(a["status"], "acknowledged", "{twiml}");
+    assert_eq!(a["acknowledged_by"], "pat@acme.example via twilio");
+}

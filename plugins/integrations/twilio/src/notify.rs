@@ -1,0 +1,139 @@
+//! What a notification becomes: a new or escalated alert is a phone call or an SMS (as the tier's
+//! `nightowl.channel` says), a status change is a short confirmation SMS, and a phone tier never
+//! calls about status changes (waking someone to say "resolved" helps nobody).
+
+use nightowl_plugin_sdk_channel::incidents::{self, AlertDetails, OpError};
+use nightowl_plugin_sdk_channel::{
+    AlertEvent, AlertNotice, Delivery, Destination, Error, Notification, Responder, Subject, config,
+};
+
+use crate::api::{self, Resource};
+use crate::{sms, voice};
+
+/// How the tier reaches people (`nightowl.channel`, set by the host from the tier's `notify_via`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// A phone call.
+    Phone,
+    /// An SMS.
+    Sms,
+}
+
+impl Via {
+    fn from_config() -> Result<Via, Error> {
+        match config::get("nightowl.channel").as_deref().map(str::trim) {
+            Some("phone") | Some("voice") => Ok(Via::Phone),
+            Some("sms") => Ok(Via::Sms),
+            other => Err(Error::InvalidPayload(format!(
+                "twilio: nightowl.channel is {other:?}; expected phone or sms"
+            ))),
+        }
+    }
+}
+
+/// Sends one notification.
+pub fn notify(n: &Notification) -> Result<Delivery, Error> {
+    let person = match &n.destination {
+        Destination::Person(p) => p,
+        Destination::Group(g) => {
+            return Err(Error::InvalidPayload(format!(
+                "twilio calls and texts people, not groups ({g})"
+            )));
+        }
+    };
+    let Subject::Alert(notice) = &n.subject else {
+        return Ok(skipped("twilio pages about alerts only"));
+    };
+    let to = phone(person)?;
+    let via = Via::from_config()?;
+    if is_update(notice, n.previous_external_id.as_deref()) {
+        return match via {
+            Via::Phone => Ok(skipped("no call for a status update")),
+            Via::Sms => confirm(notice, &to),
+        };
+    }
+    let details = details(&notice.alert.id)?;
+    let sid = match via {
+        Via::Phone => voice::call(&details, &to)?,
+        Via::Sms => {
+            let text = sms::alert_text(
+                details.number,
+                &details.alert.severity,
+                details.alert.service.as_deref(),
+                &details.alert.title,
+            );
+            send_sms(&to, &text)?
+        }
+    };
+    Ok(Delivery {
+        external_id: Some(sid),
+        details: vec![("to".into(), to)],
+    })
+}
+
+/// A status change of an alert the person was already paged about (a new tier's page is not one).
+fn is_update(notice: &AlertNotice, previous: Option<&str>) -> bool {
+    match notice.event {
+        AlertEvent::Triggered => false,
+        AlertEvent::Acknowledged | AlertEvent::Resolved => true,
+        AlertEvent::Escalated | AlertEvent::Reminder => previous.is_some(),
+    }
+}
+
+fn confirm(notice: &AlertNotice, to: &str) -> Result<Delivery, Error> {
+    let details = details(&notice.alert.id)?;
+    let text = match notice.event {
+        AlertEvent::Acknowledged => {
+            sms::update_text(details.number, "acknowledged", details.acknowledged_by.as_deref())
+        }
+        AlertEvent::Resolved => sms::update_text(details.number, "resolved", details.resolved_by.as_deref()),
+        AlertEvent::Escalated => sms::update_text(details.number, "escalated", None),
+        AlertEvent::Reminder | AlertEvent::Triggered => sms::alert_text(
+            details.number,
+            &details.alert.severity,
+            details.alert.service.as_deref(),
+            &details.alert.title,
+        ),
+    };
+    let sid = send_sms(to, &text)?;
+    Ok(Delivery {
+        external_id: Some(sid),
+        details: vec![("to".into(), to.into())],
+    })
+}
+
+fn send_sms(to: &str, body: &str) -> Result<String, Error> {
+    let from = api::from_number()?;
+    api::create(Resource::Messages, &[("To", to), ("From", &from), ("Body", body)])
+}
+
+/// The person's E.164 number; without one the page cannot go out, now or on a retry.
+fn phone(person: &Responder) -> Result<String, Error> {
+    person
+        .phone
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(String::from)
+        .ok_or_else(|| {
+            Error::InvalidPayload(format!(
+                "twilio: {} ({}) has no phone number",
+                person.name, person.user_id
+            ))
+        })
+}
+
+/// The alert's number and the rest of what a page says.
+pub fn details(alert: &str) -> Result<AlertDetails, Error> {
+    incidents::alert_details(alert).map_err(|e| match e {
+        OpError::Internal(m) => Error::Upstream(format!("twilio: alert details of {alert}: {m}")),
+        other => Error::InvalidPayload(format!("twilio: alert details of {alert}: {other}")),
+    })
+}
+
+fn skipped(why: &str) -> Delivery {
+    Delivery {
+        external_id: None,
+        details: vec![("skipped".into(), why.into())],
+    }
+}
