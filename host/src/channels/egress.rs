@@ -360,7 +360,33 @@ impl Egress {
         req: Request,
         deadline: Instant,
     ) -> Result<Response, EgressError> {
-        let url = reqwest::Url::parse(&req.url).map_err(|e| EgressError::Invalid(format!("bad URL: {e}")))?;
+        let url = self.checked_url(manifest, &req.url)?;
+        if req.body.len() > MAX_REQUEST_BYTES {
+            return Err(EgressError::Invalid(format!(
+                "request body larger than {MAX_REQUEST_BYTES} bytes"
+            )));
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        let timeout = req.timeout.unwrap_or(MAX_TIMEOUT).min(MAX_TIMEOUT).min(left);
+        if timeout.is_zero() {
+            return Err(EgressError::Timeout);
+        }
+        // What an echo of this request's credentials would look like, besides the secrets themselves.
+        let extra = match &req.auth {
+            Auth::Basic(user, name) => secrets.get(name).map(|s| format!("{user}:{s}")),
+            _ => None,
+        };
+        let started = Instant::now();
+        let builder = self.build(manifest, secrets, url, &req, timeout)?;
+        let response = builder.body(req.body).send().await.map_err(|e| classify(&e))?;
+        let redact = |bytes: Vec<u8>| secrets.redact(bytes, extra.as_deref());
+        read(response, timeout.saturating_sub(started.elapsed()), redact).await
+    }
+
+    /// The request's URL when the plugin may call it: https, no user info, a host in the manifest
+    /// and the grant, an IP literal only when it is an address plugins may reach.
+    fn checked_url(&self, manifest: &Manifest, text: &str) -> Result<reqwest::Url, EgressError> {
+        let url = reqwest::Url::parse(text).map_err(|e| EgressError::Invalid(format!("bad URL: {e}")))?;
         if url.scheme() != "https" {
             return Err(EgressError::Denied("only https URLs are allowed".into()));
         }
@@ -387,16 +413,19 @@ impl Egress {
                 manifest.id
             )));
         }
-        if req.body.len() > MAX_REQUEST_BYTES {
-            return Err(EgressError::Invalid(format!(
-                "request body larger than {MAX_REQUEST_BYTES} bytes"
-            )));
-        }
-        let left = deadline.saturating_duration_since(Instant::now());
-        let timeout = req.timeout.unwrap_or(MAX_TIMEOUT).min(MAX_TIMEOUT).min(left);
-        if timeout.is_zero() {
-            return Err(EgressError::Timeout);
-        }
+        Ok(url)
+    }
+
+    /// The request as reqwest sends it: the plugin's headers (none the host sets itself), an
+    /// uncompressed answer, and the credentials it named.
+    fn build(
+        &self,
+        manifest: &Manifest,
+        secrets: &Secrets,
+        url: reqwest::Url,
+        req: &Request,
+        timeout: Duration,
+    ) -> Result<reqwest::RequestBuilder, EgressError> {
         let method = match req.method {
             Method::Get => reqwest::Method::GET,
             Method::Post => reqwest::Method::POST,
@@ -424,7 +453,7 @@ impl Egress {
                 ))),
             }
         };
-        builder = match &req.auth {
+        Ok(match &req.auth {
             Auth::None => builder,
             Auth::Bearer(name) => builder.bearer_auth(secret(name)?),
             Auth::Basic(user, name) => builder.basic_auth(user, Some(secret(name)?)),
@@ -436,53 +465,6 @@ impl Egress {
                 value.set_sensitive(true);
                 builder.header(header.as_str(), value)
             }
-        };
-        // What an echo of this request's credentials would look like, besides the secrets themselves.
-        let extra = match &req.auth {
-            Auth::Basic(user, name) => secrets.get(name).map(|s| format!("{user}:{s}")),
-            _ => None,
-        };
-        let redact = |bytes: Vec<u8>| secrets.redact(bytes, extra.as_deref());
-        let started = Instant::now();
-        let mut response = builder.body(req.body).send().await.map_err(|e| classify(&e))?;
-        let status = response.status().as_u16();
-        let retry_after = matches!(status, 429 | 503)
-            .then(|| {
-                response
-                    .headers()
-                    .get(reqwest::header::RETRY_AFTER)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .map(Duration::from_secs)
-            })
-            .flatten();
-        let headers = response
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                let value = String::from_utf8_lossy(&redact(v.as_bytes().to_vec())).into_owned();
-                (k.as_str().to_owned(), value)
-            })
-            .collect();
-        let mut body = Vec::new();
-        let rest = timeout.saturating_sub(started.elapsed());
-        let read = async {
-            while let Some(chunk) = response.chunk().await.map_err(|e| classify(&e))? {
-                if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
-                    return Err(EgressError::TooLarge);
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(())
-        };
-        tokio::time::timeout(rest, read)
-            .await
-            .map_err(|_| EgressError::Timeout)??;
-        Ok(Response {
-            status,
-            headers,
-            body: redact(body),
-            retry_after,
         })
     }
 
@@ -495,6 +477,53 @@ impl Egress {
             )))
         }
     }
+}
+
+/// Reads an answer within `time` and at most [`MAX_RESPONSE_BYTES`], with `redact` applied to its
+/// headers and body, and the `Retry-After` of a 429 or 503.
+async fn read(
+    mut response: reqwest::Response,
+    time: Duration,
+    redact: impl Fn(Vec<u8>) -> Vec<u8>,
+) -> Result<Response, EgressError> {
+    let status = response.status().as_u16();
+    let retry_after = matches!(status, 429 | 503)
+        .then(|| {
+            response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(Duration::from_secs)
+        })
+        .flatten();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            let value = String::from_utf8_lossy(&redact(v.as_bytes().to_vec())).into_owned();
+            (k.as_str().to_owned(), value)
+        })
+        .collect();
+    let mut body = Vec::new();
+    let chunks = async {
+        while let Some(chunk) = response.chunk().await.map_err(|e| classify(&e))? {
+            if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                return Err(EgressError::TooLarge);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(())
+    };
+    tokio::time::timeout(time, chunks)
+        .await
+        .map_err(|_| EgressError::Timeout)??;
+    Ok(Response {
+        status,
+        headers,
+        body: redact(body),
+        retry_after,
+    })
 }
 
 /// A reqwest error as the plugin may see it: the kind and the root cause, without the URL's query.
