@@ -75,6 +75,35 @@ async fn find_alert(conn: &mut PgConnection, key: &str) -> Result<Uuid, OpError>
     db::alerts::resolve_key(conn, key).await?.ok_or(OpError::NotFound)
 }
 
+/// What "last" names when a person acts: the alert this plugin's channels last paged them about (a
+/// bare `ack` SMS reply).
+pub const LAST: &str = "last";
+
+impl Call {
+    /// The alert a person acting through this plugin names: by id, by number, or [`LAST`].
+    async fn find_alert_for(
+        &self,
+        conn: &mut PgConnection,
+        key: &str,
+        user: &Mapped,
+    ) -> Result<Uuid, OpError> {
+        if !key.trim().eq_ignore_ascii_case(LAST) {
+            return find_alert(conn, key).await;
+        }
+        // The channel names whose notifications this plugin delivers (`sms` → twilio, ...).
+        let channels: Vec<String> = nightowl_api::escalation::BUILTIN_CHANNELS
+            .iter()
+            .filter_map(|c| nightowl_api::escalation::Channel::parse(c))
+            .chain(nightowl_api::escalation::Channel::parse(&self.manifest.id))
+            .filter(|c| c.plugin_id() == Some(self.manifest.id.as_str()))
+            .map(|c| c.to_string())
+            .collect();
+        db::outbox::last_alert_to(conn, &user.id.to_string(), &channels)
+            .await?
+            .ok_or(OpError::NotFound)
+    }
+}
+
 impl Call {
     async fn tx(&self, label: &str) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, OpError> {
         Ok(db::begin_tenant(&self.state.db, &self.tenant, label).await?)

@@ -192,7 +192,8 @@ pub async fn next_due(conn: &mut PgConnection) -> Result<Option<DateTime<Utc>>, 
 pub struct Delivered {
     pub channel: Channel,
     pub target: String,
-    pub destination: Value,
+    /// `None` for a row stored without one (nothing to address a notice to).
+    pub destination: Option<Value>,
     /// The first message's external id: what later notices edit and thread onto.
     pub external_id: String,
 }
@@ -211,6 +212,23 @@ pub async fn delivered(conn: &mut PgConnection, alert_id: Uuid) -> Result<Vec<De
     )
     .bind(alert_id)
     .fetch_all(conn)
+    .await
+}
+
+/// The alert whose page was last delivered to `target` through one of `channels`.
+pub async fn last_alert_to(
+    conn: &mut PgConnection,
+    target: &str,
+    channels: &[String],
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select alert_id from notification_outbox
+         where target = $1 and channel = any($2) and kind = 'alert' and status = 'sent' and alert_id is not null
+         order by sent_at desc nulls last, created_at desc limit 1",
+    )
+    .bind(target)
+    .bind(channels)
+    .fetch_optional(conn)
     .await
 }
 

@@ -47,7 +47,7 @@ pub async fn queue(
         if skip.iter().any(|(c, t)| *c == d.channel && *t == d.target) {
             continue;
         }
-        let Ok(destination) = serde_json::from_value::<Destination>(d.destination.clone()) else {
+        let Some(Ok(destination)) = d.destination.clone().map(serde_json::from_value::<Destination>) else {
             continue;
         };
         let event = serde_json::to_value(change.event).unwrap_or(Value::Null);

@@ -356,4 +356,53 @@ async fn a_signed_sms_reply_acknowledges_the_numbered_alert_as_the_person_with_t
     let (_, a) = send(app.as_key(&t.admin_key, Method::GET, &format!("/api/v1/alerts/{id}"))).await;
     assert_eq!(a["status"], "acknowledged", "{twiml}");
     assert_eq!(a["acknowledged_by"], "pat@acme.example via twilio");
+
+    // A bare "a" acknowledges the alert last paged to Pat through Twilio's channels (here a page by
+    // SMS the outbox holds as sent; a fake Twilio to page for real comes with the rest of issue 13).
+    let second = admin(
+        Method::POST,
+        "/api/v1/webhooks/generic",
+        json!({"title": "CPU hot", "severity": "critical"}),
+    )
+    .await;
+    let second = second["alerts"][0]["id"].as_str().unwrap().to_owned();
+    let pat: String = sqlx::query_scalar(&format!(
+        "select id::text from {}.users where email = 'pat@acme.example'",
+        t.tenant.slug.schema()
+    ))
+    .fetch_one(app.db())
+    .await
+    .unwrap();
+    sqlx::query(&format!(
+        "insert into {}.notification_outbox (idempotency_key, alert_id, kind, channel, target, status, attempts,
+                                             next_attempt_at, created_at, sent_at, result, payload)
+         values ('test-page', $1::uuid, 'alert', 'sms', $2, 'sent', 1, now(), now(), now(), '{{\"external_id\": \"SM1\"}}',
+                 jsonb_build_object('notification', jsonb_build_object('destination', jsonb_build_object('group', 'x'))))",
+        t.tenant.slug.schema()
+    ))
+    .bind(&second)
+    .bind(&pat)
+    .execute(app.db())
+    .await
+    .unwrap();
+    let bare = [("Body", "a".to_owned()), ("From", "+15005550001".to_owned())];
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(TOKEN.as_bytes()).unwrap();
+    mac.update(url.as_bytes());
+    for (k, v) in &bare {
+        mac.update(k.as_bytes());
+        mac.update(v.as_bytes());
+    }
+    let signature = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    let answer = app
+        .request(Method::POST, &path)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-twilio-signature", signature)
+        .body("Body=a&From=%2B15005550001")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    let twiml = answer.text().await.unwrap();
+    let (_, b) = send(app.as_key(&t.admin_key, Method::GET, &format!("/api/v1/alerts/{second}"))).await;
+    assert_eq!(b["status"], "acknowledged", "{twiml}");
 }

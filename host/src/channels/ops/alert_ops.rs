@@ -31,7 +31,7 @@ impl Call {
         let done = self.run(async {
             let mut tx = self.tx("system:channel").await?;
             let user = self.map_actor(&mut tx, by).await?;
-            let id = find_alert(&mut tx, key).await?;
+            let id = self.find_alert_for(&mut tx, key, &user).await?;
             let actor = self.actor(&user);
             let now = self.now();
             let result = match action {

@@ -54,7 +54,15 @@ fn handle_sms(req: &Request) -> Response {
             Err(OpError::Conflict(_)) => format!("#{number}: nothing changed, it is already resolved."),
             Err(OpError::Internal(_)) => "NightOwl could not record that. Please try again.".into(),
         },
-        Reply::Bare(action) => sms::bare_help(action),
+        // A bare `a`: the host knows the alert it last paged this person about.
+        Reply::Bare(action) => match act(action, "last", &from) {
+            Ok(()) => format!("NightOwl: the last alert sent to you is {}.", action.done()),
+            Err(OpError::Forbidden(_)) => {
+                "NightOwl: this number may not act on alerts. Ask an admin to add it to your profile.".into()
+            }
+            Err(OpError::Conflict(_)) => "NightOwl: nothing changed, that alert is already resolved.".into(),
+            Err(_) => sms::bare_help(action),
+        },
         Reply::Unknown => sms::HELP.into(),
     };
     twiml::message(&text)

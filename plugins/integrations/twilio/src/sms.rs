@@ -77,8 +77,7 @@ pub fn parse_reply(text: &str) -> Reply {
 /// The answer to anything not understood. It names no alert: an unknown number gets it too.
 pub const HELP: &str = "NightOwl: reply with the alert number and a letter, e.g. 1234a to acknowledge, 1234e to escalate, 1234r to resolve alert #1234.";
 
-/// The answer to a bare `a` / `e` / `r`: which alert was last sent to a number is the host's to know,
-/// and the 0.1.1 plugin API cannot ask it.
+/// The answer to a bare `a` / `e` / `r` when the host knows of no alert it paged the number about.
 pub fn bare_help(action: Action) -> String {
     let letter = match action {
         Action::Acknowledge => "a",

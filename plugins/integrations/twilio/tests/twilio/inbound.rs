@@ -142,14 +142,20 @@ fn sms_replies_act_on_the_numbered_alert() {
 }
 
 #[test]
-fn bare_and_unknown_replies_get_help_and_change_nothing() {
+fn a_bare_reply_asks_the_host_for_the_last_alert_and_unknown_replies_get_help() {
     host("sms")
         .alert(alert("Disk full"))
         .link("twilio", ALICE)
         .install();
+    // The host names the alert it last paged the number about ("last"); the test double knows of
+    // none, so the person is asked which alert.
     assert!(reply(ALICE, "ack").contains("which alert"));
+    let calls = testing::calls();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert!(format!("{:?}", calls[0]).contains("\"last\""), "{calls:?}");
     assert!(reply(ALICE, "what is up").contains("1234a to acknowledge"));
-    assert!(testing::calls().is_empty());
+    assert_eq!(testing::calls().len(), 1, "an unknown reply asks nothing");
+    assert_eq!(testing::alert(ALERT_ID).unwrap().alert.status, "firing");
 }
 
 #[test]
