@@ -274,6 +274,47 @@ pub struct TestTenant {
     pub admin_key: String,
 }
 
+/// A schema of its own (`upgrade_<random>`) on a dedicated connection whose search path is that
+/// schema, for tests of a tenant migration on existing data; drop it with [`UpgradeSchema::drop`].
+pub struct UpgradeSchema {
+    pub conn: PgConnection,
+    pub name: String,
+}
+
+impl UpgradeSchema {
+    /// A fresh schema with no migration applied.
+    pub async fn new() -> UpgradeSchema {
+        use sqlx::Executor;
+        prepare_database().await;
+        let name = format!("upgrade_{}", random_slug().as_str());
+        let mut conn = PgConnection::connect(&database_url()).await.unwrap();
+        conn.execute(format!("create schema {name}; set search_path to {name}").as_str())
+            .await
+            .unwrap();
+        UpgradeSchema { conn, name }
+    }
+
+    /// Applies the tenant migrations whose version `which` picks, in order.
+    pub async fn migrate(&mut self, which: impl Fn(i64) -> bool) {
+        use sqlx::Executor;
+        for m in nightowl::db::migrate::tenant_migrations()
+            .iter()
+            .filter(|m| which(m.version))
+        {
+            self.conn.execute(sqlx::raw_sql(&m.sql)).await.unwrap();
+        }
+    }
+
+    /// Drops the schema.
+    pub async fn drop(mut self) {
+        use sqlx::Executor;
+        self.conn
+            .execute(format!("drop schema {} cascade", self.name).as_str())
+            .await
+            .unwrap();
+    }
+}
+
 /// What [`checkout_on_call`] made.
 pub struct OnCallSetup {
     pub policy: String,

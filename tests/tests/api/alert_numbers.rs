@@ -222,35 +222,26 @@ async fn an_unknown_number_is_404_and_text_that_is_no_reference_is_400() {
 /// id) when the tenant is migrated; later inserts continue after them.
 #[tokio::test]
 async fn the_upgrade_numbers_existing_alerts_in_the_order_they_were_created() {
-    use sqlx::{Connection, Executor};
-    nightowl_tests::prepare_database().await;
-    let schema = format!("upgrade_{}", nightowl_tests::random_slug().as_str());
-    let mut conn = sqlx::PgConnection::connect(&nightowl_tests::database_url())
-        .await
-        .unwrap();
-    conn.execute(format!("create schema {schema}; set search_path to {schema}").as_str())
-        .await
-        .unwrap();
-    let migrations = nightowl::db::migrate::tenant_migrations();
-    for m in migrations.iter().filter(|m| m.version <= 6) {
-        conn.execute(sqlx::raw_sql(&m.sql)).await.unwrap();
-    }
+    use sqlx::Executor;
+    let mut schema = nightowl_tests::UpgradeSchema::new().await;
+    schema.migrate(|v| v <= 6).await;
     // Written in another order than created; c and d were created at the same instant.
-    conn.execute(
-        "insert into alerts (id, fingerprint, title, source, status, created_at) values
+    schema
+        .conn
+        .execute(
+            "insert into alerts (id, fingerprint, title, source, status, created_at) values
              ('00000000-0000-0000-0000-00000000000d', 'd', 'd', 'test', 'firing',   '2026-01-03T00:00:00Z'),
              ('00000000-0000-0000-0000-00000000000b', 'b', 'b', 'test', 'resolved', '2026-01-02T00:00:00Z'),
              ('00000000-0000-0000-0000-00000000000c', 'c', 'c', 'test', 'firing',   '2026-01-03T00:00:00Z'),
              ('00000000-0000-0000-0000-00000000000a', 'a', 'a', 'test', 'firing',   '2026-01-01T00:00:00Z')",
-    )
-    .await
-    .unwrap();
-    for m in migrations.iter().filter(|m| m.version > 6) {
-        conn.execute(sqlx::raw_sql(&m.sql)).await.unwrap();
-    }
+        )
+        .await
+        .unwrap();
+    schema.migrate(|v| v > 6).await;
+    let conn = &mut schema.conn;
     let numbered: Vec<(String, i64)> =
         sqlx::query_as("select fingerprint, number from alerts order by number")
-            .fetch_all(&mut conn)
+            .fetch_all(&mut *conn)
             .await
             .unwrap();
     let expected = [("a", 1), ("b", 2), ("c", 3), ("d", 4)].map(|(f, n)| (f.to_owned(), n));
@@ -259,7 +250,7 @@ async fn the_upgrade_numbers_existing_alerts_in_the_order_they_were_created() {
     let next: i64 = sqlx::query_scalar(
         "insert into alerts (fingerprint, title, source) values ('f', 'f', 'test') returning number",
     )
-    .fetch_one(&mut conn)
+    .fetch_one(&mut *conn)
     .await
     .unwrap();
     assert_eq!(next, 5);
@@ -271,9 +262,7 @@ async fn the_upgrade_numbers_existing_alerts_in_the_order_they_were_created() {
         .execute("insert into alerts (fingerprint, title, source, number) values ('h', 'h', 'test', 5)")
         .await;
     assert!(duplicate.is_err(), "numbers are unique");
-    conn.execute(format!("drop schema {schema} cascade").as_str())
-        .await
-        .unwrap();
+    schema.drop().await;
 }
 
 /// Every alert route's `{id}` is documented as an id or a number, so generated clients send either.

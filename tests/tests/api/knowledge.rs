@@ -203,27 +203,10 @@ async fn search_follows_edits() {
 /// after the upgrade, and merged or archived ones stay out.
 #[tokio::test]
 async fn upgrading_a_tenant_moves_its_incidents_into_the_search_table() {
-    use sqlx::{Connection, Executor};
-    nightowl_tests::prepare_database().await;
-    let schema = format!("upgrade_{}", nightowl_tests::random_slug().as_str());
-    let mut conn = sqlx::PgConnection::connect(&nightowl_tests::database_url())
-        .await
-        .unwrap();
-    conn.execute(format!("create schema {schema}; set search_path to {schema}").as_str())
-        .await
-        .unwrap();
-    let migrations = nightowl::db::migrate::tenant_migrations();
-    let sql = |version: i64| {
-        migrations
-            .iter()
-            .find(|m| m.version == version)
-            .unwrap()
-            .sql
-            .to_string()
-    };
-    for version in 1..=3 {
-        conn.execute(sqlx::raw_sql(&sql(version))).await.unwrap();
-    }
+    use sqlx::Executor;
+    let mut schema = nightowl_tests::UpgradeSchema::new().await;
+    schema.migrate(|v| v <= 3).await;
+    let conn = &mut schema.conn;
     conn.execute(
         "insert into incidents (title, solution) values
              ('Zookeeper quorum lost', 'Restart the ensemble'),
@@ -233,13 +216,14 @@ async fn upgrading_a_tenant_moves_its_incidents_into_the_search_table() {
     )
     .await
     .unwrap();
-    conn.execute(sqlx::raw_sql(&sql(4))).await.unwrap();
+    schema.migrate(|v| v == 4).await;
+    let conn = &mut schema.conn;
     let found: Vec<String> = sqlx::query_scalar(
         "select i.title from incident_search s join incidents i on i.id = s.incident_id
          where s.search_vector @@ websearch_to_tsquery('english', 'zookeeper')
          order by ts_rank(s.search_vector, websearch_to_tsquery('english', 'zookeeper')) desc",
     )
-    .fetch_all(&mut conn)
+    .fetch_all(&mut *conn)
     .await
     .unwrap();
     assert_eq!(found, ["Zookeeper quorum lost", "Etcd leader flapping"]);
@@ -252,13 +236,11 @@ async fn upgrading_a_tenant_moves_its_incidents_into_the_search_table() {
     let found: i64 = sqlx::query_scalar(
         "select count(*) from incident_search where search_vector @@ websearch_to_tsquery('english', 'regained')",
     )
-    .fetch_one(&mut conn)
+    .fetch_one(&mut *conn)
     .await
     .unwrap();
     assert_eq!(found, 1);
-    conn.execute(format!("drop schema {schema} cascade").as_str())
-        .await
-        .unwrap();
+    schema.drop().await;
 }
 
 #[tokio::test]
