@@ -175,6 +175,28 @@ pub struct Settled<'a> {
     pub outcome: Result<Value, &'a str>,
 }
 
+/// Records that a tier's delivered notification did not reach the person after all (a call rang
+/// out). The escalation goes on at the tier's deadline, as for a page nobody answered.
+pub async fn notification_unanswered(
+    conn: &mut PgConnection,
+    s: Settled<'_>,
+    detail: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let policy_id = db::escalations::policy_of(conn, s.alert_id).await?;
+    let event = NewEscalationEvent {
+        alert_id: s.alert_id,
+        policy_id,
+        tier: Some(s.tier),
+        round: Some(s.round),
+        action: EscalationAction::NotAnswered,
+        target: Some(s.target),
+        channel: Some(s.channel),
+        detail: json!({ "outcome": detail }),
+    };
+    record(conn, event, now).await
+}
+
 /// Records a tier's notification as delivered or failed; when it failed and was the tier's last
 /// chance, the tier reached nobody and the next one is due now ([`plan::unanswered`]).
 pub async fn notification_settled(

@@ -5,6 +5,8 @@
 //! - [`outbox`]: queueing, claiming and settling rows (the lifecycle, retries and leases).
 //! - [`dispatch`]: which channel delivers a notification (the built-in `log`, or a channel plugin)
 //!   and delivering one claimed row.
+//! - [`fold`]: the paging-storm rule (one page per person, channel and interval; the pages in
+//!   between go out folded into the next).
 //! - [`handoff`]: the notices of roster handoffs.
 //! - [`updates`]: status notices to the conversations that already have a message about an alert.
 //!
@@ -13,6 +15,7 @@
 //! how channels see alerts and people ([`alert_ref`], [`responder`]).
 
 pub mod dispatch;
+pub mod fold;
 pub mod handoff;
 pub mod outbox;
 pub mod updates;

@@ -1,5 +1,7 @@
 //! Types of the administration endpoints: users, API keys, services, tenant configuration, identity.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -326,6 +328,9 @@ pub struct TenantConfig {
     pub retention_days: i32,
     /// Roster (and so escalation policy) for alerts whose service routes nowhere.
     pub default_roster_id: Option<Uuid>,
+    /// The paging-storm rule: per channel name, the least number of seconds between two pages to one
+    /// person; pages due in between are folded into the next one.
+    pub page_interval_secs: BTreeMap<String, u32>,
     /// When the configuration was last changed.
     pub updated_at: DateTime<Utc>,
 }
@@ -343,7 +348,22 @@ pub struct TenantConfigInput {
     /// Roster for alerts whose service routes nowhere; must exist.
     #[serde(default)]
     pub default_roster_id: Option<Uuid>,
+    /// The paging-storm rule: per channel name (`phone`, `sms`, `slack_dm`, a plugin id), the least
+    /// number of seconds between two pages to one person through it (0 to 3600; 0 or absent: no
+    /// limit). Pages that come due in between are folded into the next page, which counts them and
+    /// names the worst severity; acknowledging it acknowledges them all. Default: `{"phone": 60,
+    /// "sms": 60}`.
+    #[serde(default = "default_page_intervals")]
+    pub page_interval_secs: BTreeMap<String, u32>,
 }
+
+/// The paging-storm rule when a tenant has not set one: one call and one SMS per minute at most.
+pub fn default_page_intervals() -> BTreeMap<String, u32> {
+    BTreeMap::from([("phone".to_owned(), 60), ("sms".to_owned(), 60)])
+}
+
+/// The longest interval between two pages a tenant may set: an hour.
+pub const MAX_PAGE_INTERVAL_SECS: u32 = 3600;
 
 fn default_retention() -> i32 {
     365
@@ -355,6 +375,17 @@ impl Validate for TenantConfigInput {
         e.timezone("default_timezone", &self.default_timezone);
         if !(1..=3650).contains(&self.retention_days) {
             e.add("retention_days", "must be between 1 and 3650");
+        }
+        for (channel, secs) in &self.page_interval_secs {
+            if crate::escalation::Channel::parse(channel).is_none() {
+                e.add("page_interval_secs", format!("{channel:?} is not a channel name"));
+            }
+            if *secs > MAX_PAGE_INTERVAL_SECS {
+                e.add(
+                    "page_interval_secs",
+                    format!("{channel}: at most {MAX_PAGE_INTERVAL_SECS} seconds"),
+                );
+            }
         }
         e.finish()
     }

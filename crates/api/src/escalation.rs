@@ -344,6 +344,9 @@ string_enum! {
         Delivered = "delivered",
         /// A channel failed to deliver a tier's notification for good.
         DeliveryFailed = "delivery_failed",
+        /// A delivered page did not reach the person after all (a call rang out, was busy or failed);
+        /// the escalation goes on at the tier's deadline.
+        NotAnswered = "not_answered",
         /// Someone acknowledged the alert; escalation stopped.
         Acknowledged = "acknowledged",
         /// The alert was resolved; escalation stopped.
@@ -676,6 +679,7 @@ mod tests {
                 "no_recipients",
                 "delivered",
                 "delivery_failed",
+                "not_answered",
                 "acknowledged",
                 "resolved",
                 "escalated",

@@ -1,5 +1,10 @@
-//! States and kinds of outgoing notifications (rows of the notification outbox). No endpoint lists
-//! them yet; they are here so the host, and later the UI's delivery view, name them the same way.
+//! Outgoing notifications (rows of the notification outbox): their states and kinds, and how
+//! `GET /api/v1/alerts/{alert}/notifications` shows them.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
 
 use crate::text::string_enum;
 
@@ -18,6 +23,9 @@ string_enum! {
         Failed = "failed",
         /// Nobody needs it any more: its alert was acknowledged or resolved before delivery.
         Cancelled = "cancelled",
+        /// Went out inside another page to the same person through the same channel (a paging
+        /// storm: at most one page per interval); `folded_into` names that delivery.
+        Folded = "folded",
     }
 }
 
@@ -38,6 +46,40 @@ string_enum! {
     }
 }
 
+/// One notification about an alert: to whom, through which channel, and what became of it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct NotificationView {
+    /// The outbox row's id.
+    pub id: Uuid,
+    /// What it is about.
+    pub kind: NotificationKind,
+    /// The channel name (`phone`, `sms`, `slack_dm`, a plugin id, ...).
+    pub channel: String,
+    /// The user id or group the notification went to.
+    pub target: String,
+    /// Where it is in its delivery.
+    pub status: NotificationStatus,
+    /// The escalation tier that sent it, for pages.
+    pub tier: Option<i32>,
+    /// Delivery attempts so far.
+    pub attempts: i32,
+    /// When it was queued.
+    pub created_at: DateTime<Utc>,
+    /// When it was handed to its channel.
+    pub handed_at: Option<DateTime<Utc>>,
+    /// When the channel accepted it.
+    pub sent_at: Option<DateTime<Utc>>,
+    /// The channel's id of what it sent (a Twilio call SID, a Slack `channel:ts`).
+    pub external_id: Option<String>,
+    /// Why the last attempt failed, or why it was cancelled.
+    pub last_error: Option<String>,
+    /// For a folded notification: the delivery it went out with.
+    pub folded_into: Option<Uuid>,
+    /// For a delivery that others were folded into: the numbers of the alerts it covered besides its
+    /// own, lowest first.
+    pub covers: Vec<i64>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -45,7 +87,10 @@ mod tests {
     #[test]
     fn outbox_names_are_the_stored_ones() {
         let statuses: Vec<&str> = NotificationStatus::ALL.iter().map(|s| s.as_str()).collect();
-        assert_eq!(statuses, ["pending", "sending", "sent", "failed", "cancelled"]);
+        assert_eq!(
+            statuses,
+            ["pending", "sending", "sent", "failed", "cancelled", "folded"]
+        );
         let kinds: Vec<&str> = NotificationKind::ALL.iter().map(|k| k.as_str()).collect();
         assert_eq!(
             kinds,

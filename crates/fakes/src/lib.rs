@@ -5,6 +5,10 @@
 //! - [`slack`]: the Slack Web API methods the Slack plugin calls, and `response_url`s.
 //! - [`slack_signing`]: requests as Slack sends them to an app (signed slash commands, interactions,
 //!   events), for tests that play Slack towards NightOwl.
+//! - [`twilio`]: the Twilio REST API resources the Twilio plugin creates (calls with inline TwiML,
+//!   SMS).
+//! - [`twilio_signing`]: requests as Twilio sends them to a webhook (signed gather results, inbound
+//!   SMS, call status changes), for tests that play Twilio towards NightOwl.
 //!
 //! A host test trusts the test CA with `NIGHTOWL_PLUGIN_HTTP_CA_FILE` = [`TestCa::pem_file`] (one CA
 //! signs every fake of the process), allows loopback (`NIGHTOWL_PLUGIN_HTTP_ALLOW_LOOPBACK`) and
@@ -30,6 +34,9 @@
 pub mod slack;
 pub mod slack_signing;
 pub mod tls;
+pub mod twilio;
+pub mod twilio_signing;
 
 pub use slack::{Failure, FakeSlack};
 pub use tls::{TestCa, TlsServer};
+pub use twilio::FakeTwilio;

@@ -11,8 +11,8 @@
 //! **Alerts** are named by id or by the tenant's short number (`1234`, `#1234`).
 //!
 //! This module maps actors, audits and runs an operation under the call's deadline; the operations
-//! are in `alert_ops` (read, acknowledge, resolve, escalate), `knowledge` (search, new incidents) and
-//! `rosters` (who is on call, the next shifts).
+//! are in `alert_ops` (read, acknowledge, resolve, escalate), `deliveries` (how a page ended),
+//! `knowledge` (search, new incidents) and `rosters` (who is on call, the next shifts).
 
 use chrono::{DateTime, Utc};
 use nightowl_api::Role;
@@ -24,6 +24,7 @@ use uuid::Uuid;
 use super::Call;
 
 mod alert_ops;
+mod deliveries;
 mod knowledge;
 mod rosters;
 
@@ -31,6 +32,7 @@ use crate::alerts::Actor;
 use crate::audit::AuditEntry;
 use crate::db;
 pub use alert_ops::{AlertAction, AlertDetails};
+pub use deliveries::DeliveryOutcome;
 pub use knowledge::{IncidentDraft, KbHit, incident_url};
 pub use rosters::{MAX_SHIFTS, RosterOnCall, ShiftView};
 
@@ -90,17 +92,20 @@ impl Call {
         if !key.trim().eq_ignore_ascii_case(LAST) {
             return find_alert(conn, key).await;
         }
-        // The channel names whose notifications this plugin delivers (`sms` → twilio, ...).
-        let channels: Vec<String> = nightowl_api::escalation::BUILTIN_CHANNELS
+        db::outbox::last_alert_to(conn, &user.id.to_string(), &self.channel_names())
+            .await?
+            .ok_or(OpError::NotFound)
+    }
+
+    /// The channel names whose notifications this plugin delivers (`sms` → twilio, ...).
+    fn channel_names(&self) -> Vec<String> {
+        nightowl_api::escalation::BUILTIN_CHANNELS
             .iter()
             .filter_map(|c| nightowl_api::escalation::Channel::parse(c))
             .chain(nightowl_api::escalation::Channel::parse(&self.manifest.id))
             .filter(|c| c.plugin_id() == Some(self.manifest.id.as_str()))
             .map(|c| c.to_string())
-            .collect();
-        db::outbox::last_alert_to(conn, &user.id.to_string(), &channels)
-            .await?
-            .ok_or(OpError::NotFound)
+            .collect()
     }
 }
 

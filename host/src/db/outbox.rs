@@ -2,6 +2,7 @@
 //! lifecycle is described in `notify::outbox`).
 
 use chrono::{DateTime, Utc};
+use nightowl_api::alerts::Severity;
 use nightowl_api::escalation::{Channel, TierNumber};
 use nightowl_api::notifications::{NotificationKind, NotificationStatus};
 use serde_json::Value;
@@ -151,6 +152,17 @@ pub async fn cancel_pending(
     )
     .bind(alert_id)
     .bind(reason)
+    .execute(&mut *conn)
+    .await?;
+    // Pages that were folded into a page cancelled before it went out go out on their own again
+    // (they are due at once: they were due when they were folded).
+    sqlx::query(
+        "update notification_outbox f set status = 'pending', folded_into = null
+         from notification_outbox c
+         where f.folded_into = c.id and f.status = 'folded'
+           and c.alert_id = $1 and c.status = 'cancelled'",
+    )
+    .bind(alert_id)
     .execute(conn)
     .await?;
     Ok(())
@@ -168,7 +180,7 @@ pub async fn tier_answerable(
         "select count(*) from notification_outbox
          where alert_id = $1 and kind = 'alert'
            and (payload->>'round')::int = $2 and (payload->>'tier')::int = $3
-           and status in ('pending', 'sending', 'sent')",
+           and status in ('pending', 'sending', 'sent', 'folded')",
     )
     .bind(alert_id)
     .bind(round)
@@ -251,4 +263,248 @@ pub async fn first_message(
     .bind(target)
     .fetch_optional(conn)
     .await
+}
+
+/// Serialises the paging-storm decisions about one person and channel of a tenant (until the
+/// transaction ends).
+pub async fn lock_person_channel(
+    conn: &mut PgConnection,
+    tenant: &str,
+    channel: &str,
+    target: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("select pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind(format!("nightowl-page:{tenant}:{channel}:{target}"))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Whether `worker` still holds the claim of a row (it was not folded into another page or taken
+/// over), locking it.
+pub async fn still_claimed(conn: &mut PgConnection, id: Uuid, worker: &str) -> Result<bool, sqlx::Error> {
+    let held: Option<bool> = sqlx::query_scalar(
+        "select status = 'sending' and claimed_by is not distinct from $2
+         from notification_outbox where id = $1 for update",
+    )
+    .bind(id)
+    .bind(worker)
+    .fetch_optional(conn)
+    .await?;
+    Ok(held == Some(true))
+}
+
+/// When a page other than `except` was last handed to `target` through `channel`.
+pub async fn last_handed(
+    conn: &mut PgConnection,
+    channel: &str,
+    target: &str,
+    except: Uuid,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select max(handed_at) from notification_outbox
+         where kind = 'alert' and channel = $1 and target = $2 and id <> $3",
+    )
+    .bind(channel)
+    .bind(target)
+    .bind(except)
+    .fetch_one(conn)
+    .await
+}
+
+/// Puts a claimed row back to `pending` until `until`, without counting the attempt.
+pub async fn defer(conn: &mut PgConnection, id: Uuid, until: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update notification_outbox
+         set status = 'pending', claimed_by = null, attempts = greatest(attempts - 1, 0), next_attempt_at = $2
+         where id = $1",
+    )
+    .bind(id)
+    .bind(until)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Folds every page to `target` through `channel` not handed over yet into `carrier`; how many.
+pub async fn fold_into(
+    conn: &mut PgConnection,
+    carrier: Uuid,
+    channel: &str,
+    target: &str,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "update notification_outbox
+         set status = 'folded', folded_into = $1, claimed_by = null,
+             last_error = null
+         where kind = 'alert' and channel = $2 and target = $3 and id <> $1
+           and handed_at is null and status in ('pending', 'sending')",
+    )
+    .bind(carrier)
+    .bind(channel)
+    .bind(target)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// Records that a row is being handed to its channel (its first attempt; a retry keeps the time).
+pub async fn mark_handed(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    sqlx::query("update notification_outbox set handed_at = coalesce(handed_at, $2) where id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The open alerts other than `own` of the pages folded into `carrier`: number and severity, by number.
+pub async fn covered_open_alerts(
+    conn: &mut PgConnection,
+    carrier: Uuid,
+    own: Uuid,
+) -> Result<Vec<(i64, Severity)>, sqlx::Error> {
+    sqlx::query_as(
+        "select a.number, a.severity from alerts a
+         where a.id <> $2 and a.status <> 'resolved'
+           and a.id in (select alert_id from notification_outbox where folded_into = $1)
+         order by a.number",
+    )
+    .bind(carrier)
+    .bind(own)
+    .fetch_all(conn)
+    .await
+}
+
+/// The rows folded into `carrier`, as their escalations need them.
+pub async fn folded_into(conn: &mut PgConnection, carrier: Uuid) -> Result<Vec<Claimed>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, alert_id, kind, channel, target, payload, attempts from notification_outbox
+         where folded_into = $1 and status = 'folded'
+         order by alert_id",
+    )
+    .bind(carrier)
+    .fetch_all(conn)
+    .await
+}
+
+/// Fails the rows folded into a delivery that failed for good.
+pub async fn fail_folded(conn: &mut PgConnection, carrier: Uuid, error: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update notification_outbox set status = 'failed', last_error = $2
+         where folded_into = $1 and status = 'folded'",
+    )
+    .bind(carrier)
+    .bind(format!(
+        "went out folded into notification {carrier}, which failed: {error}"
+    ))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The alerts other than `alert_id` that were folded into the last page about `alert_id` that one
+/// of `channels` delivered to `target`.
+pub async fn covered_by_last_page(
+    conn: &mut PgConnection,
+    alert_id: Uuid,
+    target: &str,
+    channels: &[String],
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select distinct f.alert_id from notification_outbox f
+         where f.folded_into = (
+                 select id from notification_outbox
+                 where alert_id = $1 and target = $2 and channel = any($3) and kind = 'alert'
+                   and handed_at is not null
+                 order by handed_at desc, id limit 1)
+           and f.alert_id is not null and f.alert_id <> $1
+         order by f.alert_id",
+    )
+    .bind(alert_id)
+    .bind(target)
+    .bind(channels)
+    .fetch_all(conn)
+    .await
+}
+
+/// A notification about an alert, as `GET /api/v1/alerts/{alert}/notifications` shows it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Listed {
+    pub id: Uuid,
+    pub kind: NotificationKind,
+    pub channel: String,
+    pub target: String,
+    pub status: NotificationStatus,
+    pub tier: Option<i32>,
+    pub attempts: i32,
+    pub created_at: DateTime<Utc>,
+    pub handed_at: Option<DateTime<Utc>>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub external_id: Option<String>,
+    pub last_error: Option<String>,
+    pub folded_into: Option<Uuid>,
+    pub covers: Vec<i64>,
+}
+
+/// Every notification about an alert, and the deliveries its folded pages went out with, oldest
+/// first.
+pub async fn list_for_alert(conn: &mut PgConnection, alert_id: Uuid) -> Result<Vec<Listed>, sqlx::Error> {
+    sqlx::query_as(
+        "select o.id, o.kind, o.channel, o.target, o.status, (o.payload ->> 'tier')::int as tier,
+                o.attempts, o.created_at, o.handed_at, o.sent_at, o.result ->> 'external_id' as external_id,
+                o.last_error, o.folded_into,
+                array(select distinct a.number from notification_outbox f join alerts a on a.id = f.alert_id
+                      where f.folded_into = o.id and f.alert_id is distinct from o.alert_id
+                      order by a.number) as covers
+         from notification_outbox o
+         where o.alert_id = $1
+            or o.id in (select folded_into from notification_outbox where alert_id = $1 and folded_into is not null)
+         order by o.created_at, o.id",
+    )
+    .bind(alert_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// The page one of `channels` delivered with this external id (a call SID), locked.
+pub async fn by_external_id(
+    conn: &mut PgConnection,
+    external_id: &str,
+    channels: &[String],
+) -> Result<Option<Claimed>, sqlx::Error> {
+    sqlx::query_as(
+        "select id, alert_id, kind, channel, target, payload, attempts from notification_outbox
+         where result ->> 'external_id' = $1 and channel = any($2) and kind = 'alert' and status in ('sent', 'failed')
+         order by created_at desc limit 1
+         for update",
+    )
+    .bind(external_id)
+    .bind(channels)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Records how a delivered page ended (`answered`, `not_answered`) unless an outcome is recorded
+/// already; with an error, the row becomes `failed`. True when recorded.
+pub async fn note_outcome(
+    conn: &mut PgConnection,
+    id: Uuid,
+    outcome: &str,
+    error: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        "update notification_outbox
+         set result = jsonb_set(coalesce(result, '{}'), '{outcome}', to_jsonb($2::text)),
+             status = case when $3::text is null then status else 'failed' end,
+             last_error = coalesce($3, last_error)
+         where id = $1 and status = 'sent' and not coalesce(result ? 'outcome', false)",
+    )
+    .bind(id)
+    .bind(outcome)
+    .bind(error)
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
 }

@@ -1,4 +1,5 @@
-//! `/api/v1/admin/config`: per-tenant settings (time zone, retention, default roster). Channel
+//! `/api/v1/admin/config`: per-tenant settings (time zone, retention, default roster, the
+//! paging-storm rule). Channel
 //! settings and secrets are per plugin: `http/plugins.rs`.
 
 use axum::extract::State;
@@ -27,6 +28,7 @@ fn view(row: ConfigRow) -> TenantConfig {
         default_timezone: row.default_timezone,
         retention_days: row.retention_days,
         default_roster_id: row.default_roster_id,
+        page_interval_secs: row.page_interval_secs.0,
         updated_at: row.updated_at,
     }
 }
@@ -59,6 +61,7 @@ pub async fn put_config(
         ));
     }
     row.default_roster_id = input.default_roster_id;
+    row.page_interval_secs = sqlx::types::Json(input.page_interval_secs);
     row.updated_at = state.clock.now();
     let row = db::config::put(&mut t, &row).await?;
     t.commit().await?;

@@ -1,5 +1,5 @@
-//! `/api/v1/alerts`: list, detail, similar incidents, escalation view; acknowledge, resolve and
-//! escalate through [`crate::alerts`]. The `{id}` of every alert path is the alert's id or its short
+//! `/api/v1/alerts`: list, detail, similar incidents, escalation view, notifications; acknowledge,
+//! resolve and escalate through [`crate::alerts`]. The `{id}` of every alert path is the alert's id or its short
 //! number (`1234`, or `#1234` written `%231234`), read as an [`AlertKey`]; text that is neither is
 //! 400, as a malformed id is on the other resources.
 
@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use nightowl_api::alerts::{Alert, AlertKey, AlertStatus, ResolveResponse, Severity};
 use nightowl_api::escalation::{AlertEscalation, EscalationState};
 use nightowl_api::incidents::{MatchedBy, SimilarIncident};
+use nightowl_api::notifications::NotificationView;
 use nightowl_api::{CursorPage, ErrorBody};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -36,6 +37,7 @@ pub fn routes() -> Vec<Route> {
         Route::write(routes!(acknowledge_alert), Engineer),
         Route::write(routes!(resolve_alert), Engineer),
         Route::read(routes!(get_alert_escalation), Readonly),
+        Route::read(routes!(alert_notifications), Readonly),
         Route::read(routes!(similar_incidents), Readonly),
         Route::write(routes!(escalate_alert), Engineer),
     ]
@@ -221,6 +223,39 @@ pub async fn resolve_alert(
             kb_entry_exists,
             add_to_kb_prompt: !kb_entry_exists,
         }),
+    ))
+}
+
+/// Every notification about the alert, oldest first: pages, status notices, and the deliveries its
+/// folded pages went out with (a paging storm: `folded_into` names the delivery, whose `covers` lists
+/// the alerts it stood for).
+#[utoipa::path(get, path = "/api/v1/alerts/{id}/notifications", tag = "alerts", params(AlertPath),
+    responses((status = 200, body = Vec<NotificationView>), (status = 404, body = ErrorBody)))]
+pub async fn alert_notifications(
+    mut t: TenantTx,
+    Path(path): Path<AlertPath>,
+) -> Result<Json<Vec<NotificationView>>, ApiError> {
+    let id = find(&mut t, path.id).await?;
+    let rows = db::outbox::list_for_alert(&mut t, id).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| NotificationView {
+                id: r.id,
+                kind: r.kind,
+                channel: r.channel,
+                target: r.target,
+                status: r.status,
+                tier: r.tier,
+                attempts: r.attempts,
+                created_at: r.created_at,
+                handed_at: r.handed_at,
+                sent_at: r.sent_at,
+                external_id: r.external_id,
+                last_error: r.last_error,
+                folded_into: r.folded_into,
+                covers: r.covers,
+            })
+            .collect(),
     ))
 }
 

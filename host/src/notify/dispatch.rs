@@ -1,5 +1,7 @@
 //! Channel dispatch: delivering one claimed notification through the channel its row names, then
-//! settling the row with the outcome.
+//! settling the row with the outcome. A page to a person first passes the paging-storm rule
+//! ([`fold`]): it may wait, or take other pages along (the channel then reads the `nightowl.bundle.*`
+//! config values).
 //!
 //! `log` is built in: one structured log line per notification, no plugin needed.
 //! Every other channel of a policy belongs to a channel plugin (`Channel::plugin_id`), called with
@@ -10,6 +12,7 @@
 //! it sent one.
 
 use crate::db::outbox::Claimed;
+use crate::notify::fold::{self, Bundle, Gate};
 use crate::notify::outbox::{self, Failure};
 use crate::plugins::{CallError, Delivery, Notification, PluginError, Subject};
 use crate::state::AppState;
@@ -22,13 +25,23 @@ pub async fn deliver_claimed(
     worker: &str,
     row: &Claimed,
 ) -> Result<(), sqlx::Error> {
-    let outcome = deliver(state, slug, row).await;
+    let bundle = match fold::gate(state, slug, worker, row).await? {
+        Gate::Deliver(bundle) => bundle,
+        // Pending again (the paging interval), or gone out inside another page.
+        Gate::Deferred(_) | Gate::Drop => return Ok(()),
+    };
+    let outcome = deliver(state, slug, row, bundle.as_ref()).await;
     outbox::settle(state, slug, worker, row, outcome).await
 }
 
 /// Hands one notification to its channel; the failure says why it did not get through and whether
 /// a retry may help.
-async fn deliver(state: &AppState, slug: &Slug, row: &Claimed) -> Result<Delivery, Failure> {
+async fn deliver(
+    state: &AppState,
+    slug: &Slug,
+    row: &Claimed,
+    bundle: Option<&Bundle>,
+) -> Result<Delivery, Failure> {
     let mut notification: Notification = serde_json::from_value(row.payload["notification"].clone())
         .map_err(|e| Failure::permanent(format!("unreadable notification payload: {e}")))?;
     notification.attempt = u32::try_from(row.attempts).unwrap_or(1);
@@ -62,6 +75,9 @@ async fn deliver(state: &AppState, slug: &Slug, row: &Claimed) -> Result<Deliver
         "nightowl.public_url".to_owned(),
         state.config.public_url.trim_end_matches('/').to_owned(),
     );
+    if let Some(bundle) = bundle {
+        config.extend(bundle.config());
+    }
     let (result, retry_after) = state
         .plugins
         .runtime()

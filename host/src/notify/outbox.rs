@@ -9,7 +9,8 @@
 //!
 //! The final outcome of an escalation notification goes to its alert's escalation timeline
 //! ([`crate::escalation::notification_settled`]), which also decides whether a tier whose
-//! notifications all failed makes the next tier due at once.
+//! notifications all failed makes the next tier due at once. Pages folded into a delivery by the
+//! paging-storm rule (`folded`, see [`super::fold`]) share its outcome.
 
 use chrono::{DateTime, Duration, Utc};
 use nightowl_api::escalation::{Channel, Target, TierNumber};
@@ -175,6 +176,18 @@ pub async fn settle(
     {
         catch_up(&mut tx, alert_id, now).await?;
     }
+    if status != NotificationStatus::Pending {
+        // The pages folded into this one share its fate.
+        let folded = db::outbox::folded_into(&mut tx, row.id).await?;
+        if status == NotificationStatus::Failed {
+            db::outbox::fail_folded(&mut tx, row.id, error.unwrap_or_default()).await?;
+        }
+        for other in &folded {
+            if let Some(settled) = escalation_outcome(other, status, result.clone(), error) {
+                escalation::notification_settled(&mut tx, settled, now).await?;
+            }
+        }
+    }
     if let Some(settled) = escalation_outcome(row, status, result, error) {
         escalation::notification_settled(&mut tx, settled, now).await?;
     }
@@ -222,7 +235,7 @@ fn report(state: &AppState, slug: &Slug, row: &Claimed, status: NotificationStat
 }
 
 /// The final outcome of an escalation notification (none for other kinds, or before the retry).
-fn escalation_outcome<'a>(
+pub(crate) fn escalation_outcome<'a>(
     row: &'a Claimed,
     status: NotificationStatus,
     result: Option<Value>,

@@ -380,6 +380,19 @@ impl incidents::Host for HostState {
         })
     }
 
+    fn report_delivery(
+        &mut self,
+        external_id: String,
+        outcome: incidents::DeliveryOutcome,
+        detail: String,
+    ) -> wasmtime::Result<Result<(), incidents::OpError>> {
+        let outcome = match outcome {
+            incidents::DeliveryOutcome::Answered => ops::DeliveryOutcome::Answered,
+            incidents::DeliveryOutcome::NotAnswered => ops::DeliveryOutcome::NotAnswered,
+        };
+        op(self, |c| c.report_delivery(&external_id, outcome, &detail))
+    }
+
     fn create_incident(
         &mut self,
         draft: incidents::IncidentDraft,

@@ -21,3 +21,4 @@ mod sandbox;
 mod schemathesis;
 mod slack;
 mod tenancy;
+mod twilio;

@@ -20,7 +20,9 @@ impl Call {
         })
     }
 
-    /// Acknowledges, resolves or escalates an alert as the mapped user.
+    /// Acknowledges, resolves or escalates an alert as the mapped user. Acknowledging or escalating
+    /// the alert of a page that other pages were folded into (a paging storm, `notify::fold`) does
+    /// the same to their alerts: the person answered the page that stood for them all.
     pub fn act(
         &self,
         action: AlertAction,
@@ -32,45 +34,75 @@ impl Call {
             let mut tx = self.tx("system:channel").await?;
             let user = self.map_actor(&mut tx, by).await?;
             let id = self.find_alert_for(&mut tx, key, &user).await?;
+            let covered = match action {
+                AlertAction::Resolve => vec![],
+                AlertAction::Acknowledge | AlertAction::Escalate => {
+                    db::outbox::covered_by_last_page(&mut tx, id, &user.id.to_string(), &self.channel_names())
+                        .await?
+                }
+            };
             let actor = self.actor(&user);
             let now = self.now();
-            let result = match action {
-                AlertAction::Acknowledge => alerts::acknowledge(&mut tx, &self.tenant, id, &actor, now)
-                    .await
-                    .map(|_| ()),
-                AlertAction::Resolve => alerts::resolve(&mut tx, &self.tenant, id, &actor, now)
-                    .await
-                    .map(|_| ()),
-                AlertAction::Escalate => alerts::escalate(&mut tx, id, &actor, now).await,
-            };
-            match result {
-                Ok(()) => {}
-                Err(ActionError::NotFound) => return Err(OpError::NotFound),
-                Err(ActionError::Db(e)) => return Err(e.into()),
-                Err(other) => return Err(OpError::Conflict(other.to_string())),
+            let mut changed = vec![];
+            let mut first_error = None;
+            // The named alert first: its answer is the answer.
+            for (i, alert) in std::iter::once(id).chain(covered).enumerate() {
+                match self.apply(&mut tx, action, alert, &actor, now).await {
+                    Ok(fingerprint) => changed.push((alert, fingerprint)),
+                    Err(ActionError::Db(e)) => return Err(e.into()),
+                    Err(e) if i == 0 => first_error = Some(e),
+                    // A covered alert resolved or no longer escalating meanwhile: nothing to do.
+                    Err(_) => {}
+                }
             }
-            let fingerprint = match action {
-                AlertAction::Resolve => db::alerts::get(&mut tx, id).await?.map(|a| a.fingerprint),
-                _ => None,
-            };
+            if changed.is_empty() {
+                return Err(match first_error {
+                    Some(ActionError::NotFound) | None => OpError::NotFound,
+                    Some(other) => OpError::Conflict(other.to_string()),
+                });
+            }
             tx.commit().await?;
-            Ok((user, id, fingerprint))
+            Ok((user, changed))
         })?;
-        let (user, id, fingerprint) = done;
+        let (user, changed) = done;
         // After the commit, and not cut short by the call's deadline: a committed change keeps its
         // audit row.
         self.after(async {
-            if let Some(fingerprint) = fingerprint {
-                self.state
-                    .redis
-                    .forget_open_alert(&self.tenant, &fingerprint)
+            for (id, fingerprint) in &changed {
+                if let Some(fingerprint) = fingerprint {
+                    self.state
+                        .redis
+                        .forget_open_alert(&self.tenant, fingerprint)
+                        .await;
+                }
+                let detail = serde_json::json!({ "via": self.manifest.id, "note": note });
+                self.audit(&user, action.as_str(), ("alerts", id.to_string()), detail)
                     .await;
             }
-            let detail = serde_json::json!({ "via": self.manifest.id, "note": note });
-            self.audit(&user, action.as_str(), ("alerts", id.to_string()), detail)
-                .await;
         });
         Ok(())
+    }
+
+    /// One alert's action; the fingerprint of a resolved alert (its open-alert cache entry goes).
+    async fn apply(
+        &self,
+        tx: &mut sqlx::PgConnection,
+        action: AlertAction,
+        id: uuid::Uuid,
+        actor: &alerts::Actor,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<String>, ActionError> {
+        match action {
+            AlertAction::Acknowledge => {
+                alerts::acknowledge(tx, &self.tenant, id, actor, now).await?;
+                Ok(None)
+            }
+            AlertAction::Resolve => {
+                alerts::resolve(tx, &self.tenant, id, actor, now).await?;
+                Ok(db::alerts::get(tx, id).await?.map(|a| a.fingerprint))
+            }
+            AlertAction::Escalate => alerts::escalate(tx, id, actor, now).await.map(|()| None),
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! it fails), then the path decides: `/acknowledge` and `/escalate` (the digit of a call), `/sms`
 //! (a reply), `/status` (how a call ended).
 
-use nightowl_plugin_sdk_channel::incidents::{self, Actor, OpError};
+use nightowl_plugin_sdk_channel::incidents::{self, Actor, DeliveryOutcome, OpError};
 use nightowl_plugin_sdk_channel::{Error, Request, Response, log};
 
 use crate::sms::{self, Action, Reply};
@@ -17,7 +17,13 @@ pub fn handle(req: &Request) -> Result<Response, Error> {
             req.path
         ));
         // Twilio's documented answer to an unsigned request is 403, not 401.
-        return Ok(Response::text(403, "twilio: invalid signature"));
+        return Ok(Response::json(
+            403,
+            &serde_json::json!({
+                "code": "invalid_signature",
+                "message": "missing or invalid X-Twilio-Signature for this URL and body"
+            }),
+        ));
     }
     match req.path.as_str() {
         "/acknowledge" | "/escalate" => voice::handle_gather(req),
@@ -68,17 +74,39 @@ fn handle_sms(req: &Request) -> Response {
     twiml::message(&text)
 }
 
-/// How a call ended (`CallStatus`). Logged; telling the escalation that a page was not answered needs
-/// a host function the 0.1.1 API does not have, so it goes on at the tier's deadline.
+/// How a call or a paging SMS ended (`CallStatus`, `MessageStatus`), told to the host: a call that
+/// rang out, was busy or failed, and an SMS that was not delivered, are pages not answered (the
+/// escalation goes on at the tier's deadline); an answered call or a delivered SMS reached the
+/// person.
 fn handle_status(req: &Request) -> Response {
-    let status = form_value(req, "CallStatus").unwrap_or_default();
+    let (sid, status) = match form_value(req, "CallStatus") {
+        Some(status) => (form_value(req, "CallSid"), status),
+        None => (
+            form_value(req, "MessageSid").or_else(|| form_value(req, "SmsSid")),
+            form_value(req, "MessageStatus")
+                .or_else(|| form_value(req, "SmsStatus"))
+                .unwrap_or_default(),
+        ),
+    };
+    let sid = sid.unwrap_or_default();
     let alert = query_value(req, "alert").unwrap_or_default();
-    let sid = form_value(req, "CallSid").unwrap_or_default();
-    match status.as_str() {
-        "busy" | "no-answer" | "failed" | "canceled" => {
-            log::warn(&format!("twilio call {sid} about alert {alert}: {status}"));
-        }
-        _ => log::info(&format!("twilio call {sid} about alert {alert}: {status}")),
+    let outcome = match status.as_str() {
+        "busy" | "no-answer" | "failed" | "canceled" | "undelivered" => Some(DeliveryOutcome::NotAnswered),
+        "in-progress" | "completed" | "delivered" => Some(DeliveryOutcome::Answered),
+        _ => None,
+    };
+    let Some(outcome) = outcome.filter(|_| !sid.is_empty()) else {
+        log::info(&format!("twilio {sid} about alert {alert}: {status}"));
+        return twiml::answer(&[]);
+    };
+    if outcome == DeliveryOutcome::NotAnswered {
+        log::warn(&format!("twilio {sid} about alert {alert}: {status}"));
+    }
+    match incidents::report_delivery(&sid, outcome, &status) {
+        Ok(()) => {}
+        // A call NightOwl did not place through this tenant's pages (or no longer knows).
+        Err(OpError::NotFound) => log::info(&format!("twilio status for unknown {sid}: {status}")),
+        Err(e) => log::warn(&format!("twilio status of {sid} not recorded: {e}")),
     }
     twiml::answer(&[])
 }

@@ -8,6 +8,7 @@ use nightowl_plugin_sdk_channel::{
 };
 
 use crate::api::{self, Resource};
+use crate::sms::Bundle;
 use crate::{sms, voice};
 
 /// How the tier reaches people (`nightowl.channel`, set by the host from the tier's `notify_via`).
@@ -53,16 +54,18 @@ pub fn notify(n: &Notification) -> Result<Delivery, Error> {
         };
     }
     let details = details(&notice.alert.id)?;
+    let bundle = Bundle::from_config();
     let sid = match via {
-        Via::Phone => voice::call(&details, &to)?,
+        Via::Phone => voice::call(&details, &to, bundle.as_ref())?,
         Via::Sms => {
-            let text = sms::alert_text(
+            let text = sms::bundle_text(
                 details.number,
                 &details.alert.severity,
                 details.alert.service.as_deref(),
                 &details.alert.title,
+                bundle.as_ref(),
             );
-            send_sms(&to, &text)?
+            send_sms(&to, &text, Some(&details.alert.id))?
         }
     };
     Ok(Delivery {
@@ -95,16 +98,23 @@ fn confirm(notice: &AlertNotice, to: &str) -> Result<Delivery, Error> {
             &details.alert.title,
         ),
     };
-    let sid = send_sms(to, &text)?;
+    let sid = send_sms(to, &text, None)?;
     Ok(Delivery {
         external_id: Some(sid),
         details: vec![("to".into(), to.into())],
     })
 }
 
-fn send_sms(to: &str, body: &str) -> Result<String, Error> {
+/// Sends an SMS; a page asks Twilio to report its delivery (`/status`: undelivered or failed pages
+/// count as not answered).
+fn send_sms(to: &str, body: &str, page_of: Option<&str>) -> Result<String, Error> {
     let from = api::from_number()?;
-    api::create(Resource::Messages, &[("To", to), ("From", &from), ("Body", body)])
+    let status = page_of.and_then(|alert| voice::callback_url("status", alert, None).ok());
+    let mut fields = vec![("To", to), ("From", from.as_str()), ("Body", body)];
+    if let Some(url) = status.as_deref() {
+        fields.push(("StatusCallback", url));
+    }
+    api::create(Resource::Messages, &fields)
 }
 
 /// The person's E.164 number; without one the page cannot go out, now or on a retry.

@@ -90,14 +90,70 @@ pub fn bare_help(action: Action) -> String {
 /// The page for a new alert: `#1234 CRITICAL checkout-api: <title> Reply 1234a to ack, 1234e to
 /// escalate, 1234r to resolve`, the title shortened so the text fits one SMS segment when it can.
 pub fn alert_text(number: u64, severity: &str, service: Option<&str>, title: &str) -> String {
+    bundle_text(number, severity, service, title, None)
+}
+
+/// The page for an alert that stands for others too (a paging storm): `#1234 CRITICAL
+/// checkout-api: <title> +12 more, worst CRITICAL. Reply 1234a to ack all 13, 1234e to escalate
+/// all, 1234r to resolve #1234`. Without a bundle, [`alert_text`].
+pub fn bundle_text(
+    number: u64,
+    severity: &str,
+    service: Option<&str>,
+    title: &str,
+    bundle: Option<&Bundle>,
+) -> String {
     let service = service
         .map(one_line)
         .filter(|s| !s.is_empty())
         .map(|s| format!(" {s}"))
         .unwrap_or_default();
     let prefix = format!("#{number} {}{service}: ", severity.to_uppercase());
-    let suffix = format!(" Reply {number}a to ack, {number}e to escalate, {number}r to resolve");
+    let suffix = match bundle {
+        None => format!(" Reply {number}a to ack, {number}e to escalate, {number}r to resolve"),
+        Some(b) => format!(
+            " +{} more, worst {}. Reply {number}a to ack all {}, {number}e to escalate all, {number}r to resolve #{number}",
+            b.more,
+            b.worst_severity.to_uppercase(),
+            b.more + 1
+        ),
+    };
     fit(&prefix, &one_line(title), &suffix)
+}
+
+/// The other alerts a page stands for when NightOwl folded a paging storm into it (the host's
+/// `nightowl.bundle.*` values): acknowledging or escalating the page's alert does the same to them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bundle {
+    /// How many other open alerts.
+    pub more: u64,
+    /// The worst severity among them and the page's alert.
+    pub worst_severity: String,
+}
+
+impl Bundle {
+    /// The bundle of the notification being delivered, if any.
+    pub fn from_config() -> Option<Bundle> {
+        let more = nightowl_plugin_sdk_channel::config::get("nightowl.bundle.more")?
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n > 0)?;
+        let worst_severity = nightowl_plugin_sdk_channel::config::get("nightowl.bundle.worst_severity")
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "unknown".into());
+        Some(Bundle { more, worst_severity })
+    }
+
+    /// `and 12 more alerts, the worst critical`.
+    pub fn spoken(&self) -> String {
+        let alerts = if self.more == 1 { "alert" } else { "alerts" };
+        format!(
+            "And {} more {alerts}, the worst {}.",
+            self.more, self.worst_severity
+        )
+    }
 }
 
 /// A confirmation: `#1234 acknowledged by Alice`.

@@ -241,6 +241,23 @@ pub fn create_incident(
     imp::create_incident(draft, by, link_alert)
 }
 
+/// How a delivery ended, as the remote service reported it afterwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    /// It reached the person (the call was answered).
+    Answered,
+    /// It did not: the call rang out, was busy, was rejected or failed on the way.
+    NotAnswered,
+}
+
+/// Tells the host how a page this plugin delivered ended: `external_id` is what `notify` answered
+/// for it (a call SID), `detail` the service's word for it (`no-answer`). A page not answered
+/// becomes a failed delivery; the escalation goes on at the tier's deadline. In `handle_inbound`,
+/// only after the request's signature was verified (`crypto::verify_hmac`).
+pub fn report_delivery(external_id: &str, outcome: DeliveryOutcome, detail: &str) -> Result<(), OpError> {
+    imp::report_delivery(external_id, outcome, detail)
+}
+
 #[cfg(not(target_arch = "wasm32"))]
 use crate::testing::incidents as imp;
 
@@ -370,6 +387,14 @@ mod imp {
         wit::create_incident(&draft, &actor(by), link_alert)
             .map(kb_hit)
             .map_err(op_error)
+    }
+
+    pub fn report_delivery(external_id: &str, outcome: DeliveryOutcome, detail: &str) -> Result<(), OpError> {
+        let outcome = match outcome {
+            DeliveryOutcome::Answered => wit::DeliveryOutcome::Answered,
+            DeliveryOutcome::NotAnswered => wit::DeliveryOutcome::NotAnswered,
+        };
+        wit::report_delivery(external_id, outcome, detail).map_err(op_error)
     }
 
     /// WIT alert summary → plain (also used for notifications).

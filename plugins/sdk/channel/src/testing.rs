@@ -19,7 +19,8 @@ use hmac::{Hmac, Mac};
 use crate::crypto::{Alg, CryptoError};
 use crate::http::{self, HttpError};
 use crate::incidents::{
-    Actor, AlertDetails, IncidentDraft, KbHit, KbMatch, OpError, Responder, RosterOnCall, Shift,
+    Actor, AlertDetails, DeliveryOutcome, IncidentDraft, KbHit, KbMatch, OpError, Responder, RosterOnCall,
+    Shift,
 };
 
 thread_local! {
@@ -69,6 +70,8 @@ pub enum Op {
     SearchKbHighlighted,
     /// [`incidents::create_incident`](crate::incidents::create_incident)
     CreateIncident,
+    /// [`incidents::report_delivery`](crate::incidents::report_delivery)
+    ReportDelivery,
 }
 
 /// One `incidents` call as the plugin made it.
@@ -139,6 +142,15 @@ pub enum Call {
         /// The alert to link.
         link_alert: Option<String>,
     },
+    /// `report_delivery(external_id, outcome, detail)`
+    ReportDelivery {
+        /// What `notify` answered for the delivery.
+        external_id: String,
+        /// How it ended.
+        outcome: DeliveryOutcome,
+        /// The service's word for it.
+        detail: String,
+    },
 }
 
 impl Call {
@@ -156,6 +168,7 @@ impl Call {
             Call::UpcomingShifts { .. } => Op::UpcomingShifts,
             Call::SearchKbHighlighted { .. } => Op::SearchKbHighlighted,
             Call::CreateIncident { .. } => Op::CreateIncident,
+            Call::ReportDelivery { .. } => Op::ReportDelivery,
         }
     }
 }
@@ -525,6 +538,16 @@ pub(crate) mod incidents {
                 limit,
             })?;
             Ok(h.kb.iter().take(limit as usize).cloned().collect())
+        })
+    }
+
+    pub fn report_delivery(external_id: &str, outcome: DeliveryOutcome, detail: &str) -> Result<(), OpError> {
+        HOST.with_borrow_mut(|h| {
+            h.enter(Call::ReportDelivery {
+                external_id: external_id.into(),
+                outcome,
+                detail: detail.into(),
+            })
         })
     }
 

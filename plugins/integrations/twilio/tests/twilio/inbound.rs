@@ -1,6 +1,6 @@
 //! Callbacks: the digit of a call, SMS replies, call status.
 
-use nightowl_plugin_sdk_channel::incidents::Actor;
+use nightowl_plugin_sdk_channel::incidents::{Actor, DeliveryOutcome};
 use nightowl_plugin_sdk_channel::testing::{self, Call};
 use nightowl_plugin_sdk_channel::{Channel, Response};
 use nightowl_plugin_twilio::Twilio;
@@ -171,16 +171,56 @@ fn an_unknown_number_learns_nothing_about_alerts() {
 }
 
 #[test]
-fn a_call_status_is_answered_with_empty_twiml() {
+fn a_call_status_tells_the_host_how_the_page_ended_and_is_answered_with_empty_twiml() {
+    let query = format!("tenant=acme&alert={ALERT_ID}");
+    for (fields, reported) in [
+        (
+            [("CallSid", "CA1"), ("CallStatus", "no-answer")],
+            Some(("CA1", DeliveryOutcome::NotAnswered, "no-answer")),
+        ),
+        (
+            [("CallSid", "CA2"), ("CallStatus", "busy")],
+            Some(("CA2", DeliveryOutcome::NotAnswered, "busy")),
+        ),
+        (
+            [("CallSid", "CA3"), ("CallStatus", "completed")],
+            Some(("CA3", DeliveryOutcome::Answered, "completed")),
+        ),
+        (
+            [("MessageSid", "SM1"), ("MessageStatus", "undelivered")],
+            Some(("SM1", DeliveryOutcome::NotAnswered, "undelivered")),
+        ),
+        // Twilio's intermediate states say nothing yet.
+        ([("CallSid", "CA4"), ("CallStatus", "ringing")], None),
+        ([("MessageSid", "SM2"), ("MessageStatus", "sent")], None),
+    ] {
+        host("phone").install();
+        let resp = Twilio::handle_inbound(&signed("/status", &query, &fields)).unwrap();
+        assert_eq!(resp.status, 200);
+        assert_eq!(xml_elements(&body(&resp)), ["Response"]);
+        let expected: Vec<Call> = reported
+            .into_iter()
+            .map(|(sid, outcome, detail)| Call::ReportDelivery {
+                external_id: sid.into(),
+                outcome,
+                detail: detail.into(),
+            })
+            .collect();
+        assert_eq!(testing::calls(), expected, "{fields:?}");
+    }
+}
+
+#[test]
+fn an_unsigned_call_status_reports_nothing() {
     host("phone").install();
     let query = format!("tenant=acme&alert={ALERT_ID}");
-    let resp = Twilio::handle_inbound(&signed(
+    let mut req = signed(
         "/status",
         &query,
         &[("CallSid", "CA1"), ("CallStatus", "no-answer")],
-    ))
-    .unwrap();
-    assert_eq!(resp.status, 200);
-    assert_eq!(xml_elements(&body(&resp)), ["Response"]);
+    );
+    req.body = b"CallSid=CA1&CallStatus=busy".to_vec();
+    let resp = Twilio::handle_inbound(&req).unwrap();
+    assert_eq!(resp.status, 403);
     assert!(testing::calls().is_empty());
 }

@@ -203,3 +203,62 @@ fn an_invalid_number_or_bad_credentials_fail_permanently_naming_the_code() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_page_standing_for_a_storm_counts_the_rest_by_voice_and_by_sms() {
+    host("phone")
+        .config("nightowl.bundle.more", "28")
+        .config("nightowl.bundle.worst_severity", "critical")
+        .config("nightowl.bundle.numbers", "1235,1236")
+        .alert(alert("Disk full"))
+        .http(CALLS, created("CA0002"))
+        .install();
+    Twilio::notify(&page(AlertEvent::Triggered, "Disk full", None)).unwrap();
+    let twiml = field(&testing::requests()[0], "Twiml");
+    let said = xml_texts(&twiml, "Say");
+    assert!(
+        said[0].ends_with("And 28 more alerts, the worst critical."),
+        "{}",
+        said[0]
+    );
+    assert!(
+        said[1].starts_with(
+            "Press 4 to acknowledge all 29 alerts, 5 to escalate them all, 6 to resolve alert 1234 only"
+        ),
+        "{}",
+        said[1]
+    );
+    // The count rides in the signed callback URL, so `*` repeats it.
+    assert_eq!(
+        xml_attr(&twiml, "Gather", "action").unwrap(),
+        format!(
+            "https://nightowl.example.com/api/v1/twilio/acknowledge?tenant=acme&alert={ALERT_ID}&more=28&worst=critical"
+        )
+    );
+
+    host("sms")
+        .config("nightowl.bundle.more", "28")
+        .config("nightowl.bundle.worst_severity", "critical")
+        .alert(alert("Checkout latency above SLO"))
+        .http(MESSAGES, created("SM0002"))
+        .install();
+    Twilio::notify(&page(AlertEvent::Triggered, "", None)).unwrap();
+    let req = &testing::requests()[0];
+    let body = field(req, "Body");
+    assert!(
+        body.starts_with("#1234 CRITICAL checkout-api: Checkout latency"),
+        "{body}"
+    );
+    assert!(
+        body.ends_with(
+            " +28 more, worst CRITICAL. Reply 1234a to ack all 29, 1234e to escalate all, 1234r to resolve #1234"
+        ),
+        "{body}"
+    );
+    assert_eq!(sms::segments(&body), 1, "{body}");
+    // A page asks for its delivery report.
+    assert_eq!(
+        field(req, "StatusCallback"),
+        format!("https://nightowl.example.com/api/v1/twilio/status?tenant=acme&alert={ALERT_ID}")
+    );
+}
