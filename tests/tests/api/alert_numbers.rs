@@ -295,7 +295,7 @@ async fn the_openapi_document_says_alert_paths_take_an_id_or_a_number() {
         checked += 1;
     }
     assert_eq!(
-        checked, 6,
-        "GET, similar incidents, escalation, acknowledge, resolve, escalate"
+        checked, 7,
+        "GET, similar incidents, escalation, notifications, acknowledge, resolve, escalate"
     );
 }

@@ -571,13 +571,14 @@ async fn a_paging_storm_calls_once_a_minute_and_the_digit_acknowledges_every_ale
     .await;
     let Live { twilio, app, t, .. } = &live;
     let schema = live.schema();
-    // 30 critical alerts in 10 seconds for one service.
-    let mut alerts = Vec::new();
-    for i in 0..30 {
-        alerts.push(alert(app, t, &format!("storm-{i}"), &format!("Node {i} down")).await);
-        app.clock.advance(Duration::milliseconds(333));
-    }
+    // 30 critical alerts in 10 seconds for one service. The first call goes out before the second
+    // alert arrives (pages already queued when a call goes out ride along with it).
+    let mut alerts = vec![alert(app, t, "storm-0", "Node 0 down").await];
     let first = twilio.wait_for(Resource::Calls, 1, WAIT).await.remove(0);
+    for i in 1..30 {
+        app.clock.advance(Duration::milliseconds(333));
+        alerts.push(alert(app, t, &format!("storm-{i}"), &format!("Node {i} down")).await);
+    }
     // The other 29 wait for the minute to pass.
     until("the other pages wait for the interval", || async {
         let waiting: i64 = sqlx::query_scalar(&format!(
