@@ -227,7 +227,8 @@ pub async fn delivered(conn: &mut PgConnection, alert_id: Uuid) -> Result<Vec<De
     .await
 }
 
-/// The alert whose page was last delivered to `target` through one of `channels`.
+/// The alert whose page was last delivered to `target` through one of `channels` (a call that rang
+/// out counts: the person saw the missed call).
 pub async fn last_alert_to(
     conn: &mut PgConnection,
     target: &str,
@@ -235,7 +236,8 @@ pub async fn last_alert_to(
 ) -> Result<Option<Uuid>, sqlx::Error> {
     sqlx::query_scalar(
         "select alert_id from notification_outbox
-         where target = $1 and channel = any($2) and kind = 'alert' and status = 'sent' and alert_id is not null
+         where target = $1 and channel = any($2) and kind = 'alert' and alert_id is not null
+           and (status = 'sent' or (status = 'failed' and result ->> 'outcome' = 'not_answered'))
          order by sent_at desc nulls last, created_at desc limit 1",
     )
     .bind(target)

@@ -71,6 +71,9 @@ async fn deliver(
     let mut config = call.settings.values.clone();
     config.insert("nightowl.channel".to_owned(), row.channel.to_string());
     config.insert("nightowl.tenant".to_owned(), slug.to_string());
+    // A page (`alert`) or a status notice about one (`update`), a handoff notice, ...: a channel that
+    // calls people must tell a later tier's page from a notice.
+    config.insert("nightowl.kind".to_owned(), row.kind.to_string());
     config.insert(
         "nightowl.public_url".to_owned(),
         state.config.public_url.trim_end_matches('/').to_owned(),

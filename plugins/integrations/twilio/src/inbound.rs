@@ -37,12 +37,21 @@ pub fn handle(req: &Request) -> Result<Response, Error> {
 
 /// Acts on the alert (by id or number) as the person with this phone number. The host refuses a
 /// number that is no active engineer's (`forbidden`), and nothing changes.
-pub fn act(action: Action, alert: &str, phone: &str) -> Result<(), OpError> {
+pub fn act(action: Action, alert: &str, phone: &str, via: &str) -> Result<(), OpError> {
     let by = Actor::new(PLUGIN_ID, phone);
     match action {
         Action::Acknowledge => incidents::acknowledge(alert, &by, None),
-        Action::Escalate => incidents::escalate(alert, &by, Some("escalated by phone")),
+        Action::Escalate => incidents::escalate(alert, &by, Some(&format!("escalated by {via}"))),
         Action::Resolve => incidents::resolve(alert, &by, None),
+    }
+}
+
+/// Why nothing changed, in words: a resolved alert takes no action; an alert that is not escalating
+/// (acknowledged, resolved, or out of tiers) cannot be escalated.
+pub fn unchanged(action: Action) -> &'static str {
+    match action {
+        Action::Escalate => "it is not escalating any more (acknowledged, resolved or out of tiers)",
+        Action::Acknowledge | Action::Resolve => "it is already resolved",
     }
 }
 
@@ -51,22 +60,22 @@ fn handle_sms(req: &Request) -> Response {
     let from = form_value(req, "From").unwrap_or_default();
     let body = form_value(req, "Body").unwrap_or_default();
     let text = match sms::parse_reply(&body) {
-        Reply::Act(action, number) => match act(action, &number.to_string(), &from) {
+        Reply::Act(action, number) => match act(action, &number.to_string(), &from, "SMS") {
             Ok(()) => format!("#{number} {}.", action.done()),
             Err(OpError::Forbidden(_)) => {
                 "NightOwl: this number may not act on alerts. Ask an admin to add it to your profile.".into()
             }
             Err(OpError::NotFound) => format!("NightOwl: there is no alert #{number}."),
-            Err(OpError::Conflict(_)) => format!("#{number}: nothing changed, it is already resolved."),
+            Err(OpError::Conflict(_)) => format!("#{number}: nothing changed, {}.", unchanged(action)),
             Err(OpError::Internal(_)) => "NightOwl could not record that. Please try again.".into(),
         },
         // A bare `a`: the host knows the alert it last paged this person about.
-        Reply::Bare(action) => match act(action, "last", &from) {
+        Reply::Bare(action) => match act(action, "last", &from, "SMS") {
             Ok(()) => format!("NightOwl: the last alert sent to you is {}.", action.done()),
             Err(OpError::Forbidden(_)) => {
                 "NightOwl: this number may not act on alerts. Ask an admin to add it to your profile.".into()
             }
-            Err(OpError::Conflict(_)) => "NightOwl: nothing changed, that alert is already resolved.".into(),
+            Err(OpError::Conflict(_)) => format!("NightOwl: nothing changed, {}.", unchanged(action)),
             Err(_) => sms::bare_help(action),
         },
         Reply::Unknown => sms::HELP.into(),

@@ -47,7 +47,11 @@ pub fn notify(n: &Notification) -> Result<Delivery, Error> {
     };
     let to = phone(person)?;
     let via = Via::from_config()?;
-    if is_update(notice, n.previous_external_id.as_deref()) {
+    if is_update(
+        notice,
+        config::get("nightowl.kind").as_deref(),
+        n.previous_external_id.as_deref(),
+    ) {
         return match via {
             Via::Phone => Ok(skipped("no call for a status update")),
             Via::Sms => confirm(notice, &to),
@@ -74,12 +78,16 @@ pub fn notify(n: &Notification) -> Result<Delivery, Error> {
     })
 }
 
-/// A status change of an alert the person was already paged about (a new tier's page is not one).
-fn is_update(notice: &AlertNotice, previous: Option<&str>) -> bool {
+/// A status notice about an alert the person was already paged about, not a page. The host says which
+/// (`nightowl.kind`: `alert` for a page, whatever its tier or round, `update` for a notice); a host
+/// that does not is read by the event and the earlier message.
+fn is_update(notice: &AlertNotice, kind: Option<&str>, previous: Option<&str>) -> bool {
     match notice.event {
-        AlertEvent::Triggered => false,
         AlertEvent::Acknowledged | AlertEvent::Resolved => true,
-        AlertEvent::Escalated | AlertEvent::Reminder => previous.is_some(),
+        AlertEvent::Triggered | AlertEvent::Escalated | AlertEvent::Reminder => match kind {
+            Some(kind) => kind == "update",
+            None => notice.event != AlertEvent::Triggered && previous.is_some(),
+        },
     }
 }
 

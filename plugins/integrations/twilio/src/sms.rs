@@ -156,7 +156,8 @@ impl Bundle {
     }
 }
 
-/// A confirmation: `#1234 acknowledged by Alice`.
+/// A confirmation: `#1234 acknowledged by alice@acme.example via twilio` (who, as the alert's
+/// history names them).
 pub fn update_text(number: u64, what: &str, by: Option<&str>) -> String {
     match by.map(one_line).filter(|b| !b.is_empty()) {
         Some(by) => format!("#{number} {what} by {by}"),

@@ -6,7 +6,7 @@ use nightowl_plugin_sdk_channel::incidents::{AlertDetails, OpError};
 use nightowl_plugin_sdk_channel::{Error, Request, Response, config};
 
 use crate::api::{self, Resource};
-use crate::inbound::{act, form_value, query_value};
+use crate::inbound::{act, form_value, query_value, unchanged};
 use crate::sms::{Action, Bundle};
 use crate::twiml::{self, Verb};
 
@@ -162,7 +162,7 @@ pub fn handle_gather(req: &Request) -> Result<Response, Error> {
     // On an outbound call the person NightOwl called is `To`; on a call they made, `From`.
     let inbound = form_value(req, "Direction").is_some_and(|d| d.starts_with("inbound"));
     let callee = form_value(req, if inbound { "From" } else { "To" }).unwrap_or_default();
-    let said = match act(action, &alert, &callee) {
+    let said = match act(action, &alert, &callee, "phone") {
         Ok(()) => match (&bundle, action) {
             (Some(b), Action::Acknowledge | Action::Escalate) => format!(
                 "All {} alerts are {}. Thank you. Goodbye.",
@@ -175,7 +175,7 @@ pub fn handle_gather(req: &Request) -> Result<Response, Error> {
             "This phone number may not change alerts in NightOwl. Nothing was changed. Goodbye.".into()
         }
         Err(OpError::NotFound) => "NightOwl does not know this alert. Goodbye.".into(),
-        Err(OpError::Conflict(_)) => "Nothing was changed: the alert is already resolved. Goodbye.".into(),
+        Err(OpError::Conflict(_)) => format!("Nothing was changed: {}. Goodbye.", unchanged(action)),
         Err(OpError::Internal(_)) => {
             return Ok(twiml::answer(&[
                 Verb::Say("NightOwl could not record that. Please try again.".into()),

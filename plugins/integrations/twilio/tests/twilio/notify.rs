@@ -262,3 +262,26 @@ fn a_page_standing_for_a_storm_counts_the_rest_by_voice_and_by_sms() {
         format!("https://nightowl.example.com/api/v1/twilio/status?tenant=acme&alert={ALERT_ID}")
     );
 }
+
+#[test]
+fn a_later_tiers_page_calls_again_but_a_status_notice_never_calls() {
+    // Tier 2 pages the person a second time: the host says it is a page (`alert`), so the phone rings
+    // although an earlier call about the alert exists.
+    host("phone")
+        .config("nightowl.kind", "alert")
+        .alert(alert("Disk full"))
+        .http(CALLS, created("CA0003"))
+        .install();
+    let d = Twilio::notify(&page(AlertEvent::Escalated, "Disk full", Some("CA0001"))).unwrap();
+    assert_eq!(d.external_id.as_deref(), Some("CA0003"));
+    assert_eq!(testing::requests().len(), 1);
+
+    // The same event as a notice to a conversation that had the page: no call.
+    host("phone")
+        .config("nightowl.kind", "update")
+        .alert(alert("Disk full"))
+        .install();
+    let d = Twilio::notify(&page(AlertEvent::Escalated, "Disk full", Some("CA0001"))).unwrap();
+    assert_eq!(d.external_id, None);
+    assert!(testing::requests().is_empty());
+}
