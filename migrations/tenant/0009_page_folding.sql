@@ -8,6 +8,10 @@ alter table tenant_config add column page_interval_secs jsonb not null default '
 
 -- When the row was handed to its channel (its first attempt started): the interval counts from here.
 alter table notification_outbox add column handed_at timestamptz;
+-- Pages already handed over before this migration (a worker of the previous version may be delivering
+-- one right now: it must not be folded into another page).
+update notification_outbox set handed_at = coalesce(sent_at, created_at)
+where kind = 'alert' and (status in ('sending', 'sent', 'failed') or (status = 'pending' and attempts > 0));
 -- The delivery a folded row went out with.
 alter table notification_outbox add column folded_into uuid references notification_outbox (id) on delete set null;
 

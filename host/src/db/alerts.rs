@@ -329,6 +329,16 @@ pub async fn lock(conn: &mut PgConnection, id: Uuid) -> Result<Option<Locked>, s
         .await
 }
 
+/// Locks several alerts, in the order of their ids (callers that change several alerts in one
+/// transaction lock them so, and cannot wait for each other).
+pub async fn lock_many(conn: &mut PgConnection, ids: &[Uuid]) -> Result<(), sqlx::Error> {
+    sqlx::query("select id from alerts where id = any($1) order by id for no key update")
+        .bind(ids)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Marks an alert acknowledged (the caller has checked it is firing).
 pub async fn set_acknowledged(
     conn: &mut PgConnection,

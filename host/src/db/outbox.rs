@@ -136,33 +136,36 @@ pub async fn settle(
     Ok(settled == 1)
 }
 
-/// Cancels an alert's pages not yet handed to a channel, and its "fired again" and "escalated" notices
-/// (acknowledged and resolved notices still go out).
+/// Cancels an alert's pages not yet handed to a channel (folded ones too: the alert needs no page), and
+/// its "fired again" and "escalated" notices (acknowledged and resolved notices still go out).
 pub async fn cancel_pending(
     conn: &mut PgConnection,
     alert_id: Uuid,
     reason: &str,
 ) -> Result<(), sqlx::Error> {
+    // Pages of other alerts that were folded into a page of this one that had not gone out yet go
+    // out on their own again (due at once: they were due when they were folded), if their alerts
+    // still need them. First, while the carrier is still pending.
+    sqlx::query(
+        "update notification_outbox f set status = 'pending', folded_into = null, attempts = 0,
+                next_attempt_at = f.created_at
+         from notification_outbox c, alerts a
+         where f.folded_into = c.id and f.status = 'folded' and f.alert_id is distinct from $1
+           and c.alert_id = $1 and c.kind = 'alert' and c.status = 'pending'
+           and a.id = f.alert_id and a.status = 'firing'",
+    )
+    .bind(alert_id)
+    .execute(&mut *conn)
+    .await?;
     sqlx::query(
         "update notification_outbox set status = 'cancelled', last_error = $2
-         where alert_id = $1 and status = 'pending'
+         where alert_id = $1 and status in ('pending', 'folded')
            and (kind = 'alert'
                 or (kind = 'update'
                     and payload -> 'notification' -> 'subject' ->> 'event' in ('reminder', 'escalated')))",
     )
     .bind(alert_id)
     .bind(reason)
-    .execute(&mut *conn)
-    .await?;
-    // Pages that were folded into a page cancelled before it went out go out on their own again
-    // (they are due at once: they were due when they were folded).
-    sqlx::query(
-        "update notification_outbox f set status = 'pending', folded_into = null
-         from notification_outbox c
-         where f.folded_into = c.id and f.status = 'folded'
-           and c.alert_id = $1 and c.status = 'cancelled'",
-    )
-    .bind(alert_id)
     .execute(conn)
     .await?;
     Ok(())
@@ -335,12 +338,15 @@ pub async fn fold_into(
     channel: &str,
     target: &str,
 ) -> Result<u64, sqlx::Error> {
+    // Rows another transaction holds (an acknowledgement cancelling them) are left to it.
     Ok(sqlx::query(
         "update notification_outbox
-         set status = 'folded', folded_into = $1, claimed_by = null,
-             last_error = null
-         where kind = 'alert' and channel = $2 and target = $3 and id <> $1
-           and handed_at is null and status in ('pending', 'sending')",
+         set status = 'folded', folded_into = $1, claimed_by = null, attempts = 0, last_error = null
+         where id in (
+             select id from notification_outbox
+             where kind = 'alert' and channel = $2 and target = $3 and id <> $1
+               and handed_at is null and status in ('pending', 'sending')
+             for update skip locked)",
     )
     .bind(carrier)
     .bind(channel)
@@ -368,7 +374,7 @@ pub async fn covered_open_alerts(
 ) -> Result<Vec<(i64, Severity)>, sqlx::Error> {
     sqlx::query_as(
         "select a.number, a.severity from alerts a
-         where a.id <> $2 and a.status <> 'resolved'
+         where a.id <> $2 and a.status = 'firing'
            and a.id in (select alert_id from notification_outbox where folded_into = $1)
          order by a.number",
     )
@@ -406,7 +412,7 @@ pub async fn fail_folded(conn: &mut PgConnection, carrier: Uuid, error: &str) ->
 }
 
 /// The alerts other than `alert_id` that were folded into the last page about `alert_id` that one
-/// of `channels` delivered to `target`.
+/// of `channels` delivered to `target` (and was not reported unanswered).
 pub async fn covered_by_last_page(
     conn: &mut PgConnection,
     alert_id: Uuid,
@@ -418,7 +424,7 @@ pub async fn covered_by_last_page(
          where f.folded_into = (
                  select id from notification_outbox
                  where alert_id = $1 and target = $2 and channel = any($3) and kind = 'alert'
-                   and handed_at is not null
+                   and status = 'sent' and handed_at is not null
                  order by handed_at desc, id limit 1)
            and f.alert_id is not null and f.alert_id <> $1
          order by f.alert_id",
@@ -460,8 +466,9 @@ pub async fn list_for_alert(conn: &mut PgConnection, alert_id: Uuid) -> Result<V
                       where f.folded_into = o.id and f.alert_id is distinct from o.alert_id
                       order by a.number) as covers
          from notification_outbox o
-         where o.alert_id = $1
-            or o.id in (select folded_into from notification_outbox where alert_id = $1 and folded_into is not null)
+         where o.id in (select id from notification_outbox where alert_id = $1
+                        union
+                        select folded_into from notification_outbox where alert_id = $1 and folded_into is not null)
          order by o.created_at, o.id",
     )
     .bind(alert_id)

@@ -176,20 +176,22 @@ pub async fn settle(
     {
         catch_up(&mut tx, alert_id, now).await?;
     }
-    if status != NotificationStatus::Pending {
-        // The pages folded into this one share its fate.
-        let folded = db::outbox::folded_into(&mut tx, row.id).await?;
-        if status == NotificationStatus::Failed {
-            db::outbox::fail_folded(&mut tx, row.id, error.unwrap_or_default()).await?;
-        }
-        for other in &folded {
-            if let Some(settled) = escalation_outcome(other, status, result.clone(), error) {
-                escalation::notification_settled(&mut tx, settled, now).await?;
-            }
-        }
+    // The pages folded into this one share its fate.
+    let folded = match status {
+        NotificationStatus::Pending => vec![],
+        _ => db::outbox::folded_into(&mut tx, row.id).await?,
+    };
+    if status == NotificationStatus::Failed && !folded.is_empty() {
+        db::outbox::fail_folded(&mut tx, row.id, error.unwrap_or_default()).await?;
     }
-    if let Some(settled) = escalation_outcome(row, status, result, error) {
-        escalation::notification_settled(&mut tx, settled, now).await?;
+    // Escalations in the order of their alerts: two settles covering each other's alerts lock them
+    // in the same order.
+    let mut rows: Vec<&Claimed> = folded.iter().chain(std::iter::once(row)).collect();
+    rows.sort_by_key(|r| r.alert_id);
+    for r in rows {
+        if let Some(settled) = escalation_outcome(r, status, result.clone(), error) {
+            escalation::notification_settled(&mut tx, settled, now).await?;
+        }
     }
     tx.commit().await
 }

@@ -43,22 +43,31 @@ impl Call {
             };
             let actor = self.actor(&user);
             let now = self.now();
+            // Every alert row locked in one order first: two people answering pages that cover
+            // each other's alerts must not wait for each other.
+            let mut all: Vec<uuid::Uuid> = std::iter::once(id).chain(covered.iter().copied()).collect();
+            all.sort();
+            db::alerts::lock_many(&mut tx, &all).await?;
             let mut changed = vec![];
             let mut first_error = None;
             // The named alert first: its answer is the answer.
             for (i, alert) in std::iter::once(id).chain(covered).enumerate() {
                 match self.apply(&mut tx, action, alert, &actor, now).await {
-                    Ok(fingerprint) => changed.push((alert, fingerprint)),
+                    Ok(Some(change)) => changed.push((alert, change)),
+                    // Already so (acknowledged by someone else): nothing to record.
+                    Ok(None) => {}
                     Err(ActionError::Db(e)) => return Err(e.into()),
                     Err(e) if i == 0 => first_error = Some(e),
                     // A covered alert resolved or no longer escalating meanwhile: nothing to do.
                     Err(_) => {}
                 }
             }
-            if changed.is_empty() {
-                return Err(match first_error {
-                    Some(ActionError::NotFound) | None => OpError::NotFound,
-                    Some(other) => OpError::Conflict(other.to_string()),
+            if let Some(e) = first_error
+                && changed.is_empty()
+            {
+                return Err(match e {
+                    ActionError::NotFound => OpError::NotFound,
+                    other => OpError::Conflict(other.to_string()),
                 });
             }
             tx.commit().await?;
@@ -68,7 +77,7 @@ impl Call {
         // After the commit, and not cut short by the call's deadline: a committed change keeps its
         // audit row.
         self.after(async {
-            for (id, fingerprint) in &changed {
+            for (id, Change { fingerprint }) in &changed {
                 if let Some(fingerprint) = fingerprint {
                     self.state
                         .redis
@@ -83,7 +92,7 @@ impl Call {
         Ok(())
     }
 
-    /// One alert's action; the fingerprint of a resolved alert (its open-alert cache entry goes).
+    /// One alert's action: what changed (`None`: it already was so).
     async fn apply(
         &self,
         tx: &mut sqlx::PgConnection,
@@ -91,19 +100,30 @@ impl Call {
         id: uuid::Uuid,
         actor: &alerts::Actor,
         now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Option<String>, ActionError> {
+    ) -> Result<Option<Change>, ActionError> {
+        let changed = |outcome: alerts::Outcome| !matches!(outcome, alerts::Outcome::Unchanged);
         match action {
             AlertAction::Acknowledge => {
-                alerts::acknowledge(tx, &self.tenant, id, actor, now).await?;
-                Ok(None)
+                let outcome = alerts::acknowledge(tx, &self.tenant, id, actor, now).await?;
+                Ok(changed(outcome).then_some(Change { fingerprint: None }))
             }
             AlertAction::Resolve => {
-                alerts::resolve(tx, &self.tenant, id, actor, now).await?;
-                Ok(db::alerts::get(tx, id).await?.map(|a| a.fingerprint))
+                let outcome = alerts::resolve(tx, &self.tenant, id, actor, now).await?;
+                let fingerprint = db::alerts::get(tx, id).await?.map(|a| a.fingerprint);
+                Ok(changed(outcome).then_some(Change { fingerprint }))
             }
-            AlertAction::Escalate => alerts::escalate(tx, id, actor, now).await.map(|()| None),
+            AlertAction::Escalate => alerts::escalate(tx, id, actor, now)
+                .await
+                .map(|()| Some(Change { fingerprint: None })),
         }
     }
+}
+
+/// What an action changed on one alert.
+#[derive(Debug)]
+struct Change {
+    /// A resolved alert's fingerprint: its open-alert cache entry goes.
+    fingerprint: Option<String>,
 }
 
 /// An action on an alert.

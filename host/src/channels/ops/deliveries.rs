@@ -48,12 +48,19 @@ impl Call {
                     let error = format!("not answered: {detail}");
                     // Only the first report counts (Twilio may send a status twice).
                     if db::outbox::note_outcome(&mut tx, row.id, "not_answered", Some(&error)).await? {
+                        let folded = db::outbox::folded_into(&mut tx, row.id).await?;
                         db::outbox::fail_folded(&mut tx, row.id, &error).await?;
-                        if let Some(settled) =
-                            escalation_outcome(&row, NotificationStatus::Failed, None, Some(&error))
-                        {
-                            crate::escalation::notification_unanswered(&mut tx, settled, &detail, now)
-                                .await?;
+                        // In the order of their alerts, as settling does.
+                        let mut rows: Vec<&db::outbox::Claimed> =
+                            folded.iter().chain(std::iter::once(&row)).collect();
+                        rows.sort_by_key(|r| r.alert_id);
+                        for r in rows {
+                            if let Some(settled) =
+                                escalation_outcome(r, NotificationStatus::Failed, None, Some(&error))
+                            {
+                                crate::escalation::notification_unanswered(&mut tx, settled, &detail, now)
+                                    .await?;
+                            }
                         }
                     }
                 }

@@ -99,11 +99,17 @@ fn handle_status(req: &Request) -> Response {
     };
     let sid = sid.unwrap_or_default();
     let alert = query_value(req, "alert").unwrap_or_default();
+    // Answering machine detection: a voicemail or a fax that picked up did not reach the person.
+    let machine = form_value(req, "AnsweredBy")
+        .filter(|by| by.starts_with("machine") || by == "fax")
+        .map(|by| format!("{status}, answered by {by}"));
     let outcome = match status.as_str() {
+        _ if machine.is_some() => Some(DeliveryOutcome::NotAnswered),
         "busy" | "no-answer" | "failed" | "canceled" | "undelivered" => Some(DeliveryOutcome::NotAnswered),
         "in-progress" | "completed" | "delivered" => Some(DeliveryOutcome::Answered),
         _ => None,
     };
+    let status = machine.unwrap_or(status);
     let Some(outcome) = outcome.filter(|_| !sid.is_empty()) else {
         log::info(&format!("twilio {sid} about alert {alert}: {status}"));
         return twiml::answer(&[]);

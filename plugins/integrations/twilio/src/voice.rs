@@ -34,6 +34,8 @@ pub fn call(details: &AlertDetails, to: &str, bundle: Option<&Bundle>) -> Result
             ("StatusCallbackMethod", "POST"),
             ("StatusCallbackEvent", "answered"),
             ("StatusCallbackEvent", "completed"),
+            // A voicemail that picks up is not the person: Twilio says who answered (`AnsweredBy`).
+            ("MachineDetection", "Enable"),
         ],
     )
 }

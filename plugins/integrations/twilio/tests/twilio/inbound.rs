@@ -175,24 +175,45 @@ fn a_call_status_tells_the_host_how_the_page_ended_and_is_answered_with_empty_tw
     let query = format!("tenant=acme&alert={ALERT_ID}");
     for (fields, reported) in [
         (
-            [("CallSid", "CA1"), ("CallStatus", "no-answer")],
+            vec![("CallSid", "CA1"), ("CallStatus", "no-answer")],
             Some(("CA1", DeliveryOutcome::NotAnswered, "no-answer")),
         ),
         (
-            [("CallSid", "CA2"), ("CallStatus", "busy")],
+            vec![("CallSid", "CA2"), ("CallStatus", "busy")],
             Some(("CA2", DeliveryOutcome::NotAnswered, "busy")),
         ),
         (
-            [("CallSid", "CA3"), ("CallStatus", "completed")],
+            vec![("CallSid", "CA3"), ("CallStatus", "completed")],
             Some(("CA3", DeliveryOutcome::Answered, "completed")),
         ),
         (
-            [("MessageSid", "SM1"), ("MessageStatus", "undelivered")],
+            vec![("MessageSid", "SM1"), ("MessageStatus", "undelivered")],
             Some(("SM1", DeliveryOutcome::NotAnswered, "undelivered")),
         ),
+        // Voicemail picked up: not the person.
+        (
+            vec![
+                ("CallSid", "CA5"),
+                ("CallStatus", "in-progress"),
+                ("AnsweredBy", "machine_start"),
+            ],
+            Some((
+                "CA5",
+                DeliveryOutcome::NotAnswered,
+                "in-progress, answered by machine_start",
+            )),
+        ),
+        (
+            vec![
+                ("CallSid", "CA6"),
+                ("CallStatus", "in-progress"),
+                ("AnsweredBy", "human"),
+            ],
+            Some(("CA6", DeliveryOutcome::Answered, "in-progress")),
+        ),
         // Twilio's intermediate states say nothing yet.
-        ([("CallSid", "CA4"), ("CallStatus", "ringing")], None),
-        ([("MessageSid", "SM2"), ("MessageStatus", "sent")], None),
+        (vec![("CallSid", "CA4"), ("CallStatus", "ringing")], None),
+        (vec![("MessageSid", "SM2"), ("MessageStatus", "sent")], None),
     ] {
         host("phone").install();
         let resp = Twilio::handle_inbound(&signed("/status", &query, &fields)).unwrap();
