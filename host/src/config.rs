@@ -229,6 +229,12 @@ pub struct Config {
     #[arg(long, global = true, env = "NIGHTOWL_PLUGIN_HTTP_CA_FILE")]
     pub plugin_http_ca_file: Option<PathBuf>,
 
+    /// Serve the web UI from this directory (a `scripts/build-ui.sh` output) instead of the bundle
+    /// built into the binary (release builds embed `ui/dist`; debug builds read it from the source
+    /// tree).
+    #[arg(long, global = true, env = "NIGHTOWL_UI_DIR")]
+    pub ui_dir: Option<PathBuf>,
+
     /// Notifications one worker hands to channels at the same time, so a slow channel (a phone call
     /// waiting on its provider) does not hold up the others.
     #[arg(long, global = true, env = "NIGHTOWL_DELIVERY_CONCURRENCY", default_value_t = 8,

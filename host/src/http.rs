@@ -25,6 +25,7 @@ pub mod routes;
 pub mod runbooks;
 pub mod serve;
 pub mod services;
+pub mod ui;
 pub mod users;
 pub mod webhooks;
 
@@ -90,7 +91,8 @@ pub fn app(state: AppState) -> Router {
         .merge(router)
         .merge(SwaggerUi::new("/api/docs").url("/api/docs/openapi.json", openapi))
         .route_layer(middleware::from_fn(remember_route))
-        .fallback(not_found)
+        // Unknown `/api` paths are JSON 404s; everything else is the web UI.
+        .fallback(ui::fallback)
         // Router::layer wraps what is already there, so the last layer added runs first.
         .layer(DefaultBodyLimit::max(config.body_limit_bytes))
         .layer(RequestBodyLimitLayer::new(config.body_limit_bytes))
@@ -157,10 +159,6 @@ fn api_router(state: &AppState) -> OpenApiRouter<AppState> {
         OpenApiRouter::with_openapi(docs::ApiDoc::openapi()),
         |router, route| router.routes(route.into_guarded(state)),
     )
-}
-
-async fn not_found(req: Request) -> ApiError {
-    ApiError::not_found(&format!("route {} {}", req.method(), req.uri().path()))
 }
 
 /// Copies the matched route template into the response, where the outer metrics layer can see it.

@@ -22,3 +22,4 @@ mod schemathesis;
 mod slack;
 mod tenancy;
 mod twilio;
+mod ui;
