@@ -37,4 +37,4 @@ migrate: build
 
 ## Build the web UI crate for the browser
 ui:
-	cargo build --locked -p nightowl-ui --target wasm32-unknown-unknown
+	bash scripts/build-ui.sh

@@ -20,9 +20,10 @@ done < .env
 export NIGHTOWL_SEED_ADMIN_PASSWORD=${NIGHTOWL_SEED_ADMIN_PASSWORD:-nightowl-demo}
 
 bash scripts/build-plugins.sh
+bash scripts/build-ui.sh
 cargo build --locked --bin nightowl
 bin=${CARGO_TARGET_DIR:-target}/debug/nightowl
 "$bin" migrate
 "$bin" seed-demo
-echo "admin password: $NIGHTOWL_SEED_ADMIN_PASSWORD   API docs: http://${NIGHTOWL_LISTEN}/api/docs"
+echo "web UI: http://${NIGHTOWL_LISTEN}/   admin password: $NIGHTOWL_SEED_ADMIN_PASSWORD   API docs: http://${NIGHTOWL_LISTEN}/api/docs"
 exec "$bin" serve

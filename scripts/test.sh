@@ -45,9 +45,11 @@ host_target=$(rustc -vV | sed -n 's/^host: //p')
   && cargo clippy --locked --all-targets --target "$host_target" -- -D warnings \
   && cargo test --locked --target "$host_target")
 bash scripts/build-plugins.sh
-step "web UI builds for wasm32"
-cargo build --locked -p nightowl-ui --target wasm32-unknown-unknown
+step "web UI: the bundle (ui/dist), within its size budget"
+bash scripts/build-ui.sh
 step "tests"
 # One test binary at a time (cargo test's default): the migration tests reshape tenant schemas that
 # a concurrently running binary's `migrate` would otherwise walk through.
 cargo test --workspace --locked
+step "web UI in a real browser (Chromium, playwright-core)"
+bash scripts/test-browser.sh

@@ -1,21 +1,13 @@
-//! NightOwl web UI entry point: a client-side Leptos app mounted on `<body>`. For now the shell only;
-//! pages arrive with the UI issue and talk to the JSON API through `nightowl-api` types.
+//! NightOwl's web UI: a client-side Leptos app. [`app`] holds the router, the signed-in person and the
+//! page frame; [`pages`] one module per screen; [`api`] the typed calls to the JSON API; [`format`]
+//! how times and severities read.
 
-use leptos::prelude::*;
+mod api;
+mod app;
+mod format;
+mod pages;
 
 fn main() {
     console_error_panic_hook::set_once();
-    leptos::mount::mount_to_body(App);
-}
-
-/// The application shell.
-#[component]
-fn App() -> impl IntoView {
-    view! {
-        <main>
-            <h1>"NightOwl"</h1>
-            <p>"The web UI is under construction. The API is described at "
-                <a href="/api/docs">"/api/docs"</a>"."</p>
-        </main>
-    }
+    leptos::mount::mount_to_body(app::App);
 }

@@ -8,8 +8,8 @@
 //! - Any other `GET` is a route of the single-page app: `index.html`, never cached, so a deep link
 //!   (`/alerts/1234`) opens the app there.
 //!
-//! Where the files come from: `NIGHTOWL_UI_DIR` when set; else the bundle built into the binary
-//! (release builds embed `ui/dist` at compile time; debug builds read `ui/dist` of the source tree).
+//! Where the files come from: `NIGHTOWL_UI_DIR` when set; else `ui/dist`, embedded at compile time in
+//! release builds and read from the source tree by debug builds.
 //! Without a bundle, `/` says how to build one.
 
 use std::borrow::Cow;
@@ -66,6 +66,11 @@ impl Files {
     fn of(state: &AppState) -> Files {
         match &state.config.ui_dir {
             Some(dir) => Files::Dir(dir.clone()),
+            // A debug build reads the source tree's bundle as it is now (rebuilt by build-ui.sh
+            // while the server runs).
+            None if cfg!(debug_assertions) => {
+                Files::Dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/dist"))
+            }
             None => Files::Embedded,
         }
     }

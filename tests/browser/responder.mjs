@@ -1,0 +1,186 @@
+// The responder's console in a real browser (Chromium through playwright-core), against a running
+// `nightowl serve` seeded with the demo tenant `acme` (scripts/test-browser.sh sets it up). Each test
+// drives the UI as a person would and checks the outcome through the API.
+//
+// Environment: NIGHTOWL_URL, NIGHTOWL_API_KEY (the demo's admin key), NIGHTOWL_PASSWORD (alice's),
+// NIGHTOWL_SHOTS (where screenshots go), PLAYWRIGHT_CORE (the module to import).
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+
+const { chromium } = await import(process.env.PLAYWRIGHT_CORE);
+const BASE = process.env.NIGHTOWL_URL;
+const KEY = process.env.NIGHTOWL_API_KEY;
+const PASSWORD = process.env.NIGHTOWL_PASSWORD;
+const SHOTS = process.env.NIGHTOWL_SHOTS;
+const ALICE = 'alice@acme.example';
+
+let browser;
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--no-first-run'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+/** The API as the demo admin key. */
+async function api(method, path, body) {
+  const response = await fetch(BASE + path, {
+    method,
+    headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  assert.ok(response.ok, `${method} ${path}: ${response.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+/** A page whose browser errors fail the test. */
+async function newPage() {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.errors = errors;
+  return page;
+}
+
+async function signIn(page) {
+  await page.getByLabel('Tenant').fill('acme');
+  await page.getByLabel('E-mail').fill(ALICE);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** A firing alert routed to an escalation policy (its escalation runs). */
+let serial = 0;
+async function routedAlert(title) {
+  serial += 1;
+  const suffix = `${process.pid}-${serial}`;
+  const alice = (await api('GET', '/api/v1/users?limit=100')).items.find((u) => u.email === ALICE);
+  const policy = await api('POST', '/api/v1/escalation-policies', {
+    name: `Browser ${suffix}`, repeat_count: 0,
+    tiers: [{ timeout_minutes: 30, notify_via: ['log'], targets: ['oncall_primary'] }],
+  });
+  const roster = await api('POST', '/api/v1/rosters', {
+    name: `Browser ${suffix}`, timezone: 'Europe/Berlin', rotation_type: 'daily', handoff_time: '09:00',
+    start_date: '2026-01-05', escalation_policy_id: policy.id,
+  });
+  await api('PUT', `/api/v1/rosters/${roster.id}/members`, { user_ids: [alice.id] });
+  const service = `browser-${suffix}`;
+  await api('POST', '/api/v1/services', { name: service, roster_id: roster.id });
+  const sent = await api('POST', '/api/v1/webhooks/generic', {
+    title, fingerprint: `browser-${suffix}`, severity: 'critical', service,
+  });
+  const alert = await api('GET', `/api/v1/alerts/${sent.alerts[0].id}`);
+  const escalation = await api('GET', `/api/v1/alerts/${alert.id}/escalation`);
+  assert.equal(escalation.state, 'active', JSON.stringify(escalation));
+  return alert;
+}
+
+test('password sign-in returns to the deep link, and sign-out ends the session', async () => {
+  const page = await newPage();
+  await page.goto(`${BASE}/alerts/1`);
+  await page.waitForURL(/\/login\?next=%2Falerts%2F1$/);
+  await signIn(page);
+  await page.waitForURL(`${BASE}/alerts/1`);
+  await page.getByRole('heading', { level: 1, name: /^#1 / }).waitFor();
+  await page.getByText(`${ALICE} · acme`).waitFor();
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(/\/login$/);
+  // The session is gone: the app asks for a sign-in again.
+  await page.goto(`${BASE}/alerts?status=open`);
+  await page.waitForURL(/\/login\?next=/);
+  const ping = await page.evaluate(async () => (await fetch('/api/v1/ping')).status);
+  assert.equal(ping, 401);
+
+  // A wrong password says so and stays.
+  await page.getByLabel('Tenant').fill('acme');
+  await page.getByLabel('E-mail').fill(ALICE);
+  await page.getByLabel('Password').fill('not-the-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('alert').filter({ hasText: 'not right' }).waitFor();
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('an alert is acknowledged from its page as the signed-in person, and its escalation stops', async () => {
+  const alert = await routedAlert('Checkout latency above SLO (browser)');
+  const page = await newPage();
+  await page.goto(`${BASE}/login`);
+  await signIn(page);
+  await page.waitForURL(/\/alerts\?status=open/);
+  const row = page.getByRole('row').filter({ hasText: `#${alert.number}` });
+  await row.getByRole('link', { name: alert.title }).click();
+  await page.waitForURL(`${BASE}/alerts/${alert.number}`);
+  await page.getByRole('heading', { level: 1, name: `#${alert.number} ${alert.title}` }).waitFor();
+  await page.screenshot({ path: `${SHOTS}/alert-detail.png`, fullPage: true });
+
+  await page.getByRole('button', { name: 'Acknowledge' }).click();
+  // Nothing happens before the confirmation.
+  assert.equal((await api('GET', `/api/v1/alerts/${alert.id}`)).status, 'firing');
+  await page.getByRole('dialog', { name: 'Confirm' }).getByRole('button', { name: 'Yes, acknowledge' }).click();
+  await page.getByRole('status').filter({ hasText: 'Acknowledged.' }).waitFor();
+  await page.locator('.meta .status-acknowledged').waitFor();
+
+  const now = await api('GET', `/api/v1/alerts/${alert.id}`);
+  assert.equal(now.status, 'acknowledged');
+  assert.equal(now.acknowledged_by, ALICE);
+  const escalation = await api('GET', `/api/v1/alerts/${alert.id}/escalation`);
+  assert.equal(escalation.state, 'stopped');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('keyboard only: the list is filtered and an alert acknowledged without a mouse', async () => {
+  const alert = await routedAlert('Queue depth growing (keyboard)');
+  const page = await newPage();
+  await page.goto(`${BASE}/login`);
+  // Sign in with the keyboard: the fields in order, Enter submits.
+  await page.getByLabel('Tenant').focus();
+  await page.keyboard.type('acme');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(ALICE);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(PASSWORD);
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/alerts\?status=open/);
+
+  // Severity filter: focus it with Tab, choose "Critical" with the arrow keys.
+  await page.getByLabel('Severity').focus();
+  await page.keyboard.press('ArrowDown');
+  await page.waitForURL(/severity=critical/);
+  await page.screenshot({ path: `${SHOTS}/alerts.png`, fullPage: true });
+  const severities = await page.locator('table.alerts tbody tr td:nth-child(2)').allInnerTexts();
+  assert.ok(severities.length > 0);
+  assert.ok(severities.every((s) => s.trim().toLowerCase() === 'critical'), severities.join(','));
+
+  // Tab to the alert's link and open it with Enter.
+  const link = page.getByRole('link', { name: alert.title });
+  for (let i = 0; i < 60 && !(await link.evaluate((el) => el === document.activeElement)); i++) {
+    await page.keyboard.press('Tab');
+  }
+  assert.ok(await link.evaluate((el) => el === document.activeElement), 'the link is reachable with Tab');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(`${BASE}/alerts/${alert.number}`);
+  const ack = page.getByRole('button', { name: 'Acknowledge' });
+  await ack.waitFor();
+  for (let i = 0; i < 60 && !(await ack.evaluate((el) => el === document.activeElement)); i++) {
+    await page.keyboard.press('Tab');
+  }
+  await page.keyboard.press('Enter');
+  // The confirmation takes the focus: Enter confirms.
+  await page.getByRole('button', { name: 'Yes, acknowledge' }).waitFor();
+  await page.keyboard.press('Enter');
+  await page.getByRole('status').filter({ hasText: 'Acknowledged.' }).waitFor();
+  assert.equal((await api('GET', `/api/v1/alerts/${alert.id}`)).status, 'acknowledged');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});

@@ -1,0 +1,94 @@
+//! The router, the page frame, and what every page shares: who is signed in, and what happens when the
+//! session ends (a 401 anywhere brings the sign-in page, which then returns to where the person was).
+
+use leptos::prelude::*;
+use leptos_router::components::{A, Redirect, Route, Router, Routes};
+use leptos_router::hooks::{use_location, use_navigate};
+use leptos_router::path;
+use nightowl_api::admin::Identity;
+
+use crate::api::{self, ApiError};
+use crate::pages::{alert::AlertPage, alerts::AlertsPage, login::LoginPage};
+
+/// The signed-in person, once known (`None` while unknown or signed out).
+#[derive(Clone, Copy)]
+pub struct Session(pub RwSignal<Option<Identity>>);
+
+/// The application.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_context(Session(RwSignal::new(None)));
+    view! {
+        <Router>
+            <Routes fallback=|| view! { <Frame><p class="empty">"There is no such page."</p></Frame> }>
+                <Route path=path!("/login") view=LoginPage/>
+                <Route path=path!("/") view=|| view! { <Redirect path="/alerts?status=open"/> }/>
+                <Route path=path!("/alerts") view=|| view! { <Frame><AlertsPage/></Frame> }/>
+                <Route path=path!("/alerts/:id") view=|| view! { <Frame><AlertPage/></Frame> }/>
+            </Routes>
+        </Router>
+    }
+}
+
+/// The frame of every signed-in page: the navigation, who is signed in, sign out.
+#[component]
+fn Frame(children: Children) -> impl IntoView {
+    let session = expect_context::<Session>();
+    let on_error = use_unauthorized();
+    // Who is signed in (once per page load): a missing session sends the person to sign in.
+    Effect::new(move |_| {
+        if session.0.get_untracked().is_none() {
+            let on_error = on_error.clone();
+            leptos::task::spawn_local(async move {
+                match api::ping().await {
+                    Ok(identity) => session.0.set(Some(identity)),
+                    Err(e) => on_error(&e),
+                }
+            });
+        }
+    });
+    let navigate = use_navigate();
+    let sign_out = move |_| {
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            let _ = api::logout().await;
+            session.0.set(None);
+            navigate("/login", Default::default());
+        });
+    };
+    view! {
+        <header class="top">
+            <a class="brand" href="/alerts?status=open">"NightOwl"</a>
+            <nav aria-label="Main">
+                <A href="/alerts?status=open">"Alerts"</A>
+            </nav>
+            <span class="who">
+                {move || session.0.get().map(|i| format!("{} · {}", i.actor_label, i.tenant))}
+            </span>
+            <button type="button" class="link" on:click=sign_out>"Sign out"</button>
+        </header>
+        <main>{children()}</main>
+    }
+}
+
+/// What a page does with an API error: a 401 sends the person to sign in and back here afterwards;
+/// other errors are the page's to show.
+pub fn use_unauthorized() -> impl Fn(&ApiError) + Clone + 'static {
+    let navigate = use_navigate();
+    let location = use_location();
+    move |e: &ApiError| {
+        let path = location.pathname.get_untracked();
+        // Several calls of one page may fail at once: the first one sends the person away.
+        if *e == ApiError::Unauthorized && path != "/login" {
+            let here = format!("{path}{}", location.search.get_untracked());
+            let next = String::from(js_sys::encode_uri_component(&here));
+            navigate(&format!("/login?next={next}"), Default::default());
+        }
+    }
+}
+
+/// An error as a page shows it: the API's message.
+#[component]
+pub fn ErrorNote(error: ApiError) -> impl IntoView {
+    view! { <p class="error" role="alert">{error.to_string()}</p> }
+}

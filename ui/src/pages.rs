@@ -1,0 +1,5 @@
+//! One module per screen.
+
+pub mod alert;
+pub mod alerts;
+pub mod login;

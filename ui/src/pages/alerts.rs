@@ -1,0 +1,126 @@
+//! The alert list: filters in the URL (a shared link opens the same view), newest first, a page at a
+//! time.
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use nightowl_api::alerts::Alert;
+
+use crate::api::{self, AlertFilter};
+use crate::app::{ErrorNote, use_unauthorized};
+use crate::format::{SeverityBadge, StatusBadge, Time};
+
+const STATUSES: [(&str, &str); 5] = [
+    ("open", "Open"),
+    ("firing", "Firing"),
+    ("acknowledged", "Acknowledged"),
+    ("resolved", "Resolved"),
+    ("", "Any"),
+];
+const SEVERITIES: [(&str, &str); 5] = [
+    ("", "Any"),
+    ("critical", "Critical"),
+    ("major", "Major"),
+    ("warning", "Warning"),
+    ("info", "Info"),
+];
+
+/// The alert list.
+#[component]
+pub fn AlertsPage() -> impl IntoView {
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let on_error = use_unauthorized();
+    let filter = Memo::new(move |_| {
+        let q = query.get();
+        AlertFilter {
+            status: q.get("status"),
+            severity: q.get("severity"),
+            service: q.get("service"),
+            source: q.get("source"),
+            cursor: q.get("cursor"),
+        }
+    });
+    let page = LocalResource::new(move || {
+        let filter = filter.get();
+        let on_error = on_error.clone();
+        async move {
+            let result = api::alerts(&filter).await;
+            if let Err(e) = &result {
+                on_error(e);
+            }
+            result
+        }
+    });
+    // A changed filter is a new URL (and starts from the first page).
+    let set = move |key: &'static str, value: String| {
+        let mut f = filter.get_untracked();
+        f.cursor = None;
+        match key {
+            "status" => f.status = Some(value),
+            "severity" => f.severity = Some(value),
+            _ => f.service = Some(value),
+        }
+        navigate(&format!("/alerts?{}", f.query()), Default::default());
+    };
+    let set_status = set.clone();
+    let set_severity = set.clone();
+    let set_service = set;
+    view! {
+        <h1>"Alerts"</h1>
+        <form class="filters" on:submit=|ev| ev.prevent_default()>
+            <label for="f-status">"Status"</label>
+            <select id="f-status" on:change=move |ev| set_status("status", event_target_value(&ev))
+                prop:value=move || filter.get().status.unwrap_or_default()>
+                {STATUSES.iter().map(|(v, l)| view! { <option value=*v>{*l}</option> }).collect_view()}
+            </select>
+            <label for="f-severity">"Severity"</label>
+            <select id="f-severity" on:change=move |ev| set_severity("severity", event_target_value(&ev))
+                prop:value=move || filter.get().severity.unwrap_or_default()>
+                {SEVERITIES.iter().map(|(v, l)| view! { <option value=*v>{*l}</option> }).collect_view()}
+            </select>
+            <label for="f-service">"Service"</label>
+            <input id="f-service" type="search" placeholder="any"
+                prop:value=move || filter.get().service.unwrap_or_default()
+                on:change=move |ev| set_service("service", event_target_value(&ev))/>
+        </form>
+        {move || match page.get() {
+            None => view! { <p class="loading" aria-busy="true">"Loading alerts…"</p> }.into_any(),
+            Some(Err(e)) => view! { <ErrorNote error=e/> }.into_any(),
+            Some(Ok(page)) if page.items.is_empty() => {
+                view! { <p class="empty">"No alerts match these filters."</p> }.into_any()
+            }
+            Some(Ok(page)) => {
+                let next = page.next_cursor.clone().map(|c| {
+                    let mut f = filter.get_untracked();
+                    f.cursor = Some(c);
+                    format!("/alerts?{}", f.query())
+                });
+                view! {
+                    <table class="alerts">
+                        <thead><tr>
+                            <th scope="col">"#"</th><th scope="col">"Severity"</th>
+                            <th scope="col">"Title"</th><th scope="col">"Service"</th>
+                            <th scope="col">"Status"</th><th scope="col">"Last fired"</th>
+                        </tr></thead>
+                        <tbody>{page.items.into_iter().map(row).collect_view()}</tbody>
+                    </table>
+                    {next.map(|href| view! { <a class="more" href=href>"Older alerts"</a> })}
+                }.into_any()
+            }
+        }}
+    }
+}
+
+fn row(a: Alert) -> impl IntoView {
+    let href = format!("/alerts/{}", a.number);
+    view! {
+        <tr>
+            <td>{format!("#{}", a.number)}</td>
+            <td><SeverityBadge severity=a.severity.to_string()/></td>
+            <td><a href=href>{a.title}</a></td>
+            <td>{a.service.unwrap_or_default()}</td>
+            <td><StatusBadge status=a.status.to_string()/></td>
+            <td><Time at=a.last_fired_at/></td>
+        </tr>
+    }
+}
