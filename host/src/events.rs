@@ -1,6 +1,8 @@
 //! Alert lifecycle events for the escalation workers, published with PostgreSQL `NOTIFY` inside the
 //! transaction that changes the alert: they are delivered exactly when (and only if) it commits, to
-//! every process listening on [`CHANNEL`], Redis or not.
+//! every process listening on [`CHANNEL`], Redis or not. Browsers get them through [`live`].
+
+pub mod live;
 
 use nightowl_api::Slug;
 use nightowl_api::alerts::Severity;

@@ -45,6 +45,8 @@ pub struct AppState {
     pub db_health: Arc<DbHealth>,
     /// Each tenant's share of the pool for request transactions.
     pub tenant_gate: Arc<TenantGate>,
+    /// Alert events for the browsers' event streams.
+    pub live: Arc<crate::events::live::LiveEvents>,
 }
 
 impl AppState {
@@ -94,6 +96,7 @@ impl AppState {
             audit,
             logins,
             workers: Arc::new(WorkerHealth::default()),
+            live: Arc::default(),
             db_health: Arc::new(DbHealth::watch(&config.database_url)),
             tenant_gate: Arc::new(TenantGate::new(
                 config.database_max_connections,

@@ -213,3 +213,23 @@ test("an agent's unreviewed fix is marked as such on the alert page, shown as te
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+test('an alert sent while the list is open appears without a reload, and so does its acknowledgement', async () => {
+  const page = await newPage();
+  await page.goto(`${BASE}/login?next=%2Falerts%3Fstatus%3Dopen`);
+  await signIn(page);
+  await page.waitForURL(/\/alerts\?status=open/);
+  await page.locator('table.alerts').waitFor();
+  // Nothing reloads the page from here on: a marker on the window would be gone.
+  await page.evaluate(() => { window.stillTheSamePage = true; });
+  const title = `Live alert ${process.pid}`;
+  const sent = await api('POST', '/api/v1/webhooks/generic', { title, fingerprint: `live-${process.pid}`, severity: 'critical' });
+  const row = page.getByRole('row').filter({ hasText: title });
+  await row.waitFor({ timeout: 10000 });
+  await row.locator('.status-firing').waitFor();
+  await api('PATCH', `/api/v1/alerts/${sent.alerts[0].id}/acknowledge`);
+  await row.locator('.status-acknowledged').waitFor({ timeout: 10000 });
+  assert.equal(await page.evaluate(() => window.stillTheSamePage), true);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});

@@ -3,9 +3,12 @@
 //! number (`1234`, or `#1234` written `%231234`), read as an [`AlertKey`]; text that is neither is
 //! 400, as a malformed id is on the other resources.
 
+use std::time::Duration;
+
 use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
 use chrono::{DateTime, Utc};
 use nightowl_api::alerts::{Alert, AlertKey, AlertStatus, ResolveResponse, Severity};
 use nightowl_api::escalation::{AlertEscalation, EscalationState};
@@ -22,6 +25,7 @@ use super::extract::{Json, TenantTx};
 use super::pagination::{CursorParams, next_cursor};
 use super::routes::Route;
 use crate::alerts::{self, Actor};
+use crate::auth::Principal;
 use crate::db;
 use crate::db::alerts::AlertFilter;
 use crate::escalation::plan::Position;
@@ -38,6 +42,7 @@ pub fn routes() -> Vec<Route> {
         Route::write(routes!(resolve_alert), Engineer),
         Route::read(routes!(get_alert_escalation), Readonly),
         Route::read(routes!(alert_notifications), Readonly),
+        Route::read(routes!(alert_events), Readonly),
         Route::read(routes!(similar_incidents), Readonly),
         Route::write(routes!(escalate_alert), Engineer),
     ]
@@ -224,6 +229,41 @@ pub async fn resolve_alert(
             add_to_kb_prompt: !kb_entry_exists,
         }),
     ))
+}
+
+/// Alert events as they happen (server-sent events, for the web UI): `event: alert` with
+/// `{"alert_id", "event": "created" | "acknowledged" | "resolved", "severity"}` for each alert of the
+/// caller's tenant that is created, acknowledged or resolved; `event: lagged` when events were
+/// dropped because the client fell behind (reload what you show). A comment every 15 s keeps the
+/// connection open; browsers reconnect by themselves (`retry: 3000`).
+#[utoipa::path(get, path = "/api/v1/alerts/events", tag = "alerts",
+    responses((status = 200, content_type = "text/event-stream", body = String), (status = 401, body = ErrorBody)))]
+pub async fn alert_events(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Sse<impl tokio_stream::Stream<Item = Result<Event, std::convert::Infallible>>> {
+    use tokio_stream::StreamExt as _;
+    use tokio_stream::wrappers::BroadcastStream;
+    use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+    let tenant = principal.tenant.slug.clone();
+    let hello = tokio_stream::once(Ok(Event::default()
+        .retry(Duration::from_secs(3))
+        .comment("nightowl")));
+    let events = BroadcastStream::new(state.live.subscribe(&state.db)).filter_map(move |item| match item {
+        Ok(change) if change.tenant == tenant => Some(Ok(Event::default().event("alert").data(
+            serde_json::json!({
+                "alert_id": change.alert_id,
+                "event": change.event,
+                "severity": change.severity,
+            })
+            .to_string(),
+        ))),
+        Ok(_) => None,
+        Err(BroadcastStreamRecvError::Lagged(n)) => {
+            Some(Ok(Event::default().event("lagged").data(n.to_string())))
+        }
+    });
+    Sse::new(hello.chain(events)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
 /// Every notification about the alert, oldest first: pages, status notices, and the deliveries its

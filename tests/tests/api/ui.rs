@@ -79,3 +79,81 @@ async fn the_app_is_served_at_every_route_and_the_api_keeps_its_json_404() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Reads server-sent events from `response` until one named `event` arrives; answers its data.
+async fn next_event(response: &mut reqwest::Response, buffer: &mut String, event: &str) -> String {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(end) = buffer.find("\n\n") {
+            let block: String = buffer.drain(..end + 2).collect();
+            let name = block.lines().find_map(|l| l.strip_prefix("event: "));
+            let data = block.lines().find_map(|l| l.strip_prefix("data: "));
+            if let (Some(name), Some(data)) = (name, data)
+                && name == event
+            {
+                return data.to_owned();
+            }
+            continue;
+        }
+        let chunk = tokio::time::timeout_at(deadline, response.chunk())
+            .await
+            .unwrap_or_else(|_| panic!("no {event} event within 10 s; got {buffer:?}"))
+            .unwrap()
+            .expect("the stream stays open");
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+#[tokio::test]
+async fn the_alert_event_stream_tells_a_tenant_of_its_own_alerts_only() {
+    let app = TestApp::spawn_with_plugins(&["generic"], |_| {}).await;
+    let a = app.tenant().await;
+    let b = app.tenant().await;
+    let (status, _) = send(app.request(Method::GET, "/api/v1/alerts/events")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let mut stream = app
+        .as_key(&a.admin_key, Method::GET, "/api/v1/alerts/events")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    assert_eq!(stream.headers()[header::CONTENT_TYPE], "text/event-stream");
+    let mut buffer = String::new();
+    // The stream is open once its first line arrived.
+    let first = stream.chunk().await.unwrap().unwrap();
+    buffer.push_str(&String::from_utf8_lossy(&first));
+
+    // Tenant B's alert first: A's stream must not carry it.
+    let post = |key: &str, title: &str| {
+        app.as_key(key, Method::POST, "/api/v1/webhooks/generic")
+            .json(&serde_json::json!({"title": title, "severity": "critical"}))
+    };
+    let (status, _) = send(post(&b.admin_key, "Other tenant's alert")).await;
+    assert!(status.is_success());
+    let (status, body) = send(post(&a.admin_key, "Disk full on db-1")).await;
+    assert!(status.is_success(), "{body}");
+    let id = body["alerts"][0]["id"].as_str().unwrap().to_owned();
+    let data: serde_json::Value =
+        serde_json::from_str(&next_event(&mut stream, &mut buffer, "alert").await).unwrap();
+    assert_eq!(
+        data["alert_id"],
+        id.as_str(),
+        "the first event is A's own alert: {data}"
+    );
+    assert_eq!(data["event"], "created");
+    assert_eq!(data["severity"], "critical");
+
+    let (status, _) = send(app.as_key(
+        &a.admin_key,
+        Method::PATCH,
+        &format!("/api/v1/alerts/{id}/acknowledge"),
+    ))
+    .await;
+    assert!(status.is_success());
+    let data: serde_json::Value =
+        serde_json::from_str(&next_event(&mut stream, &mut buffer, "alert").await).unwrap();
+    assert_eq!(
+        (data["alert_id"].as_str(), data["event"].as_str()),
+        (Some(id.as_str()), Some("acknowledged"))
+    );
+}

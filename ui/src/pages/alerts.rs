@@ -51,6 +51,7 @@ pub fn AlertsPage() -> impl IntoView {
             result
         }
     });
+    live_updates(move || page.refetch());
     // A changed filter is a new URL (and starts from the first page).
     let set = move |key: &'static str, value: String| {
         let mut f = filter.get_untracked();
@@ -123,4 +124,24 @@ fn row(a: Alert) -> impl IntoView {
             <td><Time at=a.last_fired_at/></td>
         </tr>
     }
+}
+
+/// Calls `changed` whenever an alert of the tenant is created, acknowledged or resolved (the API's
+/// event stream; the browser reconnects it after a drop), until the page goes away.
+fn live_updates(changed: impl Fn() + 'static) {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen::closure::Closure;
+    let Ok(source) = web_sys::EventSource::new("/api/v1/alerts/events") else {
+        return;
+    };
+    let on_event = Closure::<dyn Fn(web_sys::Event)>::new(move |_: web_sys::Event| changed());
+    for name in ["alert", "lagged"] {
+        let _ = source.add_event_listener_with_callback(name, on_event.as_ref().unchecked_ref());
+    }
+    let source = send_wrapper::SendWrapper::new(source);
+    let on_event = send_wrapper::SendWrapper::new(on_event);
+    on_cleanup(move || {
+        source.close();
+        drop(on_event);
+    });
 }
