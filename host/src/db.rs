@@ -20,6 +20,7 @@ pub mod rosters;
 pub mod runbooks;
 pub mod services;
 pub mod sessions;
+pub mod stats;
 pub mod tenants;
 pub mod users;
 

@@ -25,6 +25,7 @@ pub mod routes;
 pub mod runbooks;
 pub mod serve;
 pub mod services;
+pub mod stats;
 pub mod ui;
 pub mod users;
 pub mod webhooks;
@@ -142,6 +143,7 @@ pub fn routes() -> Vec<Route> {
         runbooks::routes(),
         audit_log::routes(),
         rosters::routes(),
+        stats::routes(),
     ]
     .into_iter()
     .flatten()

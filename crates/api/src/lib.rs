@@ -18,6 +18,7 @@ pub mod notifications;
 pub mod page;
 pub mod role;
 pub mod rosters;
+pub mod stats;
 pub mod tenant;
 pub mod validate;
 

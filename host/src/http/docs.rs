@@ -19,6 +19,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         (name = "users", description = "People of the tenant"),
         (name = "services", description = "Service catalogue"),
         (name = "admin", description = "API keys, plugins and tenant configuration"),
+        (name = "stats", description = "Dashboard figures: open alerts, time to resolve, recurring alerts"),
         (name = "health", description = "Liveness, readiness and metrics"),
     )
 )]

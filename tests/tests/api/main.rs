@@ -20,6 +20,7 @@ mod routes;
 mod sandbox;
 mod schemathesis;
 mod slack;
+mod stats;
 mod tenancy;
 mod twilio;
 mod ui;
