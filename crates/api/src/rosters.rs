@@ -270,6 +270,21 @@ pub struct OnCallPerson {
     pub display_name: String,
 }
 
+/// Who is on call now for one roster.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RosterOnCallNow {
+    /// The roster.
+    pub roster_id: Uuid,
+    /// Its name.
+    pub roster: String,
+    /// Its IANA time zone (the dashboard shows the roster's local time).
+    pub timezone: String,
+    /// Who is paged first, if anyone.
+    pub primary: Option<OnCallPerson>,
+    /// Who is paged next, if anyone.
+    pub secondary: Option<OnCallPerson>,
+}
+
 /// One shift of a rotation.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ShiftView {

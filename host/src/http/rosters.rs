@@ -7,8 +7,8 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
 use nightowl_api::ErrorBody;
 use nightowl_api::rosters::{
-    MembersInput, OnCallPerson, OnCallView, OverrideInput, OverrideKind, Roster, RosterInput, RosterOverride,
-    ShiftView,
+    MembersInput, OnCallPerson, OnCallView, OverrideInput, OverrideKind, Roster, RosterInput,
+    RosterOnCallNow, RosterOverride, ShiftView,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -36,6 +36,7 @@ pub fn routes() -> Vec<Route> {
         Route::write(routes!(create_override), Engineer),
         Route::write(routes!(delete_override), Engineer),
         Route::read(routes!(get_oncall), Readonly),
+        Route::read(routes!(oncall_now), Readonly),
         Route::read(routes!(list_shifts), Readonly),
         Route::read(routes!(oncall_history), Readonly),
         Route::calendar(routes!(export_ics), Readonly),
@@ -252,6 +253,35 @@ fn rotation_of(roster: &Roster) -> Result<Rotation, ApiError> {
 #[into_params(parameter_in = Query)]
 pub struct At {
     pub at: Option<DateTime<Utc>>,
+}
+
+/// Who is on call now for every roster, by roster name (the dashboard's list).
+#[utoipa::path(get, path = "/api/v1/oncall", tag = "rosters",
+    responses((status = 200, body = Vec<RosterOnCallNow>)))]
+pub async fn oncall_now(
+    State(state): State<AppState>,
+    mut t: TenantTx,
+) -> Result<Json<Vec<RosterOnCallNow>>, ApiError> {
+    let at = state.clock.now();
+    let mut out = Vec::new();
+    for roster in db::rosters::list(&mut t).await? {
+        let (id, name, timezone) = (roster.id, roster.name.clone(), roster.timezone.clone());
+        let resolved = db::rosters::on_call(&mut t, roster, at).await?;
+        let extra: Vec<Uuid> = resolved.answer.iter().map(|a| a.primary).collect();
+        let names = names(&mut t, &resolved.roster, &extra).await?;
+        out.push(RosterOnCallNow {
+            roster_id: id,
+            roster: name,
+            timezone,
+            primary: resolved.answer.as_ref().map(|a| person(&names, a.primary)),
+            secondary: resolved
+                .answer
+                .as_ref()
+                .and_then(|a| a.secondary)
+                .map(|s| person(&names, s)),
+        });
+    }
+    Ok(Json(out))
 }
 
 /// Who is on call at `at`: primary and secondary, the shift, whether an override decides; for a

@@ -88,3 +88,43 @@ async fn the_dashboard_figures_count_the_tenants_alerts() {
     let (status, body) = stats(&app, &t, "?days=0").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
 }
+
+#[tokio::test]
+async fn who_is_on_call_now_is_listed_for_every_roster() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant().await;
+    app.clock.set("2026-06-10T12:00:00Z".parse().unwrap());
+    let mut users = Vec::new();
+    for name in ["Alice", "Bob"] {
+        let (status, u) = send(
+            app.as_key(&t.admin_key, Method::POST, "/api/v1/users")
+                .json(&json!({
+                "email": format!("{}@acme.example", name.to_lowercase()), "display_name": name,
+                "role": "engineer", "timezone": "Europe/Berlin"})),
+        )
+        .await;
+        assert!(status.is_success(), "{u}");
+        users.push(u["id"].as_str().unwrap().to_owned());
+    }
+    let tiers = json!([{"timeout_minutes": 5, "notify_via": ["log"], "targets": ["oncall_primary"]}]);
+    let members: Vec<&str> = users.iter().map(String::as_str).collect();
+    let setup =
+        nightowl_tests::checkout_on_call(&app, &t, tiers, 0, "Europe/Berlin", &members, &users[0]).await;
+    let (status, list) = send(app.as_key(&t.admin_key, Method::GET, "/api/v1/oncall")).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["roster_id"], setup.roster.as_str());
+    assert_eq!(list[0]["roster"], "Checkout");
+    assert_eq!(list[0]["timezone"], "Europe/Berlin");
+    // The same answer as the roster's own on-call view.
+    let (_, one) = send(app.as_key(
+        &t.admin_key,
+        Method::GET,
+        &format!("/api/v1/rosters/{}/oncall", setup.roster),
+    ))
+    .await;
+    assert_eq!(list[0]["primary"], one["primary"]);
+    assert_eq!(list[0]["secondary"], one["secondary"]);
+    assert_eq!(list[0]["primary"]["display_name"], "Bob");
+}
