@@ -385,10 +385,18 @@ where
     panic!("timed out waiting for {what}");
 }
 
-/// Sends and returns status and JSON body (`Value::Null` for an empty body).
+/// Sends and returns status and JSON body (`Value::Null` for an empty body, and for an event stream,
+/// whose body never ends: its status and headers are the answer).
 pub async fn send(req: RequestBuilder) -> (StatusCode, Value) {
     let response = req.send().await.expect("request sent");
     let status = response.status();
+    let streams = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+    if streams {
+        return (status, Value::Null);
+    }
     let bytes = response.bytes().await.expect("body read");
     let body = if bytes.is_empty() {
         Value::Null
