@@ -210,6 +210,11 @@ test("an agent's unreviewed fix is marked as such on the alert page, shown as te
   // The fix is text, not markup.
   assert.equal(await page.locator('.solution pre').innerText(), fix);
   assert.equal(await page.locator('.solution b').count(), 0);
+  // The incident the agent wrote is the similar incident, linked and marked unreviewed.
+  const similar = page.locator('ul.similar li').filter({ hasText: 'linked to this alert' });
+  await similar.waitFor();
+  assert.match(await similar.innerText(), /unreviewed/);
+  await page.screenshot({ path: `${SHOTS}/alert-unreviewed.png`, fullPage: true });
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });

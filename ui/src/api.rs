@@ -5,6 +5,7 @@ use gloo_net::http::{Request, RequestBuilder, Response};
 use nightowl_api::admin::{Identity, LoginInput};
 use nightowl_api::alerts::{Alert, ResolveResponse};
 use nightowl_api::escalation::AlertEscalation;
+use nightowl_api::incidents::SimilarIncident;
 use nightowl_api::notifications::NotificationView;
 use nightowl_api::{CursorPage, ErrorBody};
 use serde::de::DeserializeOwned;
@@ -149,6 +150,11 @@ pub async fn escalation(key: &str) -> Result<AlertEscalation> {
 /// The notifications about the alert.
 pub async fn notifications(key: &str) -> Result<Vec<NotificationView>> {
     json(get(&format!("/api/v1/alerts/{}/notifications", encode(key))).build()).await
+}
+
+/// Knowledge-base incidents like the alert, best first.
+pub async fn similar_incidents(key: &str) -> Result<Vec<SimilarIncident>> {
+    json(get(&format!("/api/v1/alerts/{}/similar-incidents", encode(key))).build()).await
 }
 
 /// Acknowledges the alert as the signed-in person.

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use nightowl_api::alerts::{Alert, AlertStatus};
 use nightowl_api::escalation::AlertEscalation;
+use nightowl_api::incidents::SimilarIncident;
 use nightowl_api::notifications::NotificationView;
 
 use crate::api::{self, ApiError};
@@ -43,10 +44,18 @@ pub fn AlertPage() -> impl IntoView {
             let alert = api::alert(&key).await;
             let escalation = api::escalation(&key).await;
             let notifications = api::notifications(&key).await;
+            let similar = api::similar_incidents(&key).await;
             if let Err(e) = &alert {
                 on_error(e);
             }
-            alert.map(|a| (a, escalation.ok(), notifications.unwrap_or_default()))
+            alert.map(|a| {
+                (
+                    a,
+                    escalation.ok(),
+                    notifications.unwrap_or_default(),
+                    similar.unwrap_or_default(),
+                )
+            })
         }
     });
     let confirming = RwSignal::new(None::<Action>);
@@ -75,8 +84,9 @@ pub fn AlertPage() -> impl IntoView {
         {move || match alert.get() {
             None => view! { <p class="loading" aria-busy="true">"Loading the alert…"</p> }.into_any(),
             Some(Err(e)) => view! { <ErrorNote error=e/> }.into_any(),
-            Some(Ok((a, escalation, notifications))) => view! {
+            Some(Ok((a, escalation, notifications, similar))) => view! {
                 <Detail alert=a.clone() escalation=escalation/>
+                <Similar items=similar/>
                 <Notifications items=notifications/>
                 <section class="actions" aria-label="Actions">
                     {actions(&a).into_iter().map(|action| view! {
@@ -222,6 +232,34 @@ fn Notifications(items: Vec<NotificationView>) -> impl IntoView {
                             }
                         }).collect_view()}</tbody>
                     </table>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+/// Knowledge-base incidents like this alert: what fixed it before.
+#[component]
+fn Similar(items: Vec<SimilarIncident>) -> impl IntoView {
+    view! {
+        <section>
+            <h2>"Similar incidents"</h2>
+            {if items.is_empty() {
+                view! { <p class="empty">"The knowledge base knows nothing like this alert yet."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="similar">{items.into_iter().map(|s| {
+                        let how = if s.linked { "linked to this alert".to_owned() } else { format!("matched by {}", s.matched_by) };
+                        let reviewed = if s.incident.reviewed { "" } else { " · unreviewed" };
+                        view! {
+                            <li>
+                                <SeverityBadge severity=s.incident.severity.to_string()/>" "
+                                <strong>{s.incident.title}</strong>
+                                <span class="meta">{format!(" · {how}{reviewed}")}</span>
+                                {s.incident.solution.map(|fix| view! { <pre>{fix}</pre> })}
+                            </li>
+                        }
+                    }).collect_view()}</ul>
                 }.into_any()
             }}
         </section>
