@@ -183,16 +183,34 @@ pub async fn notification_unanswered(
     detail: &str,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
+    record_delivery(
+        conn,
+        &s,
+        EscalationAction::NotAnswered,
+        json!({ "outcome": detail }),
+        now,
+    )
+    .await
+}
+
+/// Writes one delivery step (`delivered`, `delivery_failed`, `not_answered`) of a tier's notification.
+async fn record_delivery(
+    conn: &mut PgConnection,
+    s: &Settled<'_>,
+    action: EscalationAction,
+    detail: Value,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     let policy_id = db::escalations::policy_of(conn, s.alert_id).await?;
     let event = NewEscalationEvent {
         alert_id: s.alert_id,
         policy_id,
         tier: Some(s.tier),
         round: Some(s.round),
-        action: EscalationAction::NotAnswered,
+        action,
         target: Some(s.target),
         channel: Some(s.channel),
-        detail: json!({ "outcome": detail }),
+        detail,
     };
     record(conn, event, now).await
 }
@@ -204,23 +222,12 @@ pub async fn notification_settled(
     s: Settled<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    let policy_id = db::escalations::policy_of(conn, s.alert_id).await?;
     let failed = s.outcome.is_err();
-    let (action, detail) = match s.outcome {
-        Ok(result) => (EscalationAction::Delivered, result),
+    let (action, detail) = match &s.outcome {
+        Ok(result) => (EscalationAction::Delivered, result.clone()),
         Err(error) => (EscalationAction::DeliveryFailed, json!({ "error": error })),
     };
-    let event = NewEscalationEvent {
-        alert_id: s.alert_id,
-        policy_id,
-        tier: Some(s.tier),
-        round: Some(s.round),
-        action,
-        target: Some(s.target),
-        channel: Some(s.channel),
-        detail,
-    };
-    record(conn, event, now).await?;
+    record_delivery(conn, &s, action, detail, now).await?;
     if failed {
         escalate_if_unanswered(conn, s.alert_id, s.tier, s.round, now).await?;
     }

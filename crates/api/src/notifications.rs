@@ -48,6 +48,7 @@ string_enum! {
 
 /// One notification about an alert: to whom, through which channel, and what became of it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct NotificationView {
     /// The outbox row's id.
     pub id: Uuid,

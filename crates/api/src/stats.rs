@@ -35,6 +35,7 @@ pub struct MttrDay {
 
 /// An alert that keeps firing: one fingerprint, its reports over the window.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
 pub struct RecurringAlert {
     /// What identifies it across alerts.
     pub fingerprint: String,

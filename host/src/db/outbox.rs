@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use nightowl_api::alerts::Severity;
 use nightowl_api::escalation::{Channel, TierNumber};
-use nightowl_api::notifications::{NotificationKind, NotificationStatus};
+use nightowl_api::notifications::{NotificationKind, NotificationStatus, NotificationView};
 use serde_json::Value;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -52,7 +52,7 @@ pub async fn exists(conn: &mut PgConnection, key: &str) -> Result<bool, sqlx::Er
 }
 
 /// A row claimed by a worker.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Claimed {
     pub id: Uuid,
     pub alert_id: Option<Uuid>,
@@ -436,28 +436,12 @@ pub async fn covered_by_last_page(
     .await
 }
 
-/// A notification about an alert, as `GET /api/v1/alerts/{alert}/notifications` shows it.
-#[derive(Debug, sqlx::FromRow)]
-pub struct Listed {
-    pub id: Uuid,
-    pub kind: NotificationKind,
-    pub channel: String,
-    pub target: String,
-    pub status: NotificationStatus,
-    pub tier: Option<i32>,
-    pub attempts: i32,
-    pub created_at: DateTime<Utc>,
-    pub handed_at: Option<DateTime<Utc>>,
-    pub sent_at: Option<DateTime<Utc>>,
-    pub external_id: Option<String>,
-    pub last_error: Option<String>,
-    pub folded_into: Option<Uuid>,
-    pub covers: Vec<i64>,
-}
-
 /// Every notification about an alert, and the deliveries its folded pages went out with, oldest
 /// first.
-pub async fn list_for_alert(conn: &mut PgConnection, alert_id: Uuid) -> Result<Vec<Listed>, sqlx::Error> {
+pub async fn list_for_alert(
+    conn: &mut PgConnection,
+    alert_id: Uuid,
+) -> Result<Vec<NotificationView>, sqlx::Error> {
     sqlx::query_as(
         "select o.id, o.kind, o.channel, o.target, o.status, (o.payload ->> 'tier')::int as tier,
                 o.attempts, o.created_at, o.handed_at, o.sent_at, o.result ->> 'external_id' as external_id,

@@ -1,8 +1,8 @@
 //! Dashboard figures, computed in SQL over the tenant's alerts.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use nightowl_api::stats::RecurringAlert;
 use sqlx::PgConnection;
-use uuid::Uuid;
 
 /// Open alerts by severity, and how many of them are firing.
 pub async fn open_by_severity(conn: &mut PgConnection) -> Result<Vec<(String, i64, i64)>, sqlx::Error> {
@@ -35,24 +35,12 @@ pub async fn mttr(
     .await
 }
 
-/// A fingerprint that fired most often since `since`.
-#[derive(Debug, sqlx::FromRow)]
-pub struct Recurring {
-    pub fingerprint: String,
-    pub title: String,
-    pub service: Option<String>,
-    pub occurrences: i64,
-    pub alerts: i64,
-    pub last_alert_id: Uuid,
-    pub last_number: i64,
-}
-
 /// The `limit` fingerprints with the most reports among alerts that fired since `since`.
 pub async fn top_recurring(
     conn: &mut PgConnection,
     since: DateTime<Utc>,
     limit: i64,
-) -> Result<Vec<Recurring>, sqlx::Error> {
+) -> Result<Vec<RecurringAlert>, sqlx::Error> {
     sqlx::query_as(
         "select fingerprint,
                 (array_agg(title order by last_fired_at desc))[1] as title,

@@ -276,27 +276,7 @@ pub async fn alert_notifications(
     Path(path): Path<AlertPath>,
 ) -> Result<Json<Vec<NotificationView>>, ApiError> {
     let id = find(&mut t, path.id).await?;
-    let rows = db::outbox::list_for_alert(&mut t, id).await?;
-    Ok(Json(
-        rows.into_iter()
-            .map(|r| NotificationView {
-                id: r.id,
-                kind: r.kind,
-                channel: r.channel,
-                target: r.target,
-                status: r.status,
-                tier: r.tier,
-                attempts: r.attempts,
-                created_at: r.created_at,
-                handed_at: r.handed_at,
-                sent_at: r.sent_at,
-                external_id: r.external_id,
-                last_error: r.last_error,
-                folded_into: r.folded_into,
-                covers: r.covers,
-            })
-            .collect(),
-    ))
+    Ok(Json(db::outbox::list_for_alert(&mut t, id).await?))
 }
 
 /// The alert's escalation: state, the tier due next and when, and every step so far.

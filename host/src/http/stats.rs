@@ -3,7 +3,7 @@
 use axum::extract::{Query, State};
 use nightowl_api::ErrorBody;
 use nightowl_api::alerts::Severity;
-use nightowl_api::stats::{AlertStats, MttrDay, RecurringAlert};
+use nightowl_api::stats::{AlertStats, MttrDay};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -60,19 +60,7 @@ pub async fn alert_stats(
         })
         .collect();
     let since = from.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
-    let top_recurring = db::stats::top_recurring(&mut t, since, 10)
-        .await?
-        .into_iter()
-        .map(|r| RecurringAlert {
-            fingerprint: r.fingerprint,
-            title: r.title,
-            service: r.service,
-            occurrences: r.occurrences,
-            alerts: r.alerts,
-            last_alert_id: r.last_alert_id,
-            last_number: r.last_number,
-        })
-        .collect();
+    let top_recurring = db::stats::top_recurring(&mut t, since, 10).await?;
     Ok(Json(AlertStats {
         open_by_severity,
         firing,

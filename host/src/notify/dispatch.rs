@@ -28,7 +28,7 @@ pub async fn deliver_claimed(
     let bundle = match fold::gate(state, slug, worker, row).await? {
         Gate::Deliver(bundle) => bundle,
         // Pending again (the paging interval), or gone out inside another page.
-        Gate::Deferred(_) | Gate::Drop => return Ok(()),
+        Gate::Deferred | Gate::Drop => return Ok(()),
     };
     let outcome = deliver(state, slug, row, bundle.as_ref()).await;
     outbox::settle(state, slug, worker, row, outcome).await

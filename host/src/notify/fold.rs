@@ -20,7 +20,6 @@
 //! Decisions about one person and channel are serialised by an advisory lock, so two workers holding
 //! two pages of the same storm cannot both hand theirs over.
 
-use chrono::{DateTime, Utc};
 use nightowl_api::alerts::Severity;
 use nightowl_api::notifications::NotificationKind;
 use sqlx::PgConnection;
@@ -43,8 +42,8 @@ pub enum Gate {
     /// Hand it to the channel, with what it stands for besides its own alert (`None`: nothing).
     Deliver(Option<Bundle>),
     /// Not yet: the person had a page through this channel within the interval. Pending again until
-    /// the instant given.
-    Deferred(DateTime<Utc>),
+    /// the interval has passed.
+    Deferred,
     /// Not at all: another page took it along, or another worker holds it now.
     Drop,
 }
@@ -98,7 +97,7 @@ pub async fn gate(state: &AppState, slug: &Slug, worker: &str, row: &Claimed) ->
             db::outbox::defer(&mut tx, row.id, until).await?;
             tx.commit().await?;
             tracing::debug!(tenant = %slug, channel, target = %row.target, until = %until, "page deferred by the paging interval");
-            return Ok(Gate::Deferred(until));
+            return Ok(Gate::Deferred);
         }
         let folded = db::outbox::fold_into(&mut tx, row.id, channel, &row.target).await?;
         if folded > 0 {

@@ -176,24 +176,36 @@ pub async fn settle(
     {
         catch_up(&mut tx, alert_id, now).await?;
     }
-    // The pages folded into this one share its fate.
-    let folded = match status {
-        NotificationStatus::Pending => vec![],
-        _ => db::outbox::folded_into(&mut tx, row.id).await?,
+    let rows = match status {
+        NotificationStatus::Pending => vec![row.clone()],
+        NotificationStatus::Failed => with_folded(&mut tx, row, error).await?,
+        _ => with_folded(&mut tx, row, None).await?,
     };
-    if status == NotificationStatus::Failed && !folded.is_empty() {
-        db::outbox::fail_folded(&mut tx, row.id, error.unwrap_or_default()).await?;
-    }
-    // Escalations in the order of their alerts: two settles covering each other's alerts lock them
-    // in the same order.
-    let mut rows: Vec<&Claimed> = folded.iter().chain(std::iter::once(row)).collect();
-    rows.sort_by_key(|r| r.alert_id);
-    for r in rows {
+    for r in &rows {
         if let Some(settled) = escalation_outcome(r, status, result.clone(), error) {
             escalation::notification_settled(&mut tx, settled, now).await?;
         }
     }
     tx.commit().await
+}
+
+/// A delivery's outcome is the outcome of the pages folded into it: the delivery and those pages,
+/// in the order of their alerts (so two settles covering each other's alerts lock their escalations
+/// in the same order), the folded pages failed too when `failed_with` says why.
+pub(crate) async fn with_folded(
+    conn: &mut PgConnection,
+    carrier: &Claimed,
+    failed_with: Option<&str>,
+) -> Result<Vec<Claimed>, sqlx::Error> {
+    let mut rows = db::outbox::folded_into(conn, carrier.id).await?;
+    if let Some(error) = failed_with
+        && !rows.is_empty()
+    {
+        db::outbox::fail_folded(conn, carrier.id, error).await?;
+    }
+    rows.push(carrier.clone());
+    rows.sort_by_key(|r| r.alert_id);
+    Ok(rows)
 }
 
 /// A page delivered after its alert was acknowledged or resolved (it was on its way when that

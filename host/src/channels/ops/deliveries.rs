@@ -6,7 +6,7 @@ use nightowl_api::notifications::NotificationStatus;
 use super::OpError;
 use crate::channels::Call;
 use crate::db;
-use crate::notify::outbox::escalation_outcome;
+use crate::notify::outbox::{escalation_outcome, with_folded};
 
 /// How a delivery ended (the WIT `delivery-outcome`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,13 +48,7 @@ impl Call {
                     let error = format!("not answered: {detail}");
                     // Only the first report counts (Twilio may send a status twice).
                     if db::outbox::note_outcome(&mut tx, row.id, "not_answered", Some(&error)).await? {
-                        let folded = db::outbox::folded_into(&mut tx, row.id).await?;
-                        db::outbox::fail_folded(&mut tx, row.id, &error).await?;
-                        // In the order of their alerts, as settling does.
-                        let mut rows: Vec<&db::outbox::Claimed> =
-                            folded.iter().chain(std::iter::once(&row)).collect();
-                        rows.sort_by_key(|r| r.alert_id);
-                        for r in rows {
+                        for r in &with_folded(&mut tx, &row, Some(&error)).await? {
                             if let Some(settled) =
                                 escalation_outcome(r, NotificationStatus::Failed, None, Some(&error))
                             {
