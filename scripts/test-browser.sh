@@ -54,4 +54,4 @@ done
 
 NIGHTOWL_URL=http://127.0.0.1:$port NIGHTOWL_API_KEY=$key NIGHTOWL_PASSWORD=$password \
   NIGHTOWL_SHOTS=$out PLAYWRIGHT_CORE="$tools/node/node_modules/playwright-core/index.mjs" \
-  node tests/browser/responder.mjs
+  node --test --test-concurrency=1 tests/browser/responder.mjs tests/browser/console.mjs

@@ -1,88 +1,10 @@
-// The responder's console in a real browser (Chromium through playwright-core), against a running
-// `nightowl serve` seeded with the demo tenant `acme` (scripts/test-browser.sh sets it up). Each test
-// drives the UI as a person would and checks the outcome through the API.
-//
-// Environment: NIGHTOWL_URL, NIGHTOWL_API_KEY (the demo's admin key), NIGHTOWL_PASSWORD (alice's),
-// NIGHTOWL_SHOTS (where screenshots go), PLAYWRIGHT_CORE (the module to import).
+// The responder's console in a real browser (Chromium through playwright-core): signing in, the alert
+// list and page, acting on an alert. Each test drives the UI as a person would and checks the outcome
+// through the API. Shared set-up: lib.mjs.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-
-const { chromium } = await import(process.env.PLAYWRIGHT_CORE);
-const BASE = process.env.NIGHTOWL_URL;
-const KEY = process.env.NIGHTOWL_API_KEY;
-const PASSWORD = process.env.NIGHTOWL_PASSWORD;
-const SHOTS = process.env.NIGHTOWL_SHOTS;
-const ALICE = 'alice@acme.example';
-
-let browser;
-
-before(async () => {
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-component-update', '--no-first-run'],
-  });
-});
-
-after(async () => {
-  await browser?.close();
-});
-
-/** The API as the demo admin key. */
-async function api(method, path, body) {
-  const response = await fetch(BASE + path, {
-    method,
-    headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  assert.ok(response.ok, `${method} ${path}: ${response.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
-/** A page whose browser errors fail the test. */
-async function newPage() {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  page.errors = errors;
-  return page;
-}
-
-async function signIn(page) {
-  await page.getByLabel('Tenant').fill('acme');
-  await page.getByLabel('E-mail').fill(ALICE);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
-/** A firing alert routed to an escalation policy (its escalation runs). */
-let serial = 0;
-async function routedAlert(title) {
-  serial += 1;
-  const suffix = `${process.pid}-${serial}`;
-  const alice = (await api('GET', '/api/v1/users?limit=100')).items.find((u) => u.email === ALICE);
-  const policy = await api('POST', '/api/v1/escalation-policies', {
-    name: `Browser ${suffix}`, repeat_count: 0,
-    tiers: [{ timeout_minutes: 30, notify_via: ['log'], targets: ['oncall_primary'] }],
-  });
-  const roster = await api('POST', '/api/v1/rosters', {
-    name: `Browser ${suffix}`, timezone: 'Europe/Berlin', rotation_type: 'daily', handoff_time: '09:00',
-    start_date: '2026-01-05', escalation_policy_id: policy.id,
-  });
-  await api('PUT', `/api/v1/rosters/${roster.id}/members`, { user_ids: [alice.id] });
-  const service = `browser-${suffix}`;
-  await api('POST', '/api/v1/services', { name: service, roster_id: roster.id });
-  const sent = await api('POST', '/api/v1/webhooks/generic', {
-    title, fingerprint: `browser-${suffix}`, severity: 'critical', service,
-  });
-  const alert = await api('GET', `/api/v1/alerts/${sent.alerts[0].id}`);
-  const escalation = await api('GET', `/api/v1/alerts/${alert.id}/escalation`);
-  assert.equal(escalation.state, 'active', JSON.stringify(escalation));
-  return alert;
-}
+import { BASE, SHOTS, ALICE, PASSWORD, api, newPage, signIn, routedAlert } from './lib.mjs';
 
 test('password sign-in returns to the deep link, and sign-out ends the session', async () => {
   const page = await newPage();
@@ -116,6 +38,9 @@ test('an alert is acknowledged from its page as the signed-in person, and its es
   const page = await newPage();
   await page.goto(`${BASE}/login`);
   await signIn(page);
+  // Signing in without a destination opens the dashboard; the alerts are one click away.
+  await page.waitForURL(`${BASE}/dashboard`);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Alerts' }).click();
   await page.waitForURL(/\/alerts\?status=open/);
   const row = page.getByRole('row').filter({ hasText: `#${alert.number}` });
   await row.getByRole('link', { name: alert.title }).click();
@@ -151,7 +76,20 @@ test('keyboard only: the list is filtered and an alert acknowledged without a mo
   await page.keyboard.press('Tab');
   await page.keyboard.type(PASSWORD);
   await page.keyboard.press('Enter');
-  await page.waitForURL(/\/alerts\?status=open/);
+  await page.waitForURL(`${BASE}/dashboard`);
+  // The critical counter is a link to the open critical alerts: Tab to it, Enter follows it.
+  const counter = page.locator('a.counter[data-severity=critical]');
+  await counter.waitFor();
+  for (let i = 0; i < 30 && !(await counter.evaluate((el) => el === document.activeElement)); i++) {
+    await page.keyboard.press('Tab');
+  }
+  assert.ok(await counter.evaluate((el) => el === document.activeElement), 'the counter is reachable with Tab');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/alerts\?status=open&severity=critical/);
+  // Then choose the filter by keyboard: severity back to Any and then down to Critical.
+  await page.getByLabel('Severity').focus();
+  await page.keyboard.press('Home');
+  await page.waitForURL((url) => !url.search.includes('severity='));
 
   // Severity filter: focus it with Tab, choose "Critical" with the arrow keys.
   await page.getByLabel('Severity').focus();
@@ -208,7 +146,7 @@ test("an agent's unreviewed fix is marked as such on the alert page, shown as te
   await note.waitFor();
   assert.match(await note.innerText(), /^Unreviewed: reported by an automated agent/);
   // The fix is text, not markup.
-  assert.equal(await page.locator('.solution pre').innerText(), fix);
+  assert.equal((await page.locator('.solution .markdown').innerText()).trim(), fix);
   assert.equal(await page.locator('.solution b').count(), 0);
   // The incident the agent wrote is the similar incident, linked and marked unreviewed.
   const similar = page.locator('ul.similar li').filter({ hasText: 'linked to this alert' });

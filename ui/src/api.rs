@@ -2,13 +2,18 @@
 //! spells a JSON shape of its own. Requests go to the same origin with the session cookie.
 
 use gloo_net::http::{Request, RequestBuilder, Response};
-use nightowl_api::admin::{Identity, LoginInput};
+use nightowl_api::admin::{AuthMethods, Identity, LoginInput};
 use nightowl_api::alerts::{Alert, ResolveResponse};
 use nightowl_api::escalation::AlertEscalation;
-use nightowl_api::incidents::SimilarIncident;
+use nightowl_api::incidents::{
+    Incident, IncidentDetail, IncidentInput, MergeInput, SearchHit, SimilarIncident,
+};
 use nightowl_api::notifications::NotificationView;
-use nightowl_api::{CursorPage, ErrorBody};
+use nightowl_api::rosters::RosterOnCallNow;
+use nightowl_api::stats::AlertStats;
+use nightowl_api::{CursorPage, ErrorBody, OffsetPage};
 use serde::de::DeserializeOwned;
+use uuid::Uuid;
 
 /// Why a call did not give what was asked.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,6 +82,10 @@ fn post(path: &str) -> RequestBuilder {
     Request::post(path).header("accept", "application/json")
 }
 
+fn put(path: &str) -> RequestBuilder {
+    Request::put(path).header("accept", "application/json")
+}
+
 fn patch(path: &str) -> RequestBuilder {
     Request::patch(path).header("accept", "application/json")
 }
@@ -91,50 +100,168 @@ pub async fn login(input: &LoginInput) -> Result<Identity> {
     json(post("/api/v1/auth/login").json(input)).await
 }
 
+/// How people can sign in here.
+pub async fn auth_methods() -> Result<AuthMethods> {
+    json(get("/api/v1/auth/methods").build()).await
+}
+
 /// Ends the session.
 pub async fn logout() -> Result<()> {
     send(post("/api/v1/auth/logout").build()).await.map(|_| ())
 }
 
-/// Filters of the alert list, as its URL carries them.
+/// A query string (without `?`) of the pairs that have a value.
+pub fn query(pairs: &[(&str, &Option<String>)]) -> String {
+    pairs
+        .iter()
+        .filter_map(|(k, v)| {
+            v.as_deref()
+                .filter(|v| !v.is_empty())
+                .map(|v| format!("{k}={}", encode(v)))
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Filters and order of the alert list, as its URL carries them.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AlertFilter {
     pub status: Option<String>,
     pub severity: Option<String>,
     pub service: Option<String>,
     pub source: Option<String>,
+    /// `1h`, `24h`, `7d` or `30d` back from now (when the list loads).
+    pub range: Option<String>,
+    /// `newest` (default), `oldest` or `last_fired`.
+    pub sort: Option<String>,
     pub cursor: Option<String>,
 }
 
 impl AlertFilter {
-    /// The query string (without `?`).
+    /// The page's query string (without `?`).
     pub fn query(&self) -> String {
-        let pairs = [
+        query(&[
             ("status", &self.status),
             ("severity", &self.severity),
             ("service", &self.service),
             ("source", &self.source),
+            ("range", &self.range),
+            ("sort", &self.sort),
             ("cursor", &self.cursor),
-        ];
-        pairs
-            .iter()
-            .filter_map(|(k, v)| {
-                v.as_deref()
-                    .filter(|v| !v.is_empty())
-                    .map(|v| format!("{k}={}", encode(v)))
-            })
-            .collect::<Vec<_>>()
-            .join("&")
+        ])
+    }
+
+    /// The API's query string: the range becomes the instant it starts at.
+    fn api_query(&self) -> String {
+        let hours = match self.range.as_deref() {
+            Some("1h") => Some(1.0),
+            Some("24h") => Some(24.0),
+            Some("7d") => Some(24.0 * 7.0),
+            Some("30d") => Some(24.0 * 30.0),
+            _ => None,
+        };
+        let since = hours.map(|h: f64| {
+            let start = js_sys::Date::new(&(js_sys::Date::now() - h * 3_600_000.0).into());
+            String::from(start.to_iso_string())
+        });
+        query(&[
+            ("status", &self.status),
+            ("severity", &self.severity),
+            ("service", &self.service),
+            ("source", &self.source),
+            ("since", &since),
+            ("sort", &self.sort),
+            ("cursor", &self.cursor),
+        ])
     }
 }
 
-fn encode(v: &str) -> String {
+pub fn encode(v: &str) -> String {
     js_sys::encode_uri_component(v).into()
 }
 
-/// A page of alerts, newest first.
+/// A page of alerts.
 pub async fn alerts(filter: &AlertFilter) -> Result<CursorPage<Alert>> {
-    json(get(&format!("/api/v1/alerts?limit=50&{}", filter.query())).build()).await
+    json(get(&format!("/api/v1/alerts?limit=50&{}", filter.api_query())).build()).await
+}
+
+/// Alert figures over the last `days` days.
+pub async fn alert_stats(days: u32) -> Result<AlertStats> {
+    json(get(&format!("/api/v1/stats/alerts?days={days}")).build()).await
+}
+
+/// Who is on call now, for every roster.
+pub async fn oncall_now() -> Result<Vec<RosterOnCallNow>> {
+    json(get("/api/v1/oncall").build()).await
+}
+
+/// Filters of the knowledge base, as its URL carries them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IncidentFilter {
+    /// Words to search for; without them the list is the most recently changed incidents.
+    pub q: Option<String>,
+    pub severity: Option<String>,
+    pub category: Option<String>,
+    pub service: Option<String>,
+    /// Comma-separated; an incident must have each.
+    pub tags: Option<String>,
+    pub offset: Option<String>,
+}
+
+impl IncidentFilter {
+    /// The query string (without `?`).
+    pub fn query(&self) -> String {
+        query(&[
+            ("q", &self.q),
+            ("severity", &self.severity),
+            ("category", &self.category),
+            ("service", &self.service),
+            ("tags", &self.tags),
+            ("offset", &self.offset),
+        ])
+    }
+}
+
+/// Incidents, most recently changed first.
+pub async fn incidents(filter: &IncidentFilter, limit: u32) -> Result<OffsetPage<Incident>> {
+    json(get(&format!("/api/v1/incidents?limit={limit}&{}", filter.query())).build()).await
+}
+
+/// Incidents matching words (and the filters), best first, with highlights.
+pub async fn search_incidents(filter: &IncidentFilter, limit: u32) -> Result<Vec<SearchHit>> {
+    json(
+        get(&format!(
+            "/api/v1/incidents/search?limit={limit}&{}",
+            filter.query()
+        ))
+        .build(),
+    )
+    .await
+}
+
+/// One incident with its history and linked alerts.
+pub async fn incident(id: &str) -> Result<IncidentDetail> {
+    json(get(&format!("/api/v1/incidents/{}", encode(id))).build()).await
+}
+
+/// Creates an incident.
+pub async fn create_incident(input: &IncidentInput) -> Result<Incident> {
+    json(post("/api/v1/incidents").json(input)).await
+}
+
+/// Replaces an incident's fields.
+pub async fn update_incident(id: Uuid, input: &IncidentInput) -> Result<Incident> {
+    json(put(&format!("/api/v1/incidents/{id}")).json(input)).await
+}
+
+/// Confirms an incident (an engineer stands behind it).
+pub async fn review_incident(id: Uuid) -> Result<Incident> {
+    json(post(&format!("/api/v1/incidents/{id}/review")).build()).await
+}
+
+/// Folds incident `source` into `target`; answers the target as it now is.
+pub async fn merge_incidents(source: Uuid, target: Uuid) -> Result<Incident> {
+    json(post(&format!("/api/v1/incidents/{source}/merge")).json(&MergeInput { target_id: target })).await
 }
 
 /// One alert by id or number.

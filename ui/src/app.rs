@@ -8,7 +8,10 @@ use leptos_router::path;
 use nightowl_api::admin::Identity;
 
 use crate::api::{self, ApiError};
-use crate::pages::{alert::AlertPage, alerts::AlertsPage, login::LoginPage};
+use crate::pages::{
+    alert::AlertPage, alerts::AlertsPage, dashboard::DashboardPage, incident::IncidentPage,
+    incident_edit::IncidentEditPage, incidents::IncidentsPage, login::LoginPage,
+};
 
 /// The signed-in person, once known (`None` while unknown or signed out).
 #[derive(Clone, Copy)]
@@ -22,9 +25,14 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=|| view! { <Frame><p class="empty">"There is no such page."</p></Frame> }>
                 <Route path=path!("/login") view=LoginPage/>
-                <Route path=path!("/") view=|| view! { <Redirect path="/alerts?status=open"/> }/>
+                <Route path=path!("/") view=|| view! { <Redirect path="/dashboard"/> }/>
+                <Route path=path!("/dashboard") view=|| view! { <Frame><DashboardPage/></Frame> }/>
                 <Route path=path!("/alerts") view=|| view! { <Frame><AlertsPage/></Frame> }/>
                 <Route path=path!("/alerts/:id") view=|| view! { <Frame><AlertPage/></Frame> }/>
+                <Route path=path!("/incidents") view=|| view! { <Frame><IncidentsPage/></Frame> }/>
+                <Route path=path!("/incidents/new") view=|| view! { <Frame><IncidentEditPage/></Frame> }/>
+                <Route path=path!("/incidents/:id") view=|| view! { <Frame><IncidentPage/></Frame> }/>
+                <Route path=path!("/incidents/:id/edit") view=|| view! { <Frame><IncidentEditPage/></Frame> }/>
             </Routes>
         </Router>
     }
@@ -58,9 +66,11 @@ fn Frame(children: Children) -> impl IntoView {
     };
     view! {
         <header class="top">
-            <a class="brand" href="/alerts?status=open">"NightOwl"</a>
+            <a class="brand" href="/dashboard">"NightOwl"</a>
             <nav aria-label="Main">
+                <A href="/dashboard">"Dashboard"</A>
                 <A href="/alerts?status=open">"Alerts"</A>
+                <A href="/incidents">"Knowledge base"</A>
             </nav>
             <span class="who">
                 {move || session.0.get().map(|i| format!("{} · {}", i.actor_label, i.tenant))}

@@ -26,3 +26,39 @@ pub fn StatusBadge(status: String) -> impl IntoView {
     let class = format!("badge status-{status}");
     view! { <span class=class>{status}</span> }
 }
+
+/// The time now in an IANA time zone, e.g. `Fri 18:20`; the zone's name alone when the browser does
+/// not know it.
+pub fn zoned_now(zone: &str) -> String {
+    use js_sys::{Array, Function, Object, Reflect};
+    use wasm_bindgen::{JsCast, JsValue};
+    let options = Object::new();
+    for (k, v) in [
+        ("timeZone", zone),
+        ("weekday", "short"),
+        ("hour", "2-digit"),
+        ("minute", "2-digit"),
+    ] {
+        let _ = Reflect::set(&options, &k.into(), &v.into());
+    }
+    // Constructed through Reflect: an unknown zone is an error to handle, not an exception that stops
+    // the page.
+    let format = Reflect::get(&js_sys::global(), &"Intl".into())
+        .and_then(|intl| Reflect::get(&intl, &"DateTimeFormat".into()))
+        .and_then(|ctor| {
+            Reflect::construct(
+                ctor.unchecked_ref::<Function>(),
+                &Array::of2(&JsValue::from_str("en-GB"), &options),
+            )
+        });
+    match format {
+        Ok(f) => f
+            .unchecked_into::<js_sys::Intl::DateTimeFormat>()
+            .format()
+            .call1(&JsValue::UNDEFINED, &js_sys::Date::new_0())
+            .ok()
+            .and_then(|s| s.as_string())
+            .unwrap_or_else(|| zone.to_owned()),
+        Err(_) => zone.to_owned(),
+    }
+}

@@ -447,6 +447,22 @@ impl Validate for PluginConfigInput {
     }
 }
 
+/// `GET /api/v1/auth/methods`: how people can sign in here (the sign-in page asks).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuthMethods {
+    /// Local passwords (`POST /api/v1/auth/login`).
+    pub password: bool,
+    /// Single sign-on through the configured OpenID Connect provider, when there is one.
+    pub oidc: Option<OidcMethod>,
+}
+
+/// Single sign-on: where the browser goes to start it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OidcMethod {
+    /// The path that starts the sign-in; `?next=<path>` brings the person back there afterwards.
+    pub login_url: String,
+}
+
 /// Body of `POST /api/v1/auth/login`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

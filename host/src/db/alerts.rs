@@ -276,15 +276,53 @@ pub struct AlertFilter<'a> {
     pub source: Option<&'a str>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
+    pub sort: AlertSort,
 }
 
-/// Alerts newest first, after the `(created_at, id)` position when given.
+/// The order of an alert list; each is a `(time, id)` key, so cursors work alike for all.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AlertSort {
+    /// Most recently created first.
+    #[default]
+    Newest,
+    /// Oldest first.
+    Oldest,
+    /// Most recently fired (an occurrence counts) first.
+    LastFired,
+}
+
+impl AlertSort {
+    /// The sort a `sort` query value names.
+    pub fn parse(s: &str) -> Option<AlertSort> {
+        match s {
+            "newest" => Some(AlertSort::Newest),
+            "oldest" => Some(AlertSort::Oldest),
+            "last_fired" => Some(AlertSort::LastFired),
+            _ => None,
+        }
+    }
+
+    /// The alert's position in this order (what its cursor holds).
+    pub fn position(self, a: &Alert) -> (DateTime<Utc>, Uuid) {
+        match self {
+            AlertSort::Newest | AlertSort::Oldest => (a.created_at, a.id),
+            AlertSort::LastFired => (a.last_fired_at, a.id),
+        }
+    }
+}
+
+/// Alerts in the filter's order, after the cursor's position when given.
 pub async fn list(
     conn: &mut PgConnection,
     f: &AlertFilter<'_>,
     after: Option<(DateTime<Utc>, Uuid)>,
     limit: i64,
 ) -> Result<Vec<Alert>, sqlx::Error> {
+    let (key, after_op, direction) = match f.sort {
+        AlertSort::Newest => ("created_at", "<", "desc"),
+        AlertSort::Oldest => ("created_at", ">", "asc"),
+        AlertSort::LastFired => ("last_fired_at", "<", "desc"),
+    };
     let rows: Vec<Alert> = sqlx::query_as(&format!(
         "select {COLUMNS} from alerts
          where ($1::text[] is null or status = any($1))
@@ -293,8 +331,8 @@ pub async fn list(
            and ($4::text is null or source = $4)
            and ($5::timestamptz is null or created_at >= $5)
            and ($6::timestamptz is null or created_at < $6)
-           and ($7::timestamptz is null or (created_at, id) < ($7, $8))
-         order by created_at desc, id desc
+           and ($7::timestamptz is null or ({key}, id) {after_op} ($7, $8))
+         order by {key} {direction}, id {direction}
          limit $9"
     ))
     .bind((!f.statuses.is_empty()).then_some(&f.statuses))

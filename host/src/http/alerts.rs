@@ -27,7 +27,7 @@ use super::routes::Route;
 use crate::alerts::{self, Actor};
 use crate::auth::Principal;
 use crate::db;
-use crate::db::alerts::AlertFilter;
+use crate::db::alerts::{AlertFilter, AlertSort};
 use crate::escalation::plan::Position;
 use crate::state::AppState;
 use nightowl_api::Role::{Engineer, Readonly};
@@ -63,6 +63,9 @@ pub struct AlertQuery {
     pub since: Option<DateTime<Utc>>,
     /// Created before (RFC 3339).
     pub until: Option<DateTime<Utc>>,
+    /// `newest` (default: most recently created first), `oldest`, or `last_fired` (most recently
+    /// fired first). A cursor continues the order it was issued in.
+    pub sort: Option<String>,
 }
 
 /// Alerts newest first.
@@ -95,6 +98,12 @@ pub async fn list_alerts(
             })
         })
         .transpose()?;
+    let sort = match q.sort.as_deref() {
+        None => AlertSort::default(),
+        Some(s) => AlertSort::parse(s).ok_or_else(|| {
+            ApiError::bad_request("invalid_filter", "sort must be newest, oldest or last_fired")
+        })?,
+    };
     let (limit, after) = page.resolve()?;
     let filter = AlertFilter {
         statuses,
@@ -103,9 +112,10 @@ pub async fn list_alerts(
         source: q.source.as_deref(),
         since: q.since,
         until: q.until,
+        sort,
     };
     let items = db::alerts::list(&mut t, &filter, after, limit).await?;
-    let next_cursor = next_cursor(&items, limit, |a| (a.created_at, a.id));
+    let next_cursor = next_cursor(&items, limit, |a| sort.position(a));
     Ok(Json(CursorPage { items, next_cursor }))
 }
 

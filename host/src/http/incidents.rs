@@ -53,6 +53,31 @@ pub struct IncidentQuery {
     pub tags: Option<String>,
 }
 
+impl IncidentQuery {
+    fn tag_list(&self) -> Vec<String> {
+        self.tags
+            .as_deref()
+            .map(|t| {
+                t.split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn filter<'a>(&'a self, tags: &'a [String]) -> IncidentFilter<'a> {
+        let given = |v: &'a Option<String>| v.as_deref().filter(|v| !v.is_empty());
+        IncidentFilter {
+            severity: given(&self.severity),
+            category: given(&self.category),
+            service: given(&self.service),
+            tags,
+        }
+    }
+}
+
 /// Live incidents (not merged, not deleted), most recently updated first.
 #[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents", params(IncidentQuery, OffsetParams),
     responses((status = 200, body = OffsetPage<Incident>), (status = 400, body = ErrorBody)))]
@@ -62,24 +87,8 @@ pub async fn list_incidents(
     Query(page): Query<OffsetParams>,
 ) -> Result<Json<OffsetPage<Incident>>, ApiError> {
     let (limit, offset) = page.resolve()?;
-    let tags: Vec<String> = q
-        .tags
-        .as_deref()
-        .map(|t| {
-            t.split(',')
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
-    let filter = IncidentFilter {
-        severity: q.severity.as_deref(),
-        category: q.category.as_deref(),
-        service: q.service.as_deref(),
-        tags: &tags,
-    };
-    let (items, total) = db::incidents::list(&mut t, &filter, limit, offset).await?;
+    let tags = q.tag_list();
+    let (items, total) = db::incidents::list(&mut t, &q.filter(&tags), limit, offset).await?;
     Ok(Json(OffsetPage {
         items,
         total,
@@ -227,11 +236,14 @@ pub struct SearchQuery {
 
 /// Full-text search: matches in title, category and error patterns (weight A) outrank symptoms, root
 /// cause and services (B), which outrank solution and tags (C). Highlights are structured fragments.
-#[utoipa::path(get, path = "/api/v1/incidents/search", tag = "incidents", params(SearchQuery, OffsetParams),
+/// The list's filters narrow the results.
+#[utoipa::path(get, path = "/api/v1/incidents/search", tag = "incidents",
+    params(SearchQuery, IncidentQuery, OffsetParams),
     responses((status = 200, body = Vec<SearchHit>), (status = 400, body = ErrorBody)))]
 pub async fn search_incidents(
     mut t: TenantTx,
     Query(q): Query<SearchQuery>,
+    Query(filter): Query<IncidentQuery>,
     Query(page): Query<OffsetParams>,
 ) -> Result<Json<Vec<SearchHit>>, ApiError> {
     let (limit, offset) = page.resolve()?;
@@ -248,7 +260,8 @@ pub async fn search_incidents(
             format!("q is limited to {MAX_QUERY_CHARS} characters"),
         ));
     }
-    let rows = db::incidents::search(&mut t, query, limit, offset).await?;
+    let tags = filter.tag_list();
+    let rows = db::incidents::search(&mut t, query, &filter.filter(&tags), limit, offset).await?;
     Ok(Json(
         rows.into_iter()
             .map(|r| SearchHit {

@@ -178,7 +178,7 @@ async fn main() -> anyhow::Result<()> {
             .await?;
         by_fingerprint.push(t.elapsed());
         let t = Instant::now();
-        hits += db::incidents::search(&mut tx, QUERIES[n % QUERIES.len()], 20, 0)
+        hits += db::incidents::search(&mut tx, QUERIES[n % QUERIES.len()], &Default::default(), 20, 0)
             .await?
             .len();
         search.push(t.elapsed());

@@ -132,6 +132,81 @@ async fn title_matches_outrank_solution_matches_and_highlights_mark_the_words() 
 }
 
 #[tokio::test]
+async fn search_takes_the_lists_filters() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant().await;
+    let body = |title: &str, severity: &str, category: &str, service: &str, tags: Value| json!({"title": title, "severity": severity, "category": category, "services": [service], "tags": tags});
+    create(
+        &app,
+        &t,
+        body(
+            "Kafka lag on billing",
+            "major",
+            "messaging",
+            "billing",
+            json!(["kafka", "lag"]),
+        ),
+    )
+    .await;
+    create(
+        &app,
+        &t,
+        body(
+            "Kafka broker down",
+            "critical",
+            "messaging",
+            "events",
+            json!(["kafka"]),
+        ),
+    )
+    .await;
+    create(
+        &app,
+        &t,
+        body("Kafka disk full", "major", "storage", "billing", json!(["disk"])),
+    )
+    .await;
+    let filtered = |query: &'static [(&'static str, &'static str)]| {
+        let app = &app;
+        let t = &t;
+        async move {
+            let (status, hits) = send(
+                app.as_key(&t.admin_key, Method::GET, "/api/v1/incidents/search")
+                    .query(&[("q", "kafka")])
+                    .query(query),
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{hits}");
+            let mut found = titles(&hits);
+            found.sort();
+            found
+        }
+    };
+    assert_eq!(filtered(&[]).await.len(), 3);
+    assert_eq!(filtered(&[("severity", "critical")]).await, ["Kafka broker down"]);
+    assert_eq!(
+        filtered(&[("category", "messaging")]).await,
+        ["Kafka broker down", "Kafka lag on billing"]
+    );
+    assert_eq!(
+        filtered(&[("service", "billing")]).await,
+        ["Kafka disk full", "Kafka lag on billing"]
+    );
+    assert_eq!(filtered(&[("tags", "kafka,lag")]).await, ["Kafka lag on billing"]);
+    assert_eq!(
+        filtered(&[
+            ("severity", "major"),
+            ("service", "billing"),
+            ("category", "storage")
+        ])
+        .await,
+        ["Kafka disk full"]
+    );
+    // Empty filters (an untouched form) do not filter.
+    assert_eq!(filtered(&[("severity", ""), ("tags", "")]).await.len(), 3);
+}
+
+#[tokio::test]
 async fn the_last_word_matches_as_a_prefix_while_typing_and_inside_identifiers() {
     let app = TestApp::spawn().await;
     let t = app.tenant().await;

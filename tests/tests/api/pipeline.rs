@@ -504,6 +504,61 @@ async fn an_agent_fix_stores_the_alert_resolved_and_records_the_fix_in_the_knowl
     assert!(metrics.contains("nightowl_alerts_agent_resolved_total 2"));
 }
 
+/// Every title of a listing, following its cursors.
+async fn all_titles(app: &TestApp, t: &TestTenant, query: &str) -> Vec<String> {
+    let mut titles = Vec::new();
+    let mut path = format!("/api/v1/alerts?limit=2&{query}");
+    loop {
+        let (status, page) = send(app.as_key(&t.admin_key, Method::GET, &path)).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        titles.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["title"].as_str().unwrap().to_owned()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(c) => path = format!("/api/v1/alerts?limit=2&{query}&cursor={c}"),
+            None => break,
+        }
+    }
+    titles
+}
+
+#[tokio::test]
+async fn alert_lists_sort_newest_oldest_or_by_last_firing_across_cursor_pages() {
+    let app = TestApp::spawn_with_plugins(&["generic"], |_| {}).await;
+    let t = app.tenant().await;
+    for i in 0..4 {
+        app.clock.advance(chrono::Duration::seconds(10));
+        let alert =
+            json!({"title": format!("alert {i}"), "fingerprint": format!("fp-{i}"), "service": "sort"});
+        post(&app, &t, "generic", alert.to_string()).await;
+    }
+    // alert 1 fires again last: first when sorted by last firing, still second when by creation.
+    app.clock.advance(chrono::Duration::seconds(10));
+    let again = json!({"title": "alert 1", "fingerprint": "fp-1", "service": "sort"});
+    post(&app, &t, "generic", again.to_string()).await;
+
+    let newest = ["alert 3", "alert 2", "alert 1", "alert 0"];
+    assert_eq!(all_titles(&app, &t, "service=sort").await, newest);
+    assert_eq!(all_titles(&app, &t, "service=sort&sort=newest").await, newest);
+    assert_eq!(
+        all_titles(&app, &t, "service=sort&sort=oldest").await,
+        ["alert 0", "alert 1", "alert 2", "alert 3"]
+    );
+    assert_eq!(
+        all_titles(&app, &t, "service=sort&sort=last_fired").await,
+        ["alert 1", "alert 3", "alert 2", "alert 0"]
+    );
+    let (status, err) = send(app.as_key(&t.admin_key, Method::GET, "/api/v1/alerts?sort=severity")).await;
+    assert_eq!(
+        (status, error_code(&err)),
+        (StatusCode::BAD_REQUEST, "invalid_filter")
+    );
+}
+
 #[tokio::test]
 async fn alerts_can_be_listed_acknowledged_and_resolved_with_a_kb_prompt() {
     let app = TestApp::spawn_with_plugins(&["generic"], |_| {}).await;

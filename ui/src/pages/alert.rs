@@ -10,6 +10,7 @@ use nightowl_api::notifications::NotificationView;
 use crate::api::{self, ApiError};
 use crate::app::{ErrorNote, use_unauthorized};
 use crate::format::{SeverityBadge, StatusBadge, Time};
+use crate::markdown::Markdown;
 
 /// An action on the alert, asked to be confirmed first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,6 +107,14 @@ pub fn AlertPage() -> impl IntoView {
                         Ok(m) => view! { <p class="ok" role="status">{m}</p> }.into_any(),
                         Err(e) => view! { <ErrorNote error=e/> }.into_any(),
                     })}
+                    // What fixed it is worth keeping: a resolved alert no incident knows about offers
+                    // a new one, filled in from the alert.
+                    {(a.status == AlertStatus::Resolved && a.matched_incident_id.is_none()).then(|| view! {
+                        <p class="add-kb">
+                            "Nothing in the knowledge base describes this alert. "
+                            <a class="button" href=format!("/incidents/new?alert={}", a.number)>"Add to knowledge base"</a>
+                        </p>
+                    })}
                 </section>
             }.into_any(),
         }}
@@ -124,20 +133,6 @@ fn actions(a: &Alert) -> Vec<Action> {
 #[component]
 fn Detail(alert: Alert, escalation: Option<AlertEscalation>) -> impl IntoView {
     let a = alert;
-    let labels: Vec<(String, String)> = a
-        .labels
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
     let suggested = a.suggested_solution.clone().map(|s| {
         let unreviewed = a.solution_reviewed == Some(false);
         view! {
@@ -148,7 +143,10 @@ fn Detail(alert: Alert, escalation: Option<AlertEscalation>) -> impl IntoView {
                         "Unreviewed: reported by an automated agent, not confirmed by an engineer. Check before running."
                     </p>
                 })}
-                <pre>{s}</pre>
+                <Markdown text=s/>
+                {a.matched_incident_id.map(|id| view! {
+                    <p class="meta"><a href=format!("/incidents/{id}")>"The incident it comes from"</a></p>
+                })}
             </section>
         }
     });
@@ -168,14 +166,17 @@ fn Detail(alert: Alert, escalation: Option<AlertEscalation>) -> impl IntoView {
         </dl>
         {a.description.clone().map(|d| view! { <p class="description">{d}</p> })}
         {suggested}
-        <section>
-            <h2>"Labels"</h2>
-            {if labels.is_empty() {
-                view! { <p class="empty">"No labels."</p> }.into_any()
-            } else {
-                view! { <dl class="labels">{labels.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}</dl> }.into_any()
-            }}
-        </section>
+        {(!a.links.is_empty()).then(|| view! {
+            <section>
+                <h2>"Links"</h2>
+                <ul class="links">{a.links.iter().map(|l| match crate::markdown::safe_href(l) {
+                    Some(href) => view! { <li><a href=href.to_owned() rel="noopener noreferrer">{l.clone()}</a></li> }.into_any(),
+                    None => view! { <li>{l.clone()}</li> }.into_any(),
+                }).collect_view()}</ul>
+            </section>
+        })}
+        <KeyValues title="Labels" value=a.labels.clone() empty="No labels."/>
+        <KeyValues title="Annotations" value=a.annotations.clone() empty="No annotations."/>
         <section>
             <h2>"Escalation"</h2>
             {match escalation {
@@ -254,13 +255,41 @@ fn Similar(items: Vec<SimilarIncident>) -> impl IntoView {
                         view! {
                             <li>
                                 <SeverityBadge severity=s.incident.severity.to_string()/>" "
-                                <strong>{s.incident.title}</strong>
+                                <a href=format!("/incidents/{}", s.incident.id)><strong>{s.incident.title}</strong></a>
                                 <span class="meta">{format!(" · {how}{reviewed}")}</span>
-                                {s.incident.solution.map(|fix| view! { <pre>{fix}</pre> })}
+                                {s.incident.solution.map(|fix| view! { <Markdown text=fix/> })}
                             </li>
                         }
                     }).collect_view()}</ul>
                 }.into_any()
+            }}
+        </section>
+    }
+}
+
+/// A JSON object's keys and values (labels, annotations), values as text.
+#[component]
+fn KeyValues(title: &'static str, value: serde_json::Value, empty: &'static str) -> impl IntoView {
+    let pairs: Vec<(String, String)> = value
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    view! {
+        <section>
+            <h2>{title}</h2>
+            {if pairs.is_empty() {
+                view! { <p class="empty">{empty}</p> }.into_any()
+            } else {
+                view! { <dl class="labels">{pairs.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}</dl> }.into_any()
             }}
         </section>
     }

@@ -24,6 +24,19 @@ const SEVERITIES: [(&str, &str); 5] = [
     ("info", "Info"),
 ];
 
+const RANGES: [(&str, &str); 5] = [
+    ("", "Any time"),
+    ("1h", "Last hour"),
+    ("24h", "Last 24 hours"),
+    ("7d", "Last 7 days"),
+    ("30d", "Last 30 days"),
+];
+const SORTS: [(&str, &str); 3] = [
+    ("", "Newest first"),
+    ("oldest", "Oldest first"),
+    ("last_fired", "Last fired first"),
+];
+
 /// The alert list.
 #[component]
 pub fn AlertsPage() -> impl IntoView {
@@ -37,6 +50,8 @@ pub fn AlertsPage() -> impl IntoView {
             severity: q.get("severity"),
             service: q.get("service"),
             source: q.get("source"),
+            range: q.get("range"),
+            sort: q.get("sort"),
             cursor: q.get("cursor"),
         }
     });
@@ -56,16 +71,23 @@ pub fn AlertsPage() -> impl IntoView {
     let set = move |key: &'static str, value: String| {
         let mut f = filter.get_untracked();
         f.cursor = None;
-        match key {
-            "status" => f.status = Some(value),
-            "severity" => f.severity = Some(value),
-            _ => f.service = Some(value),
-        }
+        let slot = match key {
+            "status" => &mut f.status,
+            "severity" => &mut f.severity,
+            "source" => &mut f.source,
+            "range" => &mut f.range,
+            "sort" => &mut f.sort,
+            _ => &mut f.service,
+        };
+        *slot = Some(value);
         navigate(&format!("/alerts?{}", f.query()), Default::default());
     };
     let set_status = set.clone();
     let set_severity = set.clone();
-    let set_service = set;
+    let set_service = set.clone();
+    let set_source = set.clone();
+    let set_range = set.clone();
+    let set_sort = set;
     view! {
         <h1>"Alerts"</h1>
         <form class="filters" on:submit=|ev| ev.prevent_default()>
@@ -83,6 +105,20 @@ pub fn AlertsPage() -> impl IntoView {
             <input id="f-service" type="search" placeholder="any"
                 prop:value=move || filter.get().service.unwrap_or_default()
                 on:change=move |ev| set_service("service", event_target_value(&ev))/>
+            <label for="f-source">"Source"</label>
+            <input id="f-source" type="search" placeholder="any"
+                prop:value=move || filter.get().source.unwrap_or_default()
+                on:change=move |ev| set_source("source", event_target_value(&ev))/>
+            <label for="f-range">"Created"</label>
+            <select id="f-range" on:change=move |ev| set_range("range", event_target_value(&ev))
+                prop:value=move || filter.get().range.unwrap_or_default()>
+                {RANGES.iter().map(|(v, l)| view! { <option value=*v>{*l}</option> }).collect_view()}
+            </select>
+            <label for="f-sort">"Order"</label>
+            <select id="f-sort" on:change=move |ev| set_sort("sort", event_target_value(&ev))
+                prop:value=move || filter.get().sort.unwrap_or_default()>
+                {SORTS.iter().map(|(v, l)| view! { <option value=*v>{*l}</option> }).collect_view()}
+            </select>
         </form>
         {move || match page.get() {
             None => view! { <p class="loading" aria-busy="true">"Loading alerts…"</p> }.into_any(),
@@ -99,9 +135,15 @@ pub fn AlertsPage() -> impl IntoView {
                 view! {
                     <table class="alerts">
                         <thead><tr>
-                            <th scope="col">"#"</th><th scope="col">"Severity"</th>
+                            <th scope="col" aria-sort=sorted(&filter.get_untracked(), "")>
+                                <a href=sort_href(&filter.get_untracked(), "#")>"#"</a>
+                            </th>
+                            <th scope="col">"Severity"</th>
                             <th scope="col">"Title"</th><th scope="col">"Service"</th>
-                            <th scope="col">"Status"</th><th scope="col">"Last fired"</th>
+                            <th scope="col">"Status"</th>
+                            <th scope="col" aria-sort=sorted(&filter.get_untracked(), "last_fired")>
+                                <a href=sort_href(&filter.get_untracked(), "last_fired")>"Last fired"</a>
+                            </th>
                         </tr></thead>
                         <tbody>{page.items.into_iter().map(row).collect_view()}</tbody>
                     </table>
@@ -110,6 +152,27 @@ pub fn AlertsPage() -> impl IntoView {
             }
         }}
     }
+}
+
+/// The column's `aria-sort`: how the list is ordered by it, if it is.
+fn sorted(f: &AlertFilter, column: &str) -> &'static str {
+    match (f.sort.as_deref().unwrap_or(""), column) {
+        ("" | "newest", "") | ("last_fired", "last_fired") => "descending",
+        ("oldest", "") => "ascending",
+        _ => "none",
+    }
+}
+
+/// The link a column header makes: order by it; the number column toggles newest and oldest first.
+fn sort_href(f: &AlertFilter, column: &str) -> String {
+    let mut f = f.clone();
+    f.cursor = None;
+    f.sort = match column {
+        "last_fired" => Some("last_fired".to_owned()),
+        _ if sorted(&f, "") == "descending" => Some("oldest".to_owned()),
+        _ => None,
+    };
+    format!("/alerts?{}", f.query())
 }
 
 fn row(a: Alert) -> impl IntoView {

@@ -18,6 +18,15 @@ pub fn LoginPage() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
+    // Single sign-on, when the server offers it; an error it sent back here is shown.
+    let methods = LocalResource::new(api::auth_methods);
+    if let Some(code) = query.get_untracked().get("error") {
+        error.set(Some(sso_error(&code)));
+    }
+    let next_param = move || {
+        let next = query.get().get("next").unwrap_or_else(|| "/dashboard".to_owned());
+        api::encode(&next)
+    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let input = LoginInput {
@@ -30,7 +39,7 @@ pub fn LoginPage() -> impl IntoView {
             .get_untracked()
             .get("next")
             .filter(|n| n.starts_with('/') && !n.starts_with("//"))
-            .unwrap_or_else(|| "/alerts?status=open".to_owned());
+            .unwrap_or_else(|| "/dashboard".to_owned());
         let navigate = navigate.clone();
         busy.set(true);
         leptos::task::spawn_local(async move {
@@ -64,6 +73,29 @@ pub fn LoginPage() -> impl IntoView {
                 <button type="submit" disabled=move || busy.get()>"Sign in"</button>
                 {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             </form>
+            {move || methods.get().and_then(Result::ok).and_then(|m| m.oidc).map(|oidc| view! {
+                <p class="or">"or"</p>
+                // A real navigation (rel=external): the server sends the browser to the provider.
+                <a class="button sso" rel="external" href=format!("{}?next={}", oidc.login_url, next_param())>
+                    "Sign in with single sign-on"
+                </a>
+            })}
         </main>
+    }
+}
+
+/// What a failed single sign-on (`/login?error=<code>`) tells the person.
+fn sso_error(code: &str) -> String {
+    match code {
+        "oidc_denied" => "The identity provider did not sign you in.".into(),
+        "oidc_state_mismatch" => {
+            "That sign-in link was used already or has expired. Please try again.".into()
+        }
+        "oidc_unknown_tenant" => "Your organisation is not known to NightOwl.".into(),
+        "oidc_token_rejected" => {
+            "The identity provider's answer could not be trusted. Please try again.".into()
+        }
+        "oidc_unavailable" => "The identity provider cannot be reached right now.".into(),
+        other => format!("Single sign-on failed ({other})."),
     }
 }

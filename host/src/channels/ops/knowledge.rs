@@ -12,7 +12,14 @@ impl Call {
     pub fn search_kb(&self, query: &str, limit: u32) -> Result<Vec<KbHit>, OpError> {
         self.run(async {
             let mut tx = self.tx("system:channel").await?;
-            let rows = db::incidents::search(&mut tx, query, i64::from(limit.clamp(1, 20)), 0).await?;
+            let rows = db::incidents::search(
+                &mut tx,
+                query,
+                &Default::default(),
+                i64::from(limit.clamp(1, 20)),
+                0,
+            )
+            .await?;
             Ok(rows
                 .into_iter()
                 .map(|r| KbHit {

@@ -5,7 +5,7 @@ use nightowl_api::incidents::{Fragment, Incident};
 use sqlx::PgConnection;
 
 use super::highlight::fragments;
-use super::prefixed_columns;
+use super::{IncidentFilter, prefixed_columns};
 
 /// A search result row: the incident, its rank and the three highlighted texts.
 pub struct SearchRow {
@@ -47,9 +47,12 @@ pub fn split_prefix(q: &str) -> Option<(&str, &str)> {
 /// Matching and ranking read the narrow `incident_search` table (live incidents only; see migration
 /// `tenant/0004_incident_search.sql`): a broad query visits every match, so each visit is kept small.
 /// `ts_headline` marks matches with chr(1) and chr(2), the marks [`fragments`] splits on.
+/// The list's filters (severity, category, service, tags) narrow the matches; only a filtered search
+/// reads the incidents table to match.
 pub async fn search(
     conn: &mut PgConnection,
     q: &str,
+    filter: &IncidentFilter<'_>,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<SearchRow>, sqlx::Error> {
@@ -63,7 +66,20 @@ pub async fn search(
         h_solution: String,
     }
     let prefix = split_prefix(q);
-    let rows: Vec<Row> = sqlx::query_as(&format!(
+    let filtered = filter.severity.is_some()
+        || filter.category.is_some()
+        || filter.service.is_some()
+        || !filter.tags.is_empty();
+    let narrow = if filtered {
+        "join incidents f on f.id = s.incident_id
+                     and ($6::text is null or f.severity = $6)
+                     and ($7::text is null or f.category = $7)
+                     and ($8::text is null or f.services @> array[$8])
+                     and (cardinality($9::text[]) = 0 or f.tags @> $9)"
+    } else {
+        ""
+    };
+    let sql = format!(
         "with q as (select case when $5::text is null then websearch_to_tsquery('english', $1)
                                 else websearch_to_tsquery('english', $4)
                                      && to_tsquery('english', quote_literal($5) || ':*')
@@ -71,7 +87,7 @@ pub async fn search(
               opts as (select 'StartSel=' || chr(1) || ', StopSel=' || chr(2) as sel),
               hits as (
                   select s.incident_id as id, ts_rank(s.search_vector, q.query) as rank, s.updated_at
-                  from incident_search s, q
+                  from incident_search s {narrow}, q
                   where s.search_vector @@ q.query
                   order by rank desc, s.updated_at desc, s.incident_id
                   limit $2 offset $3
@@ -86,14 +102,21 @@ pub async fn search(
          from hits join incidents i on i.id = hits.id, q, opts
          order by hits.rank desc, hits.updated_at desc, hits.id",
         cols = prefixed_columns("i")
-    ))
-    .bind(q)
-    .bind(limit)
-    .bind(offset)
-    .bind(prefix.map(|(head, _)| head))
-    .bind(prefix.map(|(_, last)| last))
-    .fetch_all(conn)
-    .await?;
+    );
+    let mut query = sqlx::query_as::<_, Row>(&sql)
+        .bind(q)
+        .bind(limit)
+        .bind(offset)
+        .bind(prefix.map(|(head, _)| head))
+        .bind(prefix.map(|(_, last)| last));
+    if filtered {
+        query = query
+            .bind(filter.severity)
+            .bind(filter.category)
+            .bind(filter.service)
+            .bind(filter.tags);
+    }
+    let rows = query.fetch_all(conn).await?;
     Ok(rows
         .into_iter()
         .map(|r| SearchRow {
