@@ -19,7 +19,7 @@ if ! grep -qs "\"version\": \"$playwright_version\"" "$tools/node/node_modules/p
 fi
 
 target=${CARGO_TARGET_DIR:-target}
-cargo build --locked --bin nightowl
+cargo build --locked --bin nightowl --bin fake-oidc
 bin=$target/debug/nightowl
 
 server=${NIGHTOWL_BROWSER_DATABASE_SERVER:-postgres://nightowl:nightowl@127.0.0.1:5432}
@@ -27,7 +27,8 @@ db=nightowl_browser
 psql "$server/postgres" -v ON_ERROR_STOP=1 -qc "drop database if exists $db with (force)"
 psql "$server/postgres" -v ON_ERROR_STOP=1 -qc "create database $db"
 
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port)
 export NIGHTOWL_DATABASE_URL="$server/$db"
 export NIGHTOWL_REDIS_URL=${NIGHTOWL_REDIS_URL:-redis://127.0.0.1:6379}
 export NIGHTOWL_LISTEN=127.0.0.1:$port
@@ -44,14 +45,31 @@ key=$(NIGHTOWL_SEED_ADMIN_PASSWORD=$password "$bin" seed-demo | sed -n 's/^admin
 out=tests/browser/output
 rm -rf "$out"
 mkdir -p "$out"
+
+# Single sign-on: a local OpenID provider (tests/src/bin/fake_oidc.rs) that signs its one user in at
+# once, with PKCE, state and nonce checked on both sides.
+oidc_port=$(free_port)
+oidc_email=olga@acme.example
+"$target/debug/fake-oidc" --port "$oidc_port" --client-id nightowl-browser --client-secret browser-oidc-secret \
+  --redirect-uri "$NIGHTOWL_PUBLIC_URL/auth/oidc/callback" --tenant acme --email "$oidc_email" \
+  --name "Olga Oidc" --role engineer > "$out/fake-oidc.log" 2>&1 &
+oidc_pid=$!
+export NIGHTOWL_OIDC_ISSUER=http://127.0.0.1:$oidc_port
+export NIGHTOWL_OIDC_CLIENT_ID=nightowl-browser
+export NIGHTOWL_OIDC_CLIENT_SECRET=browser-oidc-secret
+
 "$bin" serve > "$out/server.log" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null || true' EXIT
+trap 'kill $pid $oidc_pid 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do
+  grep -q "listening on" "$out/fake-oidc.log" && break
+  sleep 0.1
+done
 for _ in $(seq 1 100); do
   curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break
   sleep 0.2
 done
 
-NIGHTOWL_URL=http://127.0.0.1:$port NIGHTOWL_API_KEY=$key NIGHTOWL_PASSWORD=$password \
+NIGHTOWL_URL=http://127.0.0.1:$port NIGHTOWL_API_KEY=$key NIGHTOWL_PASSWORD=$password NIGHTOWL_OIDC_EMAIL=$oidc_email \
   NIGHTOWL_SHOTS=$out PLAYWRIGHT_CORE="$tools/node/node_modules/playwright-core/index.mjs" \
   node --test --test-concurrency=1 tests/browser/responder.mjs tests/browser/console.mjs

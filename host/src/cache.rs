@@ -21,6 +21,11 @@ const BACKOFF: Duration = Duration::from_secs(5);
 /// How long a fingerprint → alert id entry lives.
 const FINGERPRINT_TTL_SECS: u64 = 300;
 
+/// Redis is not configured, or did not answer in time.
+#[derive(Debug, thiserror::Error)]
+#[error("redis is not configured or unreachable")]
+pub struct Unreachable;
+
 /// Handle to Redis, or to nothing when no URL is configured.
 pub struct Redis {
     client: Option<redis::Client>,
@@ -126,6 +131,43 @@ impl Redis {
             self.mark_down().await;
         }
         conn
+    }
+
+    /// Keeps a sign-in in progress (`auth::oidc::login`) under its `state` for `ttl`. Unlike the
+    /// dedup cache there is no PostgreSQL fallback: without Redis the browser sign-in is unavailable.
+    pub async fn put_pending_login(
+        &self,
+        state: &str,
+        record: &str,
+        ttl: Duration,
+    ) -> Result<(), Unreachable> {
+        let mut conn = self.connection().await.ok_or(Unreachable)?;
+        let set = conn.set_ex::<_, _, ()>(Self::pending_login_key(state), record, ttl.as_secs());
+        match tokio::time::timeout(OP_TIMEOUT, set).await {
+            Ok(Ok(())) => Ok(()),
+            _ => {
+                self.mark_down().await;
+                Err(Unreachable)
+            }
+        }
+    }
+
+    /// Takes the sign-in in progress under `state`: read and deleted in one step (GETDEL), so a
+    /// callback completes it at most once, even when replayed concurrently.
+    pub async fn take_pending_login(&self, state: &str) -> Result<Option<String>, Unreachable> {
+        let mut conn = self.connection().await.ok_or(Unreachable)?;
+        let take = conn.get_del::<_, Option<String>>(Self::pending_login_key(state));
+        match tokio::time::timeout(OP_TIMEOUT, take).await {
+            Ok(Ok(record)) => Ok(record),
+            _ => {
+                self.mark_down().await;
+                Err(Unreachable)
+            }
+        }
+    }
+
+    fn pending_login_key(state: &str) -> String {
+        format!("nightowl:oidc-login:{state}")
     }
 
     fn fingerprint_key(tenant: &Slug, fingerprint: &str) -> String {

@@ -119,13 +119,30 @@ pub struct Config {
     #[arg(long, global = true, env = "NIGHTOWL_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
 
-    /// OIDC issuer URL. When set, `Authorization: Bearer <JWT>` is accepted.
+    /// OIDC issuer URL. When set, `Authorization: Bearer <JWT>` is accepted; with a client id, the
+    /// browser sign-in through the issuer too.
     #[arg(long, global = true, env = "NIGHTOWL_OIDC_ISSUER")]
     pub oidc_issuer: Option<String>,
 
-    /// Audience (`aud`) the OIDC tokens must carry. Required with an issuer.
+    /// Audience (`aud`) Bearer tokens must carry. Required with an issuer, unless a client id is set
+    /// (then it defaults to the client id).
     #[arg(long, global = true, env = "NIGHTOWL_OIDC_AUDIENCE")]
     pub oidc_audience: Option<String>,
+
+    /// Client id NightOwl is registered under at the issuer. With an issuer it enables the browser
+    /// sign-in (authorization code flow with PKCE; redirect URI `<public URL>/auth/oidc/callback`),
+    /// which needs Redis.
+    #[arg(long, global = true, env = "NIGHTOWL_OIDC_CLIENT_ID")]
+    pub oidc_client_id: Option<String>,
+
+    /// Client secret for the issuer's token endpoint (HTTP basic). Unset: a public client (PKCE only).
+    #[arg(
+        long,
+        global = true,
+        env = "NIGHTOWL_OIDC_CLIENT_SECRET",
+        hide_env_values = true
+    )]
+    pub oidc_client_secret: Option<Secret>,
 
     /// JWKS URL; defaults to the `jwks_uri` of the issuer's discovery document.
     #[arg(long, global = true, env = "NIGHTOWL_OIDC_JWKS_URL")]
@@ -161,7 +178,7 @@ pub struct Config {
     /// Key for encrypting secret configuration at rest: 32 bytes, base64 encoded
     /// (`openssl rand -base64 32`).
     #[arg(long, global = true, env = "NIGHTOWL_SECRET_KEY", hide_env_values = true)]
-    pub secret_key: Option<String>,
+    pub secret_key: Option<Secret>,
 
     /// File holding the secret key (alternative to NIGHTOWL_SECRET_KEY, e.g. a mounted Kubernetes secret).
     #[arg(long, global = true, env = "NIGHTOWL_SECRET_KEY_FILE")]
@@ -259,6 +276,37 @@ pub enum LogFormat {
     Pretty,
 }
 
+/// A setting that must not show in logs: `{:?}` prints `[redacted]`.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The value itself, for the one place that uses it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Secret {
+        Secret(value.to_owned())
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Secret, Self::Err> {
+        Ok(Secret::from(s))
+    }
+}
+
 fn parse_role(s: &str) -> Result<Role, String> {
     Role::parse(s).ok_or_else(|| format!("unknown role {s:?}: admin, manager, engineer or readonly"))
 }
@@ -268,7 +316,7 @@ impl Config {
     pub fn sealer(&self) -> anyhow::Result<crate::secrets::Sealer> {
         use anyhow::Context as _;
         let key = match (&self.secret_key, &self.secret_key_file) {
-            (Some(key), _) => Some(key.clone()),
+            (Some(key), _) => Some(key.expose().to_owned()),
             (None, Some(path)) => Some(
                 std::fs::read_to_string(path)
                     .with_context(|| format!("reading secret key file {}", path.display()))?,
@@ -276,6 +324,11 @@ impl Config {
             (None, None) => None,
         };
         Ok(crate::secrets::Sealer::from_base64(key.as_deref())?)
+    }
+
+    /// Where the issuer sends the browser back after an OIDC sign-in.
+    pub fn oidc_redirect_uri(&self) -> String {
+        format!("{}/auth/oidc/callback", self.public_url.trim_end_matches('/'))
     }
 
     /// A configuration with every default, pointing at `database_url`; for tests and tools.

@@ -17,6 +17,7 @@ pub mod extract;
 pub mod health;
 pub mod identity;
 pub mod incidents;
+pub mod oidc_login;
 pub mod pagination;
 pub mod plugins;
 pub mod policies;
@@ -130,6 +131,7 @@ pub fn routes() -> Vec<Route> {
     [
         health::routes(),
         identity::routes(),
+        oidc_login::routes(),
         users::routes(),
         services::routes(),
         api_keys::routes(),

@@ -14,6 +14,7 @@ pub mod escalation;
 pub mod events;
 pub mod http;
 pub mod ingest;
+pub mod markdown;
 pub mod metrics;
 pub mod notify;
 pub mod oncall;

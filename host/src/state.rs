@@ -6,6 +6,7 @@ use sqlx::PgPool;
 
 use crate::audit::AuditLog;
 use crate::auth::oidc::Oidc;
+use crate::auth::oidc::login::OidcLogin;
 use crate::auth::throttle::Logins;
 use crate::cache::Redis;
 use crate::channels::egress::{Egress, Grants};
@@ -32,6 +33,8 @@ pub struct AppState {
     pub sealer: Sealer,
     /// Present when an OIDC issuer is configured.
     pub oidc: Option<Arc<Oidc>>,
+    /// The browser sign-in through that issuer, when a client id is configured too.
+    pub oidc_login: Option<Arc<OidcLogin>>,
     /// Loaded plugins (scanned once here; `serve` starts the watcher).
     pub plugins: Arc<Registry>,
     /// The audit log writer (flush it with `audit.shutdown()` before exiting).
@@ -53,13 +56,35 @@ impl AppState {
     /// Builds the state from configuration and an open pool.
     pub fn new(config: Config, db: PgPool, clock: SharedClock) -> anyhow::Result<AppState> {
         let sealer = config.sealer()?;
-        let oidc = match (&config.oidc_issuer, &config.oidc_audience) {
+        // Bearer tokens for NightOwl itself carry its client id as audience unless told otherwise.
+        let audience = config.oidc_audience.as_ref().or(config.oidc_client_id.as_ref());
+        let oidc = match (&config.oidc_issuer, audience) {
             (Some(issuer), Some(audience)) => Some(Arc::new(Oidc::new(
                 issuer,
                 audience,
                 config.oidc_jwks_url.as_deref(),
             )?)),
-            (Some(_), None) => anyhow::bail!("NIGHTOWL_OIDC_AUDIENCE is required with NIGHTOWL_OIDC_ISSUER"),
+            (Some(_), None) => anyhow::bail!(
+                "NIGHTOWL_OIDC_AUDIENCE (or NIGHTOWL_OIDC_CLIENT_ID) is required with NIGHTOWL_OIDC_ISSUER"
+            ),
+            _ => None,
+        };
+        let oidc_login = match (&config.oidc_issuer, &config.oidc_client_id) {
+            (Some(issuer), Some(client_id)) => {
+                // Sign-ins in progress live in Redis only; without it the sign-in could never finish.
+                if config.redis_url.is_none() {
+                    anyhow::bail!(
+                        "the OIDC browser sign-in (NIGHTOWL_OIDC_CLIENT_ID) needs NIGHTOWL_REDIS_URL"
+                    );
+                }
+                Some(Arc::new(OidcLogin::new(
+                    issuer,
+                    client_id,
+                    config.oidc_client_secret.as_ref().map(|s| s.expose()),
+                    &config.oidc_redirect_uri(),
+                )?))
+            }
+            (None, Some(_)) => anyhow::bail!("NIGHTOWL_OIDC_CLIENT_ID needs NIGHTOWL_OIDC_ISSUER"),
             _ => None,
         };
         let metrics = Metrics::new();
@@ -109,6 +134,7 @@ impl AppState {
             metrics,
             sealer,
             oidc,
+            oidc_login,
             plugins,
         })
     }

@@ -47,6 +47,11 @@ export async function newPage() {
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  // A Rust panic is logged (console_error_panic_hook) before the module traps: keep its message.
+  // Answers with an error status are the API's to give and the page's to show, not failures.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(`console: ${m.text()}`);
+  });
   page.errors = errors;
   return page;
 }

@@ -33,6 +33,28 @@ test('password sign-in returns to the deep link, and sign-out ends the session',
   await page.context().close();
 });
 
+test('single sign-on through the OIDC provider returns to the deep link as the provider\'s user', async () => {
+  const email = process.env.NIGHTOWL_OIDC_EMAIL;
+  assert.ok(email, 'scripts/test-browser.sh runs a fake OIDC provider and names its user');
+  const page = await newPage();
+  await page.goto(`${BASE}/incidents?q=disk`);
+  await page.waitForURL(/\/login\?next=%2Fincidents%3Fq%3Ddisk$/);
+  await page.screenshot({ path: `${SHOTS}/login.png`, fullPage: true });
+  // One click: the browser goes to the provider (which signs the user in at once) and comes back.
+  await page.getByRole('link', { name: 'Sign in with single sign-on' }).click();
+  await page.waitForURL(`${BASE}/incidents?q=disk`);
+  await page.getByText(`${email} · acme`).waitFor();
+  const who = await page.evaluate(async () => (await fetch('/api/v1/ping')).json());
+  assert.equal(who.tenant, 'acme');
+  assert.ok(JSON.stringify(who).includes(email), JSON.stringify(who));
+  // The session cookie is HttpOnly: scripts cannot read it.
+  assert.equal(await page.evaluate(() => document.cookie), '');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(/\/login$/);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
 test('an alert is acknowledged from its page as the signed-in person, and its escalation stops', async () => {
   const alert = await routedAlert('Checkout latency above SLO (browser)');
   const page = await newPage();
@@ -146,6 +168,7 @@ test("an agent's unreviewed fix is marked as such on the alert page, shown as te
   await note.waitFor();
   assert.match(await note.innerText(), /^Unreviewed: reported by an automated agent/);
   // The fix is text, not markup.
+  await page.locator('.solution .markdown[aria-busy=false]').waitFor();
   assert.equal((await page.locator('.solution .markdown').innerText()).trim(), fix);
   assert.equal(await page.locator('.solution b').count(), 0);
   // The incident the agent wrote is the similar incident, linked and marked unreviewed.

@@ -127,7 +127,7 @@ impl TestApp {
         prepare_database().await;
         let mut config = Config::for_database(&database_url());
         config.plugin_dir = plugin_dir(plugins);
-        config.secret_key = Some(TEST_SECRET_KEY.to_owned());
+        config.secret_key = Some(TEST_SECRET_KEY.into());
         config.dev_mode = false;
         config.redis_url = None;
         config.oidc_issuer = None;

@@ -6,7 +6,8 @@ use nightowl_api::admin::{AuthMethods, Identity, LoginInput};
 use nightowl_api::alerts::{Alert, ResolveResponse};
 use nightowl_api::escalation::AlertEscalation;
 use nightowl_api::incidents::{
-    Incident, IncidentDetail, IncidentInput, MergeInput, SearchHit, SimilarIncident,
+    Incident, IncidentDetail, IncidentInput, MarkdownInput, MergeInput, RenderedMarkdown, SearchHit,
+    SimilarIncident,
 };
 use nightowl_api::notifications::NotificationView;
 use nightowl_api::rosters::RosterOnCallNow;
@@ -257,6 +258,16 @@ pub async fn update_incident(id: Uuid, input: &IncidentInput) -> Result<Incident
 /// Confirms an incident (an engineer stands behind it).
 pub async fn review_incident(id: Uuid) -> Result<Incident> {
     json(post(&format!("/api/v1/incidents/{id}/review")).build()).await
+}
+
+/// A knowledge-base text rendered (sanitized HTML).
+pub async fn render_markdown(text: &str) -> Result<String> {
+    let input = MarkdownInput {
+        text: text.to_owned(),
+    };
+    json::<RenderedMarkdown>(post("/api/v1/markdown").json(&input))
+        .await
+        .map(|r| r.html)
 }
 
 /// Folds incident `source` into `target`; answers the target as it now is.

@@ -8,10 +8,18 @@ use leptos_router::path;
 use nightowl_api::admin::Identity;
 
 use crate::api::{self, ApiError};
-use crate::pages::{
-    alert::AlertPage, alerts::AlertsPage, dashboard::DashboardPage, incident::IncidentPage,
-    incident_edit::IncidentEditPage, incidents::IncidentsPage, login::LoginPage,
-};
+use crate::pages::{alert, alerts, dashboard, incident, incident_edit, incidents, login::LoginPage};
+
+/// A page whose code is loaded when it is first opened: a future of its view, shown when it is ready.
+macro_rules! lazily {
+    ($load:path) => {
+        || {
+            view! {
+                <Frame>{Suspend::new(send_wrapper::SendWrapper::new($load()))}</Frame>
+            }
+        }
+    };
+}
 
 /// The signed-in person, once known (`None` while unknown or signed out).
 #[derive(Clone, Copy)]
@@ -26,13 +34,13 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <Frame><p class="empty">"There is no such page."</p></Frame> }>
                 <Route path=path!("/login") view=LoginPage/>
                 <Route path=path!("/") view=|| view! { <Redirect path="/dashboard"/> }/>
-                <Route path=path!("/dashboard") view=|| view! { <Frame><DashboardPage/></Frame> }/>
-                <Route path=path!("/alerts") view=|| view! { <Frame><AlertsPage/></Frame> }/>
-                <Route path=path!("/alerts/:id") view=|| view! { <Frame><AlertPage/></Frame> }/>
-                <Route path=path!("/incidents") view=|| view! { <Frame><IncidentsPage/></Frame> }/>
-                <Route path=path!("/incidents/new") view=|| view! { <Frame><IncidentEditPage/></Frame> }/>
-                <Route path=path!("/incidents/:id") view=|| view! { <Frame><IncidentPage/></Frame> }/>
-                <Route path=path!("/incidents/:id/edit") view=|| view! { <Frame><IncidentEditPage/></Frame> }/>
+                <Route path=path!("/dashboard") view=lazily!(dashboard::dashboard_view)/>
+                <Route path=path!("/alerts") view=lazily!(alerts::alerts_view)/>
+                <Route path=path!("/alerts/:id") view=lazily!(alert::alert_view)/>
+                <Route path=path!("/incidents") view=lazily!(incidents::incidents_view)/>
+                <Route path=path!("/incidents/new") view=lazily!(incident_edit::incident_edit_view)/>
+                <Route path=path!("/incidents/:id") view=lazily!(incident::incident_view)/>
+                <Route path=path!("/incidents/:id/edit") view=lazily!(incident_edit::incident_edit_view)/>
             </Routes>
         </Router>
     }
@@ -90,7 +98,12 @@ pub fn use_unauthorized() -> impl Fn(&ApiError) + Clone + 'static {
         let path = location.pathname.get_untracked();
         // Several calls of one page may fail at once: the first one sends the person away.
         if *e == ApiError::Unauthorized && path != "/login" {
-            let here = format!("{path}{}", location.search.get_untracked());
+            // The router's `search` comes without its `?`.
+            let search = location.search.get_untracked();
+            let here = match search.trim_start_matches('?') {
+                "" => path,
+                query => format!("{path}?{query}"),
+            };
             let next = String::from(js_sys::encode_uri_component(&here));
             navigate(&format!("/login?next={next}"), Default::default());
         }

@@ -4,13 +4,30 @@
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
-/// A time in the browser's zone, e.g. `04 Dec 16:20:05`, with the UTC instant as its title.
+/// A time in the browser's zone, e.g. `04/12/2026, 16:20:05`, with the UTC instant as its title.
+/// Formatted by the browser (`Date`), which keeps chrono's formatting out of the bundle.
 #[component]
 pub fn Time(at: DateTime<Utc>) -> impl IntoView {
-    let local = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at.timestamp_millis() as f64));
-    let shown = String::from(local.to_locale_string("en-GB", &wasm_bindgen::JsValue::UNDEFINED));
-    let utc = at.format("%Y-%m-%d %H:%M:%S UTC").to_string();
-    view! { <time datetime=at.to_rfc3339() title=utc>{shown}</time> }
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at.timestamp_millis() as f64));
+    let shown = String::from(date.to_locale_string("en-GB", &wasm_bindgen::JsValue::UNDEFINED));
+    let iso = String::from(date.to_iso_string());
+    let utc = format!("{} UTC", iso.trim_end_matches('Z').replace('T', " "));
+    view! { <time datetime=iso title=utc>{shown}</time> }
+}
+
+/// A JSON value as a line of text: strings as they are, numbers and booleans written out, lists
+/// joined with commas; anything deeper is summarised rather than serialized (no JSON writer in the
+/// bundle).
+pub fn value_text(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Array(items) => items.iter().map(value_text).collect::<Vec<_>>().join(", "),
+        Value::Object(map) => format!("({} fields)", map.len()),
+    }
 }
 
 /// A severity badge: the word, and a colour class for it.
@@ -60,5 +77,47 @@ pub fn zoned_now(zone: &str) -> String {
             .and_then(|s| s.as_string())
             .unwrap_or_else(|| zone.to_owned()),
         Err(_) => zone.to_owned(),
+    }
+}
+
+/// The address a link may keep: web and mail addresses, and paths and anchors of this site.
+/// Anything else (`javascript:`, `data:`, `vbscript:`, other schemes) is dropped.
+pub fn safe_href(url: &str) -> Option<&str> {
+    let url = url.trim();
+    let lower = url.to_ascii_lowercase();
+    let allowed = ["https://", "http://", "mailto:"]
+        .iter()
+        .any(|p| lower.starts_with(p))
+        || (url.starts_with('/') && !url.starts_with("//"))
+        || url.starts_with('#');
+    (allowed && !url.chars().any(|c| c.is_control())).then_some(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_href;
+
+    #[test]
+    fn only_web_mail_and_local_links_survive() {
+        for ok in [
+            "https://x.example/a",
+            "HTTP://x",
+            "mailto:a@b",
+            "/alerts/1",
+            "#top",
+        ] {
+            assert_eq!(safe_href(ok), Some(ok), "{ok}");
+        }
+        for bad in [
+            "javascript:alert(1)",
+            " JavaScript:x",
+            "data:text/html,x",
+            "//evil",
+            "vbscript:x",
+            "ftp://x",
+            "java\nscript:x",
+        ] {
+            assert_eq!(safe_href(bad), None, "{bad}");
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! NightOwl's web UI: a client-side Leptos app. [`app`] holds the router, the signed-in person and the
 //! page frame; [`pages`] one module per screen; [`api`] the typed calls to the JSON API; [`format`]
-//! how times and severities read; [`markdown`] the knowledge base's texts.
+//! how times and severities read; [`markdown`] the knowledge base's texts (rendered by the server).
 
 mod api;
 mod app;

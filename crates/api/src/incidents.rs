@@ -306,6 +306,31 @@ impl Validate for MergeInput {
     }
 }
 
+/// Body of `POST /api/v1/markdown`: a knowledge-base text to render (a preview while editing).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MarkdownInput {
+    /// Markdown, at most 20,000 characters (as an incident's texts).
+    pub text: String,
+}
+
+impl Validate for MarkdownInput {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut e = FieldErrors::default();
+        e.max_len("text", &self.text, MAX_TEXT);
+        e.finish()
+    }
+}
+
+/// A rendered markdown text.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RenderedMarkdown {
+    /// Sanitized HTML: only formatting elements (paragraphs, headings from `h3`, lists, code,
+    /// emphasis, quotes, tables, rules, links to `http(s):`/`mailto:`/relative addresses with
+    /// `rel="noopener noreferrer nofollow"`); raw HTML in the text comes back as text, images as links.
+    pub html: String,
+}
+
 /// A runbook: markdown steps for a kind of failure.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]

@@ -1,6 +1,9 @@
 //! OIDC Bearer tokens: signature checked against the issuer's JWKS (fetched, cached, refetched when a
 //! token names a key we have not seen, so rotated keys are picked up), then `iss`, `aud` and `exp`.
-//! The tenant comes from a claim; the user is found by subject or e-mail and created at first sign-in.
+//! The tenant comes from a claim; the user is found by subject or e-mail and created at first sign-in
+//! ([`principal_from_claims`], which the browser sign-in in [`login`] shares).
+
+pub mod login;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -176,6 +179,15 @@ impl Oidc {
 /// Verifies the token, finds its tenant and user (creating the user at first sign-in).
 pub async fn authenticate(state: &AppState, oidc: &Oidc, token: &str) -> Result<Principal, AuthError> {
     let claims = oidc.verify(token).await?;
+    principal_from_claims(state, &claims).await
+}
+
+/// The tenant and user the claims of a verified token name: the tenant from the configured claim,
+/// the user by subject or e-mail, created at first sign-in with the role claim or the default role.
+pub async fn principal_from_claims(
+    state: &AppState,
+    claims: &Map<String, Value>,
+) -> Result<Principal, AuthError> {
     let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
     let config = &state.config;
     let slug = text(&config.oidc_tenant_claim)

@@ -1,14 +1,15 @@
-//! Browser sessions from the local login: a random cookie value, stored as its SHA-256.
+//! Browser sessions from the password and OIDC sign-ins: a random cookie value, stored as its SHA-256.
 
 use super::{AuthError, Principal, SESSION_COOKIE};
 use crate::db;
 use crate::state::AppState;
 use crate::tenancy::{Slug, Tenant};
-use axum::http::HeaderMap;
 use axum::http::header::COOKIE;
+use axum::http::{HeaderMap, HeaderValue};
 use base64::Engine as _;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 /// A fresh random session token (the cookie value).
 pub fn new_token() -> String {
@@ -24,15 +25,41 @@ pub fn hash(token: &str) -> Vec<u8> {
 
 /// The session cookie's value, if the request carries one.
 pub fn cookie_value(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, SESSION_COOKIE)
+}
+
+/// The value of the cookie `name`, if the request carries it (and it is not empty).
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(n, _)| *n == name)
         .map(|(_, value)| value.to_owned())
         .filter(|v| !v.is_empty())
+}
+
+/// Starts a session for a user who has just signed in (by password or through the OIDC issuer):
+/// stores it and returns the `Set-Cookie` value that hands it to the browser (HttpOnly,
+/// SameSite=Strict, `Secure` when configured, as long as the session lasts).
+pub async fn start(state: &AppState, tenant: &Tenant, user_id: Uuid) -> Result<HeaderValue, AuthError> {
+    let token = new_token();
+    let now = state.clock.now();
+    let ttl = chrono::Duration::hours(state.config.session_ttl_hours);
+    let mut conn = state.db.acquire().await?;
+    db::sessions::create(&mut conn, &hash(&token), tenant.id, user_id, now, now + ttl).await?;
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        ttl.num_seconds()
+    );
+    HeaderValue::from_str(&cookie).map_err(|e| AuthError::Internal(e.into()))
 }
 
 /// Resolves a session cookie to the signed-in user.

@@ -1,10 +1,11 @@
-//! Who is calling (`/ping`) and the local password sign-in that sets the session cookie.
+//! Who is calling (`/ping`), how one can sign in (`/auth/methods`) and the local password sign-in
+//! that sets the session cookie.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use nightowl_api::ErrorBody;
-use nightowl_api::admin::{Identity, LoginInput};
+use nightowl_api::admin::{AuthMethods, Identity, LoginInput, OidcMethod};
 
 use super::client::ClientAddr;
 use super::error::ApiError;
@@ -19,6 +20,7 @@ use utoipa_axum::routes;
 /// The routes of the caller's identity and the local sign-in, with who may call them.
 pub fn routes() -> Vec<Route> {
     vec![
+        Route::public(routes!(auth_methods)),
         Route::public(routes!(login)),
         Route::public(routes!(logout)),
         Route::read(routes!(ping), Readonly),
@@ -40,6 +42,19 @@ fn identity(p: &Principal) -> Identity {
     responses((status = 200, body = Identity), (status = 401, body = ErrorBody)))]
 pub async fn ping(principal: Principal) -> Json<Identity> {
     Json(identity(&principal))
+}
+
+/// How people can sign in here, for the sign-in page: local passwords always, single sign-on
+/// through the OIDC issuer when a client id is configured.
+#[utoipa::path(get, path = "/api/v1/auth/methods", tag = "identity", security(()),
+    responses((status = 200, body = AuthMethods)))]
+pub async fn auth_methods(State(state): State<AppState>) -> Json<AuthMethods> {
+    Json(AuthMethods {
+        password: true,
+        oidc: state.oidc_login.as_ref().map(|_| OidcMethod {
+            login_url: "/auth/oidc/login".into(),
+        }),
+    })
 }
 
 /// Signs in with a local password and sets the session cookie (HttpOnly, SameSite=Strict).
@@ -127,20 +142,7 @@ pub async fn login(
         return Err(auth::AuthError::Deactivated.into());
     }
 
-    let token = auth::session::new_token();
-    let now = state.clock.now();
-    let ttl = chrono::Duration::hours(state.config.session_ttl_hours);
-    let mut conn = state.db.acquire().await?;
-    db::sessions::create(
-        &mut conn,
-        &auth::session::hash(&token),
-        tenant.id,
-        user.id,
-        now,
-        now + ttl,
-    )
-    .await?;
-
+    let cookie = auth::session::start(&state, &tenant, user.id).await?;
     let principal = Principal {
         role: user.role,
         actor: Actor::User {
@@ -150,20 +152,8 @@ pub async fn login(
         tenant,
         scopes: Vec::new(),
     };
-    let secure = if state.config.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-        ttl.num_seconds()
-    );
     let mut response = Json(identity(&principal)).into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&cookie).map_err(anyhow::Error::from)?,
-    );
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(response)
 }
 

@@ -4,7 +4,8 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use nightowl_api::incidents::{
-    Highlights, HistoryEntry, Incident, IncidentDetail, IncidentInput, MergeInput, SearchHit,
+    Highlights, HistoryEntry, Incident, IncidentDetail, IncidentInput, MarkdownInput, MergeInput,
+    RenderedMarkdown, SearchHit,
 };
 use nightowl_api::{ErrorBody, OffsetPage};
 use serde::Deserialize;
@@ -30,6 +31,7 @@ pub fn routes() -> Vec<Route> {
         Route::write(routes!(update_incident), Engineer),
         Route::write(routes!(delete_incident), Manager),
         Route::write(routes!(review_incident), Engineer),
+        Route::compute(routes!(render_markdown), Readonly),
         Route::read(routes!(incident_history), Readonly),
         Route::read(routes!(search_incidents), Readonly),
         Route::read(routes!(incidents_by_fingerprint), Readonly),
@@ -320,4 +322,15 @@ pub async fn merge_incident(
             format!("incident {which} is already merged or deleted"),
         )),
     }
+}
+
+/// Renders a knowledge-base text (markdown) to sanitized HTML, as the web UI shows it: incident texts,
+/// suggested fixes, and the editor's live preview. Raw HTML comes back as text; see
+/// [`RenderedMarkdown`].
+#[utoipa::path(post, path = "/api/v1/markdown", tag = "incidents", request_body = MarkdownInput,
+    responses((status = 200, body = RenderedMarkdown), (status = 422, body = ErrorBody)))]
+pub async fn render_markdown(Json(input): Json<MarkdownInput>) -> Json<RenderedMarkdown> {
+    Json(RenderedMarkdown {
+        html: crate::markdown::to_html(&input.text),
+    })
 }

@@ -172,6 +172,19 @@ impl Route {
         )
     }
 
+    /// A POST that computes an answer from its body and changes nothing (a preview): for principals
+    /// of at least `min_role`, read-scoped keys included, not audited.
+    pub fn compute(handler: UtoipaMethodRouter<AppState>, min_role: Role) -> Route {
+        Route::new(
+            handler,
+            Access::Principal {
+                min_role,
+                scopes: &[Scope::Read],
+            },
+            READS_CHANGE_NOTHING,
+        )
+    }
+
     /// A read that a calendar app may also fetch with a read-only key in the URL.
     pub fn calendar(handler: UtoipaMethodRouter<AppState>, min_role: Role) -> Route {
         Route::new(handler, Access::CalendarKey { min_role }, READS_CHANGE_NOTHING)

@@ -94,14 +94,21 @@ impl Files {
     }
 }
 
-/// Whether a file name carries its content's hash (`assets/nightowl_ui-3f2a9c1d0b7e6a54.js`): such a
-/// file never changes under its name.
+/// Whether a file carries its content's hash, in its name (`assets/style-3f2a9c1d0b7e6a54.css`) or in
+/// its directory's (`assets/3f2a9c1d0b7e6a54/chunk_7.wasm`, a build's modules): such a file never
+/// changes under its name.
 fn is_hashed(path: &str) -> bool {
-    path.starts_with("assets/")
-        && path
+    let hex = |s: &str| s.len() >= 16 && s.bytes().all(|b| b.is_ascii_hexdigit());
+    let Some(rest) = path.strip_prefix("assets/") else {
+        return false;
+    };
+    match rest.split_once('/') {
+        Some((dir, file)) => hex(dir) && !file.is_empty(),
+        None => rest
             .rsplit_once('-')
             .and_then(|(_, tail)| tail.split('.').next())
-            .is_some_and(|hash| hash.len() >= 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+            .is_some_and(hex),
+    }
 }
 
 fn serve(path: &str, body: Cow<'static, [u8]>) -> Response {
@@ -154,6 +161,10 @@ mod tests {
         assert!(!is_hashed("index.html"));
         assert!(!is_hashed("assets/logo.svg"));
         assert!(!is_hashed("favicon-3f2a9c1d0b7e6a54.ico"));
+        assert!(is_hashed("assets/3f2a9c1d0b7e6a54/chunk_7.wasm"));
+        assert!(is_hashed("assets/3f2a9c1d0b7e6a54/nightowl_ui.js"));
+        assert!(!is_hashed("assets/images/chunk_7.wasm"));
+        assert!(!is_hashed("assets/3f2a9c1d0b7e6a54/"));
     }
 
     #[test]

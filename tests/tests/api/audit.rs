@@ -292,6 +292,15 @@ async fn every_mutating_route_leaves_an_audit_row() {
     )
     .await;
     mark("POST", "/api/v1/escalation-policies/{id}/dry-run");
+    ok(
+        &app,
+        &t,
+        Method::POST,
+        "/api/v1/markdown",
+        Some(json!({"text": "**preview**"})),
+    )
+    .await;
+    mark("POST", "/api/v1/markdown");
     let roster_body = json!({"name": "r", "timezone": "Europe/Berlin", "rotation_type": "weekly", "handoff_time": "09:00:00", "start_date": "2026-01-05", "escalation_policy_id": p});
     let roster = ok(
         &app,
@@ -386,8 +395,10 @@ async fn every_mutating_route_leaves_an_audit_row() {
         .collect();
     assert!(
         !audited.contains(&("POST", "/api/v1/webhooks/{source}"))
-            && !audited.contains(&("POST", "/api/v1/escalation-policies/{id}/dry-run")),
-        "webhook deliveries (each alert row records them) and dry runs (they change nothing) are not audited"
+            && !audited.contains(&("POST", "/api/v1/escalation-policies/{id}/dry-run"))
+            && !audited.contains(&("POST", "/api/v1/markdown")),
+        "webhook deliveries (each alert row records them), dry runs and markdown previews (they change \
+         nothing) are not audited"
     );
 
     // One row per successful call of an audited route.

@@ -182,6 +182,7 @@ async fn tenant_a_cannot_see_or_change_tenant_b_on_any_endpoint() {
                 Some(json!({ "name": "hijack", "tiers": policy_tiers() }))
             }
             "/api/v1/escalation-policies/{id}/dry-run" => Some(json!({})),
+            "/api/v1/markdown" => Some(json!({ "text": "**bravo**" })),
             // Aim A's own incident at B's: must be "not found".
             "/api/v1/incidents/{id}/merge" => Some(json!({ "target_id": a_incident })),
             _ => None,

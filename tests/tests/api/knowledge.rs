@@ -672,3 +672,50 @@ async fn every_tenant_starts_with_seven_kubernetes_runbook_templates_and_inciden
         "the incident survives its runbook"
     );
 }
+
+#[tokio::test]
+async fn markdown_renders_sanitized_for_any_role_and_refuses_oversized_text() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant().await;
+    let readonly = app.key(&t, nightowl_api::Role::Readonly).await;
+    let render = |key: String, text: String| {
+        let app = &app;
+        async move {
+            send(
+                app.as_key(&key, Method::POST, "/api/v1/markdown")
+                    .json(&json!({ "text": text })),
+            )
+            .await
+        }
+    };
+    let text = "## Fix\n\nRestart **it**: [runbook](https://runbooks.example/x)\n\n<script>alert(1)</script>\n\n[x](javascript:alert(2)) ![p](https://t.example/p.gif)";
+    let (status, body) = render(readonly.clone(), text.to_owned()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let html = body["html"].as_str().unwrap();
+    assert!(html.contains("<h4>Fix</h4>"), "{html}");
+    assert!(html.contains("<strong>it</strong>"), "{html}");
+    assert!(
+        html.contains(
+            r#"<a href="https://runbooks.example/x" rel="noopener noreferrer nofollow">runbook</a>"#
+        ),
+        "{html}"
+    );
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
+    assert!(
+        !html.contains("<script") && !html.contains("javascript:") && !html.contains("<img"),
+        "{html}"
+    );
+
+    let (status, body) = render(readonly, "x".repeat(20_001)).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
+        "{body}"
+    );
+    let (status, _) = send(
+        app.request(Method::POST, "/api/v1/markdown")
+            .json(&json!({ "text": "hi" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}

@@ -12,6 +12,7 @@ mod hardening;
 mod health;
 mod isolation;
 mod knowledge;
+mod oidc_login;
 mod pipeline;
 mod plugin_cases;
 mod rbac;

@@ -1,5 +1,6 @@
 //! One alert: what it is, what is known about it, who was paged, and the actions on it.
 
+use leptos::lazy;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use nightowl_api::alerts::{Alert, AlertStatus};
@@ -169,7 +170,7 @@ fn Detail(alert: Alert, escalation: Option<AlertEscalation>) -> impl IntoView {
         {(!a.links.is_empty()).then(|| view! {
             <section>
                 <h2>"Links"</h2>
-                <ul class="links">{a.links.iter().map(|l| match crate::markdown::safe_href(l) {
+                <ul class="links">{a.links.iter().map(|l| match crate::format::safe_href(l) {
                     Some(href) => view! { <li><a href=href.to_owned() rel="noopener noreferrer">{l.clone()}</a></li> }.into_any(),
                     None => view! { <li>{l.clone()}</li> }.into_any(),
                 }).collect_view()}</ul>
@@ -274,12 +275,7 @@ fn KeyValues(title: &'static str, value: serde_json::Value, empty: &'static str)
         .as_object()
         .map(|m| {
             m.iter()
-                .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string()),
-                    )
-                })
+                .map(|(k, v)| (k.clone(), crate::format::value_text(v)))
                 .collect()
         })
         .unwrap_or_default();
@@ -293,4 +289,10 @@ fn KeyValues(title: &'static str, value: serde_json::Value, empty: &'static str)
             }}
         </section>
     }
+}
+
+/// The alert page, loaded on first use from its own part of the module (`scripts/build-ui.sh` splits it).
+#[lazy]
+pub fn alert_view() -> AnyView {
+    view! { <AlertPage/> }.into_any()
 }

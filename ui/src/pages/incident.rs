@@ -2,9 +2,10 @@
 //! how often it was resolved, what changed and who changed it; confirm it, edit it, or merge it into
 //! another incident after seeing what the merged one will hold.
 
+use leptos::lazy;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
-use nightowl_api::incidents::{HistoryEntry, Incident, IncidentDetail, LinkedAlert};
+use nightowl_api::incidents::{HistoryEntry, Incident, LinkedAlert};
 
 use crate::api::{self, ApiError, IncidentFilter};
 use crate::app::{ErrorNote, use_unauthorized};
@@ -72,7 +73,7 @@ pub fn IncidentPage() -> impl IntoView {
                     <Stats incident=i.clone()/>
                     <Linked alerts=d.alerts.clone()/>
                     <History entries=d.history.clone()/>
-                    <Merge source=d/>
+                    <Merge source=d.incident/>
                 }.into_any()
             }
         }}
@@ -173,10 +174,9 @@ fn Linked(alerts: Vec<LinkedAlert>) -> impl IntoView {
 
 #[component]
 fn History(entries: Vec<HistoryEntry>) -> impl IntoView {
-    let show = |v: &Option<serde_json::Value>| match v {
-        None | Some(serde_json::Value::Null) => "–".to_owned(),
-        Some(serde_json::Value::String(s)) => short(s),
-        Some(other) => short(&other.to_string()),
+    let show = |v: &Option<serde_json::Value>| match v.as_ref().map(crate::format::value_text) {
+        Some(text) if !text.is_empty() => short(&text),
+        _ => "–".to_owned(),
     };
     view! {
         <section>
@@ -210,9 +210,8 @@ fn short(s: &str) -> String {
 
 /// Merging this incident into another: pick the target, see what it will hold, confirm.
 #[component]
-fn Merge(source: IncidentDetail) -> impl IntoView {
+fn Merge(source: Incident) -> impl IntoView {
     let navigate = use_navigate();
-    let source = source.incident;
     let open = RwSignal::new(false);
     let words = RwSignal::new(String::new());
     let candidates = RwSignal::new(None::<api::Result<Vec<Incident>>>);
@@ -337,4 +336,10 @@ fn merged(source: &Incident, target: &Incident) -> Merged {
             "none"
         },
     }
+}
+
+/// The incident page, loaded on first use from its own part of the module (`scripts/build-ui.sh` splits it).
+#[lazy]
+pub fn incident_view() -> AnyView {
+    view! { <IncidentPage/> }.into_any()
 }

@@ -96,6 +96,8 @@ fn sso_error(code: &str) -> String {
             "The identity provider's answer could not be trusted. Please try again.".into()
         }
         "oidc_unavailable" => "The identity provider cannot be reached right now.".into(),
+        "oidc_user_deactivated" => "Your NightOwl account is deactivated. Ask an administrator.".into(),
+        "oidc_not_configured" => "Single sign-on is not set up on this server.".into(),
         other => format!("Single sign-on failed ({other})."),
     }
 }
