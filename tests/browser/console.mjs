@@ -42,11 +42,18 @@ test('the dashboard shows the API\'s figures, one chart mark per data point, and
   assert.ok(days >= 1, JSON.stringify(stats.mttr));
   assert.equal(await page.locator('svg.mttr circle.point').count(), days);
   assert.equal(await page.locator('svg.recurring rect.bar').count(), stats.top_recurring.length);
-  // Each mark is drawn: an SVG element with a size (an HTML element of the same name would not be).
+  // Each mark is drawn: an SVG element with a size (an HTML element of the same name would not be),
+  // inside its chart.
   const drawn = await page.evaluate(() => [...document.querySelectorAll('svg circle.point, svg rect.bar')]
-    .map((el) => el.namespaceURI === 'http://www.w3.org/2000/svg' && el.getBBox().width > 0
-      && el.getBoundingClientRect().width > 0));
-  assert.ok(drawn.length > 0 && drawn.every(Boolean), JSON.stringify(drawn));
+    .map((el) => {
+      const box = el.getBoundingClientRect();
+      const chart = el.ownerSVGElement.getBoundingClientRect();
+      const inside = el.namespaceURI === 'http://www.w3.org/2000/svg' && box.width > 0 && box.height > 0
+        && box.top >= chart.top - 1 && box.bottom <= chart.bottom + 1
+        && box.left >= chart.left - 1 && box.right <= chart.right + 1;
+      return inside || `${el.outerHTML.slice(0, 120)} at ${JSON.stringify(box)} in ${JSON.stringify(chart)}`;
+    }));
+  assert.ok(drawn.length > 0 && drawn.every((d) => d === true), JSON.stringify(drawn));
   const link = await page.evaluate(() => document.querySelector('svg.recurring a')?.namespaceURI);
   assert.equal(link, 'http://www.w3.org/2000/svg');
   assert.ok(stats.top_recurring.some((r) => r.fingerprint === `dash-${pid}`));
@@ -104,7 +111,8 @@ test('search finds an incident and marks the term; an edited solution previews i
   await page.waitForURL(`${BASE}/incidents/${incident.id}`);
   await page.getByRole('link', { name: 'Edit' }).click();
   await page.waitForURL(`${BASE}/incidents/${incident.id}/edit`);
-  await page.getByLabel('Title').waitFor();
+  // The form fills in once the incident has loaded.
+  await page.waitForFunction(() => document.querySelector('#i-title')?.value !== '');
   assert.equal(await page.getByLabel('Title').inputValue(), incident.title);
   const solution = [
     'Scale the consumers **first**.',

@@ -83,7 +83,7 @@ pub fn AlertPage() -> impl IntoView {
         });
     };
     view! {
-        {move || match alert.get() {
+        {move || match alert.try_get().flatten() {
             None => view! { <p class="loading" aria-busy="true">"Loading the alert…"</p> }.into_any(),
             Some(Err(e)) => view! { <ErrorNote error=e/> }.into_any(),
             Some(Ok((a, escalation, notifications, similar))) => view! {

@@ -121,7 +121,7 @@ pub fn AlertsPage() -> impl IntoView {
                 {SORTS.iter().map(|(v, l)| view! { <option value=*v>{*l}</option> }).collect_view()}
             </select>
         </form>
-        {move || match page.get() {
+        {move || match page.try_get().flatten() {
             None => view! { <p class="loading" aria-busy="true">"Loading alerts…"</p> }.into_any(),
             Some(Err(e)) => view! { <ErrorNote error=e/> }.into_any(),
             Some(Ok(page)) if page.items.is_empty() => {

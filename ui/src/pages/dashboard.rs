@@ -33,9 +33,11 @@ pub fn DashboardPage() -> impl IntoView {
             (stats, oncall, latest)
         }
     });
+    // A resource can answer after the page is gone (the person moved on while it loaded): the views
+    // read resources with `try_get`, which treats a disposed one as still loading.
     view! {
         <h1>"Dashboard"</h1>
-        {move || match data.get() {
+        {move || match data.try_get().flatten() {
             None => view! { <p class="loading" aria-busy="true">"Loading the dashboard…"</p> }.into_any(),
             Some((stats, oncall, latest)) => view! {
                 <div class="dashboard">
@@ -91,8 +93,10 @@ fn Mttr(days: Vec<MttrDay>) -> impl IntoView {
         .iter()
         .enumerate()
         .filter_map(|(i, d)| {
-            d.mttr_minutes
-                .map(|m| (PAD + i as f64 * step, H - PAD - (m / max) * (H - 2.0 * PAD), d))
+            d.mttr_minutes.map(|m| {
+                let share = (m / max).clamp(0.0, 1.0);
+                (PAD + i as f64 * step, H - PAD - share * (H - 2.0 * PAD), d)
+            })
         })
         .collect();
     let line = points

@@ -41,7 +41,7 @@ pub fn IncidentPage() -> impl IntoView {
         });
     };
     view! {
-        {move || match detail.get() {
+        {move || match detail.try_get().flatten() {
             None => view! { <p class="loading" aria-busy="true">"Loading the incident…"</p> }.into_any(),
             Some(Err(e)) => view! { <ErrorNote error=e/> }.into_any(),
             Some(Ok(d)) => {

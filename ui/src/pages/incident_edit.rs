@@ -168,7 +168,8 @@ pub fn IncidentEditPage() -> impl IntoView {
     view! {
         <h1>{if existing.is_some() { "Edit incident" } else { "New incident" }}</h1>
         {move || (!loaded.get()).then(|| view! { <p class="loading" aria-busy="true">"Loading the incident…"</p> })}
-        <form class="edit" on:submit=save>
+        // Hidden until the incident being edited has loaded: nothing typed is overwritten by it.
+        <form class="edit" on:submit=save hidden=move || !loaded.get()>
             <label for="i-title">"Title"</label>
             <input id="i-title" required maxlength="300" bind:value=form.title/>
             <label for="i-severity">"Severity"</label>

@@ -101,7 +101,7 @@ pub fn IncidentsPage() -> impl IntoView {
             <input id="kb-tags" placeholder="a, b" bind:value=tags/>
             <button type="submit">"Search"</button>
         </form>
-        {move || match found.get() {
+        {move || match found.try_get().flatten() {
             None => view! { <p class="loading" aria-busy="true">"Searching…"</p> }.into_any(),
             Some(Err(e)) => view! { <ErrorNote error=e/> }.into_any(),
             Some(Ok(Found::Hits(hits))) if hits.is_empty() => {

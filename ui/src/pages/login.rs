@@ -73,7 +73,7 @@ pub fn LoginPage() -> impl IntoView {
                 <button type="submit" disabled=move || busy.get()>"Sign in"</button>
                 {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             </form>
-            {move || methods.get().and_then(Result::ok).and_then(|m| m.oidc).map(|oidc| view! {
+            {move || methods.try_get().flatten().and_then(Result::ok).and_then(|m| m.oidc).map(|oidc| view! {
                 <p class="or">"or"</p>
                 // A real navigation (rel=external): the server sends the browser to the provider.
                 <a class="button sso" rel="external" href=format!("{}?next={}", oidc.login_url, next_param())>

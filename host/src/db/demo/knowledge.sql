@@ -34,13 +34,16 @@ inc as (
     returning id, fingerprints
 )
 insert into alerts (fingerprint, status, severity, priority, title, description, source, service, labels,
-                    occurrence_count, matched_incident_id, suggested_solution, resolved_at, resolved_by)
+                    occurrence_count, matched_incident_id, suggested_solution, first_fired_at, last_fired_at,
+                    created_at, resolved_at, resolved_by)
 select f.fp, f.status, f.severity, f.priority, f.title, f.description, f.source, f.service, f.labels::jsonb,
        f.n, inc.id, (select solution from incidents where id = inc.id),
+       -- The resolved one fired 35 minutes before it was resolved, two hours ago.
+       now() - f.fired, now() - f.fired, now() - f.fired,
        case when f.status = 'resolved' then now() - interval '2 hours' end,
        case when f.status = 'resolved' then 'source:alertmanager' end
 from (values
-    ('demo-oom-checkout', 'firing', 'critical', 'P1', 'KubePodCrashLooping: checkout-api', 'Pod shop/checkout-api-7d9 restarted 6 times in 10 minutes (OOMKilled).', 'alertmanager', 'checkout-api', '{"alertname": "KubePodCrashLooping", "namespace": "shop"}', 6),
-    ('demo-pg-lag', 'resolved', 'major', 'P2', 'PostgresReplicationLag: payments-db', 'Replica payments-db-1 is 74 s behind.', 'alertmanager', 'payments-db', '{"alertname": "PostgresReplicationLag"}', 3)
-) as f(fp, status, severity, priority, title, description, source, service, labels, n)
+    ('demo-oom-checkout', 'firing', 'critical', 'P1', 'KubePodCrashLooping: checkout-api', 'Pod shop/checkout-api-7d9 restarted 6 times in 10 minutes (OOMKilled).', 'alertmanager', 'checkout-api', '{"alertname": "KubePodCrashLooping", "namespace": "shop"}', 6, interval '12 minutes'),
+    ('demo-pg-lag', 'resolved', 'major', 'P2', 'PostgresReplicationLag: payments-db', 'Replica payments-db-1 is 74 s behind.', 'alertmanager', 'payments-db', '{"alertname": "PostgresReplicationLag"}', 3, interval '2 hours 35 minutes')
+) as f(fp, status, severity, priority, title, description, source, service, labels, n, fired)
 join inc on f.fp = any(inc.fingerprints)
