@@ -576,23 +576,10 @@ async fn alerts_can_be_listed_acknowledged_and_resolved_with_a_kb_prompt() {
     }
     let (_, crit) = send(app.as_key(&t.admin_key, Method::GET, "/api/v1/alerts?severity=critical")).await;
     assert_eq!(crit["items"].as_array().unwrap().len(), 3);
-    let mut titles = Vec::new();
-    let mut path = "/api/v1/alerts?limit=2&service=shop".to_owned();
-    loop {
-        let (_, page) = send(app.as_key(&t.admin_key, Method::GET, &path)).await;
-        titles.extend(
-            page["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|a| a["title"].as_str().unwrap().to_owned()),
-        );
-        match page["next_cursor"].as_str() {
-            Some(c) => path = format!("/api/v1/alerts?limit=2&service=shop&cursor={c}"),
-            None => break,
-        }
-    }
-    assert_eq!(titles, ["alert 4", "alert 3", "alert 2", "alert 1", "alert 0"]);
+    assert_eq!(
+        all_titles(&app, &t, "service=shop").await,
+        ["alert 4", "alert 3", "alert 2", "alert 1", "alert 0"]
+    );
     let (status, err) = send(app.as_key(&t.admin_key, Method::GET, "/api/v1/alerts?status=weird")).await;
     assert_eq!(
         (status, error_code(&err)),
