@@ -29,12 +29,13 @@ pub fn Markdown(#[prop(into)] text: Signal<String>, #[prop(optional)] empty: &'s
         pending.set(true);
         let render = move || {
             leptos::task::spawn_local(async move {
-                // A newer text was typed meanwhile: its own render will answer.
-                if sequence.get_value() != n {
+                // A newer text was typed meanwhile (its own render will answer), or the component is
+                // gone (its values are disposed: `try_` reads say so instead of panicking).
+                if sequence.try_get_value() != Some(n) {
                     return;
                 }
                 let rendered = api::render_markdown(&text).await;
-                if sequence.get_value() == n {
+                if sequence.try_get_value() == Some(n) {
                     match rendered {
                         Ok(h) => {
                             html.set(h);

@@ -38,7 +38,7 @@ pub fn LoginPage() -> impl IntoView {
         let next = query
             .get_untracked()
             .get("next")
-            .filter(|n| n.starts_with('/') && !n.starts_with("//"))
+            .filter(|n| same_site_path(n))
             .unwrap_or_else(|| "/dashboard".to_owned());
         let navigate = navigate.clone();
         busy.set(true);
@@ -99,5 +99,33 @@ fn sso_error(code: &str) -> String {
         "oidc_user_deactivated" => "Your NightOwl account is deactivated. Ask an administrator.".into(),
         "oidc_not_configured" => "Single sign-on is not set up on this server.".into(),
         other => format!("Single sign-on failed ({other})."),
+    }
+}
+
+/// Whether `next` is a path of this site: the browser's URL parser reads `\` as `/` and drops tabs
+/// and newlines, so `/\evil.example` would leave the site (the server's rule, `same_origin_path`).
+fn same_site_path(next: &str) -> bool {
+    next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_site_path;
+
+    #[test]
+    fn next_must_stay_on_this_site() {
+        assert!(same_site_path("/alerts/1?x=%2F"));
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "https://evil.example",
+            "evil",
+        ] {
+            assert!(!same_site_path(bad), "{bad:?}");
+        }
     }
 }
