@@ -51,7 +51,12 @@ fi
 log "compiling nightowl-ui for wasm32 (profile ui)"
 # erase_components: Leptos types every view as AnyView instead of one type per view (about 10% less
 # code). --emit-relocs: the splitter follows the linker's relocations to see what calls what.
-CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--cfg erase_components -C link-arg=--emit-relocs" \
+# --remap-path-prefix: panic locations name dependencies' files by their path in the registry; the
+# registry's own directory adds nothing but bytes to every one of them.
+cargo fetch --locked -q  # (the registry's directories exist before their paths are named)
+remap=""
+for index in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do remap+=" --remap-path-prefix=$index="; done
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--cfg erase_components -C link-arg=--emit-relocs$remap" \
   cargo build --locked --profile ui -p nightowl-ui --target wasm32-unknown-unknown
 wasm="$target_dir/wasm32-unknown-unknown/ui/nightowl-ui.wasm"
 

@@ -98,6 +98,9 @@ pub enum AuthError {
     Token(String),
     #[error("tenant {0:?} does not exist")]
     UnknownTenant(String),
+    /// The token's identity cannot be given the account it names (see `db::users::sign_in_oidc`).
+    #[error("{0}")]
+    AccountConflict(String),
     #[error("the database is unavailable")]
     Unavailable,
     #[error(transparent)]
@@ -126,6 +129,7 @@ impl AuthError {
             AuthError::Deactivated => "user_deactivated",
             AuthError::Token(_) => "invalid_token",
             AuthError::UnknownTenant(_) => "unknown_tenant",
+            AuthError::AccountConflict(_) => "account_conflict",
             AuthError::Unavailable => "unavailable",
             AuthError::Internal(_) => "internal",
         }

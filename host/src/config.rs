@@ -124,8 +124,9 @@ pub struct Config {
     #[arg(long, global = true, env = "NIGHTOWL_OIDC_ISSUER")]
     pub oidc_issuer: Option<String>,
 
-    /// Audience (`aud`) Bearer tokens must carry. Required with an issuer, unless a client id is set
-    /// (then it defaults to the client id).
+    /// Audience (`aud`) Bearer tokens must carry; with the issuer it enables Bearer tokens. It has no
+    /// default: the client id would let the ID tokens the issuer hands out for the browser sign-in
+    /// pass as API tokens, so an API audience is always named on purpose.
     #[arg(long, global = true, env = "NIGHTOWL_OIDC_AUDIENCE")]
     pub oidc_audience: Option<String>,
 
@@ -135,7 +136,8 @@ pub struct Config {
     #[arg(long, global = true, env = "NIGHTOWL_OIDC_CLIENT_ID")]
     pub oidc_client_id: Option<String>,
 
-    /// Client secret for the issuer's token endpoint (HTTP basic). Unset: a public client (PKCE only).
+    /// Client secret for the issuer's token endpoint (HTTP basic). Unset or empty: a public client
+    /// (PKCE only).
     #[arg(
         long,
         global = true,
@@ -143,6 +145,10 @@ pub struct Config {
         hide_env_values = true
     )]
     pub oidc_client_secret: Option<Secret>,
+
+    /// File holding the client secret (trailing newline ignored), for secrets mounted as files.
+    #[arg(long, global = true, env = "NIGHTOWL_OIDC_CLIENT_SECRET_FILE")]
+    pub oidc_client_secret_file: Option<PathBuf>,
 
     /// JWKS URL; defaults to the `jwks_uri` of the issuer's discovery document.
     #[arg(long, global = true, env = "NIGHTOWL_OIDC_JWKS_URL")]
@@ -324,6 +330,21 @@ impl Config {
             (None, None) => None,
         };
         Ok(crate::secrets::Sealer::from_base64(key.as_deref())?)
+    }
+
+    /// The OIDC client secret, from `NIGHTOWL_OIDC_CLIENT_SECRET` or the file
+    /// `NIGHTOWL_OIDC_CLIENT_SECRET_FILE`; an empty value means none (a public client).
+    pub fn oidc_client_secret(&self) -> anyhow::Result<Option<Secret>> {
+        use anyhow::Context as _;
+        let secret = match (&self.oidc_client_secret, &self.oidc_client_secret_file) {
+            (Some(secret), _) => secret.expose().to_owned(),
+            (None, Some(path)) => std::fs::read_to_string(path)
+                .with_context(|| format!("reading OIDC client secret file {}", path.display()))?
+                .trim_end_matches(['\r', '\n'])
+                .to_owned(),
+            (None, None) => String::new(),
+        };
+        Ok((!secret.is_empty()).then(|| Secret::from(secret.as_str())))
     }
 
     /// Where the issuer sends the browser back after an OIDC sign-in.

@@ -187,6 +187,31 @@ mod tests {
                 );
             }
         }
+        // And, whatever the allow-list becomes, these never come out as markup.
+        for hostile in [
+            "<script>alert(1)</script>",
+            "<img src=x>",
+            "<iframe src=https://evil.example></iframe>",
+            "<svg><a href=javascript:alert(1)>x</a></svg>",
+            "<style>body{display:none}</style>",
+            "<object data=x></object><embed src=x><form action=x><input name=q></form>",
+            "<math><mi xlink:href=javascript:alert(1)>x</mi></math>",
+            "<base href=https://evil.example/><meta http-equiv=refresh content=0>",
+        ] {
+            let html = to_html(hostile);
+            for tag in tags(&html) {
+                let name = tag
+                    .trim_start_matches('/')
+                    .split([' ', '/'])
+                    .next()
+                    .unwrap_or_default();
+                let denied = [
+                    "script", "img", "iframe", "svg", "style", "object", "embed", "form", "math", "base",
+                    "meta", "link",
+                ];
+                assert!(!denied.contains(&name), "{hostile:?} → {html}");
+            }
+        }
         // Raw HTML is kept as visible text.
         assert!(to_html("<script>alert(1)</script>").contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         // An image becomes a link to it.

@@ -56,17 +56,19 @@ impl AppState {
     /// Builds the state from configuration and an open pool.
     pub fn new(config: Config, db: PgPool, clock: SharedClock) -> anyhow::Result<AppState> {
         let sealer = config.sealer()?;
-        // Bearer tokens for NightOwl itself carry its client id as audience unless told otherwise.
-        let audience = config.oidc_audience.as_ref().or(config.oidc_client_id.as_ref());
-        let oidc = match (&config.oidc_issuer, audience) {
+        // Bearer tokens only for an audience named on purpose (never the browser client's id by
+        // default: its ID tokens are not API tokens).
+        let oidc = match (&config.oidc_issuer, &config.oidc_audience) {
             (Some(issuer), Some(audience)) => Some(Arc::new(Oidc::new(
                 issuer,
                 audience,
                 config.oidc_jwks_url.as_deref(),
             )?)),
-            (Some(_), None) => anyhow::bail!(
-                "NIGHTOWL_OIDC_AUDIENCE (or NIGHTOWL_OIDC_CLIENT_ID) is required with NIGHTOWL_OIDC_ISSUER"
+            (Some(_), None) if config.oidc_client_id.is_none() => anyhow::bail!(
+                "NIGHTOWL_OIDC_ISSUER needs NIGHTOWL_OIDC_AUDIENCE (Bearer tokens), \
+                 NIGHTOWL_OIDC_CLIENT_ID (browser sign-in) or both"
             ),
+            (None, Some(_)) => anyhow::bail!("NIGHTOWL_OIDC_AUDIENCE needs NIGHTOWL_OIDC_ISSUER"),
             _ => None,
         };
         let oidc_login = match (&config.oidc_issuer, &config.oidc_client_id) {
@@ -80,7 +82,7 @@ impl AppState {
                 Some(Arc::new(OidcLogin::new(
                     issuer,
                     client_id,
-                    config.oidc_client_secret.as_ref().map(|s| s.expose()),
+                    config.oidc_client_secret()?.as_ref().map(|s| s.expose()),
                     &config.oidc_redirect_uri(),
                 )?))
             }

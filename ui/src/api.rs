@@ -1,7 +1,6 @@
 //! The JSON API, one typed function per endpoint, with the shared `nightowl-api` types: the UI never
 //! spells a JSON shape of its own. Requests go to the same origin with the session cookie.
 
-use gloo_net::http::{Request, RequestBuilder, Response};
 use nightowl_api::admin::{AuthMethods, Identity, LoginInput};
 use nightowl_api::alerts::{Alert, ResolveResponse};
 use nightowl_api::escalation::AlertEscalation;
@@ -13,8 +12,11 @@ use nightowl_api::notifications::NotificationView;
 use nightowl_api::rosters::RosterOnCallNow;
 use nightowl_api::stats::AlertStats;
 use nightowl_api::{CursorPage, ErrorBody, OffsetPage};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
 
 /// Why a call did not give what was asked.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,14 +45,89 @@ impl std::fmt::Display for ApiError {
 
 pub type Result<T> = std::result::Result<T, ApiError>;
 
-async fn send(req: std::result::Result<Request, gloo_net::Error>) -> Result<Response> {
-    let req = req.map_err(|e| ApiError::Network(e.to_string()))?;
-    let response = req.send().await.map_err(|e| ApiError::Network(e.to_string()))?;
+/// A request to the API: method, path and, for writes, a JSON body. Sent with the browser's own
+/// `fetch` (same origin, so the session cookie goes along); a fetch library would add its HTTP types
+/// and streams to every page of the bundle for no gain here.
+struct Call {
+    method: &'static str,
+    path: String,
+    body: Option<String>,
+}
+
+fn get(path: &str) -> Call {
+    Call {
+        method: "GET",
+        path: path.to_owned(),
+        body: None,
+    }
+}
+
+fn write(method: &'static str, path: &str, body: Option<&impl Serialize>) -> Call {
+    Call {
+        method,
+        path: path.to_owned(),
+        // The shared input types always serialize.
+        body: body.map(|b| serde_json::to_string(b).unwrap_or_default()),
+    }
+}
+
+fn post(path: &str, body: Option<&impl Serialize>) -> Call {
+    write("POST", path, body)
+}
+
+fn put(path: &str, body: &impl Serialize) -> Call {
+    write("PUT", path, Some(body))
+}
+
+fn patch(path: &str) -> Call {
+    write("PATCH", path, None::<&()>)
+}
+
+/// What the browser said went wrong, as text.
+fn js_error(e: JsValue) -> ApiError {
+    let message = e
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| "the request failed".to_owned());
+    ApiError::Network(message)
+}
+
+/// The body of an answer, as text.
+async fn text(response: &web_sys::Response) -> Result<String> {
+    JsFuture::from(response.text().map_err(js_error)?)
+        .await
+        .map_err(js_error)?
+        .as_string()
+        .ok_or_else(|| ApiError::Network("the answer is not text".into()))
+}
+
+/// Sends the call; a 2xx answer's body, else the API's error.
+async fn send(call: Call) -> Result<String> {
+    let init = web_sys::RequestInit::new();
+    init.set_method(call.method);
+    let headers = web_sys::Headers::new().map_err(js_error)?;
+    headers.set("accept", "application/json").map_err(js_error)?;
+    if let Some(body) = &call.body {
+        headers
+            .set("content-type", "application/json")
+            .map_err(js_error)?;
+        init.set_body(&JsValue::from_str(body));
+    }
+    init.set_headers(&headers);
+    let window = web_sys::window().ok_or_else(|| ApiError::Network("no window".into()))?;
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(&call.path, &init))
+        .await
+        .map_err(js_error)?
+        .unchecked_into();
     match response.status() {
-        200..=299 => Ok(response),
+        200..=299 => text(&response).await,
         401 => Err(ApiError::Unauthorized),
         status => {
-            let body: Option<ErrorBody> = response.json().await.ok();
+            let body: Option<ErrorBody> = text(&response)
+                .await
+                .ok()
+                .and_then(|t| serde_json::from_str(&t).ok());
             Err(match body {
                 Some(b) => ApiError::Api {
                     status,
@@ -67,48 +144,30 @@ async fn send(req: std::result::Result<Request, gloo_net::Error>) -> Result<Resp
     }
 }
 
-async fn json<T: DeserializeOwned>(req: std::result::Result<Request, gloo_net::Error>) -> Result<T> {
-    send(req)
-        .await?
-        .json()
-        .await
-        .map_err(|e| ApiError::Network(format!("unreadable answer: {e}")))
-}
-
-fn get(path: &str) -> RequestBuilder {
-    Request::get(path).header("accept", "application/json")
-}
-
-fn post(path: &str) -> RequestBuilder {
-    Request::post(path).header("accept", "application/json")
-}
-
-fn put(path: &str) -> RequestBuilder {
-    Request::put(path).header("accept", "application/json")
-}
-
-fn patch(path: &str) -> RequestBuilder {
-    Request::patch(path).header("accept", "application/json")
+/// Sends the call and reads its answer as `T`.
+async fn json<T: DeserializeOwned>(call: Call) -> Result<T> {
+    let body = send(call).await?;
+    serde_json::from_str(&body).map_err(|e| ApiError::Network(format!("unreadable answer: {e}")))
 }
 
 /// Who is signed in.
 pub async fn ping() -> Result<Identity> {
-    json(get("/api/v1/ping").build()).await
+    json(get("/api/v1/ping")).await
 }
 
 /// Signs in with a local password (sets the session cookie).
 pub async fn login(input: &LoginInput) -> Result<Identity> {
-    json(post("/api/v1/auth/login").json(input)).await
+    json(post("/api/v1/auth/login", Some(input))).await
 }
 
 /// How people can sign in here.
 pub async fn auth_methods() -> Result<AuthMethods> {
-    json(get("/api/v1/auth/methods").build()).await
+    json(get("/api/v1/auth/methods")).await
 }
 
 /// Ends the session.
 pub async fn logout() -> Result<()> {
-    send(post("/api/v1/auth/logout").build()).await.map(|_| ())
+    send(post("/api/v1/auth/logout", None::<&()>)).await.map(|_| ())
 }
 
 /// A query string (without `?`) of the pairs that have a value.
@@ -183,17 +242,17 @@ pub fn encode(v: &str) -> String {
 
 /// A page of alerts.
 pub async fn alerts(filter: &AlertFilter) -> Result<CursorPage<Alert>> {
-    json(get(&format!("/api/v1/alerts?limit=50&{}", filter.api_query())).build()).await
+    json(get(&format!("/api/v1/alerts?limit=50&{}", filter.api_query()))).await
 }
 
 /// Alert figures over the last `days` days.
 pub async fn alert_stats(days: u32) -> Result<AlertStats> {
-    json(get(&format!("/api/v1/stats/alerts?days={days}")).build()).await
+    json(get(&format!("/api/v1/stats/alerts?days={days}"))).await
 }
 
 /// Who is on call now, for every roster.
 pub async fn oncall_now() -> Result<Vec<RosterOnCallNow>> {
-    json(get("/api/v1/oncall").build()).await
+    json(get("/api/v1/oncall")).await
 }
 
 /// Filters of the knowledge base, as its URL carries them.
@@ -225,39 +284,41 @@ impl IncidentFilter {
 
 /// Incidents, most recently changed first.
 pub async fn incidents(filter: &IncidentFilter, limit: u32) -> Result<OffsetPage<Incident>> {
-    json(get(&format!("/api/v1/incidents?limit={limit}&{}", filter.query())).build()).await
+    json(get(&format!(
+        "/api/v1/incidents?limit={limit}&{}",
+        filter.query()
+    )))
+    .await
 }
 
 /// Incidents matching words (and the filters), best first, with highlights.
 pub async fn search_incidents(filter: &IncidentFilter, limit: u32) -> Result<Vec<SearchHit>> {
-    json(
-        get(&format!(
-            "/api/v1/incidents/search?limit={limit}&{}",
-            filter.query()
-        ))
-        .build(),
-    )
+    json(get(&format!(
+        "/api/v1/incidents/search?limit={limit}&{}",
+        filter.query()
+    )))
     .await
 }
 
 /// One incident with its history and linked alerts.
 pub async fn incident(id: &str) -> Result<IncidentDetail> {
-    json(get(&format!("/api/v1/incidents/{}", encode(id))).build()).await
+    let body = send(get(&format!("/api/v1/incidents/{}", encode(id)))).await?;
+    IncidentDetail::from_json(&body).map_err(|e| ApiError::Network(format!("unreadable answer: {e}")))
 }
 
 /// Creates an incident.
 pub async fn create_incident(input: &IncidentInput) -> Result<Incident> {
-    json(post("/api/v1/incidents").json(input)).await
+    json(post("/api/v1/incidents", Some(input))).await
 }
 
 /// Replaces an incident's fields.
 pub async fn update_incident(id: Uuid, input: &IncidentInput) -> Result<Incident> {
-    json(put(&format!("/api/v1/incidents/{id}")).json(input)).await
+    json(put(&format!("/api/v1/incidents/{id}"), input)).await
 }
 
 /// Confirms an incident (an engineer stands behind it).
 pub async fn review_incident(id: Uuid) -> Result<Incident> {
-    json(post(&format!("/api/v1/incidents/{id}/review")).build()).await
+    json(post(&format!("/api/v1/incidents/{id}/review"), None::<&()>)).await
 }
 
 /// A knowledge-base text rendered (sanitized HTML).
@@ -265,49 +326,56 @@ pub async fn render_markdown(text: &str) -> Result<String> {
     let input = MarkdownInput {
         text: text.to_owned(),
     };
-    json::<RenderedMarkdown>(post("/api/v1/markdown").json(&input))
+    json::<RenderedMarkdown>(post("/api/v1/markdown", Some(&input)))
         .await
         .map(|r| r.html)
 }
 
 /// Folds incident `source` into `target`; answers the target as it now is.
 pub async fn merge_incidents(source: Uuid, target: Uuid) -> Result<Incident> {
-    json(post(&format!("/api/v1/incidents/{source}/merge")).json(&MergeInput { target_id: target })).await
+    json(post(
+        &format!("/api/v1/incidents/{source}/merge"),
+        Some(&MergeInput { target_id: target }),
+    ))
+    .await
 }
 
 /// One alert by id or number.
 pub async fn alert(key: &str) -> Result<Alert> {
-    json(get(&format!("/api/v1/alerts/{}", encode(key))).build()).await
+    json(get(&format!("/api/v1/alerts/{}", encode(key)))).await
 }
 
 /// The alert's escalation and its steps.
 pub async fn escalation(key: &str) -> Result<AlertEscalation> {
-    json(get(&format!("/api/v1/alerts/{}/escalation", encode(key))).build()).await
+    json(get(&format!("/api/v1/alerts/{}/escalation", encode(key)))).await
 }
 
 /// The notifications about the alert.
 pub async fn notifications(key: &str) -> Result<Vec<NotificationView>> {
-    json(get(&format!("/api/v1/alerts/{}/notifications", encode(key))).build()).await
+    json(get(&format!("/api/v1/alerts/{}/notifications", encode(key)))).await
 }
 
 /// Knowledge-base incidents like the alert, best first.
 pub async fn similar_incidents(key: &str) -> Result<Vec<SimilarIncident>> {
-    json(get(&format!("/api/v1/alerts/{}/similar-incidents", encode(key))).build()).await
+    json(get(&format!("/api/v1/alerts/{}/similar-incidents", encode(key)))).await
 }
 
 /// Acknowledges the alert as the signed-in person.
 pub async fn acknowledge(key: &str) -> Result<Alert> {
-    json(patch(&format!("/api/v1/alerts/{}/acknowledge", encode(key))).build()).await
+    json(patch(&format!("/api/v1/alerts/{}/acknowledge", encode(key)))).await
 }
 
 /// Resolves the alert as the signed-in person.
 pub async fn resolve(key: &str) -> Result<ResolveResponse> {
-    json(patch(&format!("/api/v1/alerts/{}/resolve", encode(key))).build()).await
+    json(patch(&format!("/api/v1/alerts/{}/resolve", encode(key)))).await
 }
 
 /// Escalates the alert to its next tier now.
 pub async fn escalate(key: &str) -> Result<()> {
-    send(post(&format!("/api/v1/alerts/{}/escalate", encode(key))).build())
-        .await
-        .map(|_| ())
+    send(post(
+        &format!("/api/v1/alerts/{}/escalate", encode(key)),
+        None::<&()>,
+    ))
+    .await
+    .map(|_| ())
 }

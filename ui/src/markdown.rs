@@ -14,13 +14,24 @@ use crate::app::ErrorNote;
 #[component]
 pub fn Markdown(#[prop(into)] text: Signal<String>, #[prop(optional)] empty: &'static str) -> impl IntoView {
     let html = RwSignal::new(String::new());
-    let pending = RwSignal::new(false);
+    // Busy from the start when there is something to render (no "empty" flash before the answer).
+    let pending = RwSignal::new(!text.with_untracked(|t| t.trim().is_empty()));
     let failed = RwSignal::new(None::<api::ApiError>);
     let sequence = StoredValue::new(0u32);
+    // The render waiting for typing to pause: a newer keystroke replaces it.
+    let waiting = StoredValue::new(None::<TimeoutHandle>);
+    on_cleanup(move || {
+        if let Some(handle) = waiting.try_get_value().flatten() {
+            handle.clear();
+        }
+    });
     Effect::new(move |previous: Option<()>| {
         let text = text.get();
         let n = sequence.get_value() + 1;
         sequence.set_value(n);
+        if let Some(handle) = waiting.get_value() {
+            handle.clear();
+        }
         if text.trim().is_empty() {
             html.set(String::new());
             pending.set(false);
@@ -51,12 +62,14 @@ pub fn Markdown(#[prop(into)] text: Signal<String>, #[prop(optional)] empty: &'s
         if previous.is_none() {
             render();
         } else {
-            set_timeout(render, std::time::Duration::from_millis(250));
+            waiting.set_value(set_timeout_with_handle(render, std::time::Duration::from_millis(250)).ok());
         }
     });
     view! {
         <div class="markdown" aria-busy=move || pending.get().to_string()>
-            {move || html.with(String::is_empty).then(|| view! { <p class="empty">{empty}</p> })}
+            {move || {
+                (html.with(String::is_empty) && !pending.get()).then(|| view! { <p class="empty">{empty}</p> })
+            }}
             {move || failed.get().map(|e| view! { <ErrorNote error=e/> })}
             // The server's sanitized rendering (see the module's note).
             <div inner_html=move || html.get()></div>

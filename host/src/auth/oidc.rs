@@ -204,6 +204,7 @@ pub async fn principal_from_claims(
         None => None,
     };
     let display_name = text("name").unwrap_or_else(|| email.clone());
+    let email_verified = claims.get("email_verified").and_then(Value::as_bool) == Some(true);
 
     let mut tx = db::begin_tenant(&state.db, &tenant.slug, &email).await?;
     let user = db::users::sign_in_oidc(
@@ -211,12 +212,17 @@ pub async fn principal_from_claims(
         db::users::OidcIdentity {
             subject: &subject,
             email: &email,
+            email_verified,
             display_name: &display_name,
             claimed_role,
             default_role: config.oidc_default_role,
         },
     )
-    .await?;
+    .await
+    .map_err(|e| match e {
+        db::users::OidcSignInError::Db(e) => AuthError::from(e),
+        refused => AuthError::AccountConflict(refused.to_string()),
+    })?;
     tx.commit().await?;
     super::active_user_principal(tenant, user)
 }

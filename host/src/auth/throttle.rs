@@ -170,7 +170,13 @@ pub struct Logins {
     pub per_account: FailureLimiter,
     /// Failures per client address.
     pub per_address: FailureLimiter,
+    /// Single sign-ons started and not (yet) finished, per client address: each holds a pending
+    /// state in Redis for ten minutes, so one address cannot fill Redis by starting sign-ins.
+    pub pending_sso: FailureLimiter,
 }
+
+/// Single sign-ons one client address may leave unfinished per [`FAILURE_WINDOW`].
+pub const PENDING_SSO_PER_ADDRESS: u32 = 30;
 
 /// The window failures are counted in.
 pub const FAILURE_WINDOW: Duration = Duration::minutes(15);
@@ -187,6 +193,7 @@ impl Logins {
             hashes: HashPool::new(threads, threads * 4),
             per_account: FailureLimiter::new(per_account, FAILURE_WINDOW, REMEMBERED),
             per_address: FailureLimiter::new(per_address, FAILURE_WINDOW, REMEMBERED),
+            pending_sso: FailureLimiter::new(PENDING_SSO_PER_ADDRESS, FAILURE_WINDOW, REMEMBERED),
         }
     }
 }

@@ -216,6 +216,8 @@ pub async fn delete(conn: &mut PgConnection, id: Uuid) -> Result<bool, sqlx::Err
 pub struct OidcIdentity<'a> {
     pub subject: &'a str,
     pub email: &'a str,
+    /// The provider vouches that the person owns `email` (`email_verified: true`).
+    pub email_verified: bool,
     pub display_name: &'a str,
     /// Role named by the token, which then wins over the stored one.
     pub claimed_role: Option<Role>,
@@ -223,42 +225,64 @@ pub struct OidcIdentity<'a> {
     pub default_role: Role,
 }
 
-/// Finds the user by subject, else by e-mail (linking the subject), else creates them.
-pub async fn sign_in_oidc(conn: &mut PgConnection, id: OidcIdentity<'_>) -> Result<UserRow, sqlx::Error> {
-    let existing: Option<UserRow> = sqlx::query_as(&format!(
-        "select {COLUMNS} from users where oidc_subject = $1 or lower(email) = lower($2)
-         order by (oidc_subject = $1) desc nulls last limit 1"
+/// Why an OIDC identity cannot be given an account.
+#[derive(Debug, thiserror::Error)]
+pub enum OidcSignInError {
+    #[error("an account with this e-mail is linked to another sign-in identity")]
+    LinkedElsewhere,
+    #[error("an account with this e-mail exists, and the provider does not vouch for the e-mail")]
+    EmailUnverified,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// Finds the user by subject; else links the account with the same e-mail when the provider vouches
+/// for the e-mail and the account has no other subject; else creates the user. An existing account
+/// is never taken over by a token that merely claims its e-mail.
+pub async fn sign_in_oidc(conn: &mut PgConnection, id: OidcIdentity<'_>) -> Result<UserRow, OidcSignInError> {
+    let role = id.claimed_role.map(Role::as_str);
+    let by_subject: Option<UserRow> = sqlx::query_as(&format!(
+        "update users set role = coalesce($2, role),
+                updated_at = case when role is distinct from coalesce($2, role) then now() else updated_at end
+         where oidc_subject = $1 returning {COLUMNS}"
     ))
     .bind(id.subject)
-    .bind(id.email)
+    .bind(role)
     .fetch_optional(&mut *conn)
     .await?;
-    match existing {
-        Some(user) => {
-            sqlx::query_as(&format!(
-                "update users set oidc_subject = $2, role = coalesce($3, role),
-                        updated_at = case when role is distinct from coalesce($3, role)
-                                          or oidc_subject is distinct from $2 then now() else updated_at end
-                 where id = $1 returning {COLUMNS}"
-            ))
-            .bind(user.id)
-            .bind(id.subject)
-            .bind(id.claimed_role.map(Role::as_str))
-            .fetch_one(conn)
-            .await
-        }
+    if let Some(user) = by_subject {
+        return Ok(user);
+    }
+    let by_email: Option<(Uuid, Option<String>)> =
+        sqlx::query_as("select id, oidc_subject from users where lower(email) = lower($1) for update")
+            .bind(id.email)
+            .fetch_optional(&mut *conn)
+            .await?;
+    match by_email {
+        Some((_, Some(_))) => Err(OidcSignInError::LinkedElsewhere),
+        Some(_) if !id.email_verified => Err(OidcSignInError::EmailUnverified),
+        Some((user_id, None)) => Ok(sqlx::query_as(&format!(
+            "update users set oidc_subject = $2, role = coalesce($3, role), updated_at = now()
+             where id = $1 returning {COLUMNS}"
+        ))
+        .bind(user_id)
+        .bind(id.subject)
+        .bind(role)
+        .fetch_one(conn)
+        .await?),
         None => {
-            sqlx::query_as(&format!(
+            let created: Option<UserRow> = sqlx::query_as(&format!(
                 "insert into users (email, display_name, role, oidc_subject) values ($1, $2, $3, $4)
-                 on conflict (lower(email)) do update set oidc_subject = excluded.oidc_subject
-                 returning {COLUMNS}"
+                 on conflict do nothing returning {COLUMNS}"
             ))
             .bind(id.email)
             .bind(id.display_name)
             .bind(id.claimed_role.unwrap_or(id.default_role).as_str())
             .bind(id.subject)
-            .fetch_one(conn)
-            .await
+            .fetch_optional(conn)
+            .await?;
+            // Someone took the e-mail or subject between our reads and this insert.
+            created.ok_or(OidcSignInError::LinkedElsewhere)
         }
     }
 }

@@ -64,7 +64,9 @@ pub struct AlertQuery {
     /// Created before (RFC 3339).
     pub until: Option<DateTime<Utc>>,
     /// `newest` (default: most recently created first), `oldest`, or `last_fired` (most recently
-    /// fired first). A cursor continues the order it was issued in.
+    /// fired first). Send a cursor with the same `sort` as the page it came from: it holds only the
+    /// last item's position in that order. With `last_fired`, an alert that fires again while someone
+    /// pages moves to the front: a later page does not show it again, and an earlier one did not yet.
     pub sort: Option<String>,
 }
 

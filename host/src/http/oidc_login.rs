@@ -14,6 +14,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::routes;
 
+use super::client::ClientAddr;
 use super::routes::Route;
 use crate::auth;
 use crate::auth::oidc::login::{Callback, LoginError, PENDING_TTL, same_origin_path};
@@ -43,8 +44,23 @@ pub struct LoginQuery {
 #[utoipa::path(get, path = "/auth/oidc/login", tag = "identity", security(()), params(LoginQuery),
     responses((status = 303, description = "To the issuer's sign-in page; when single sign-on is not \
         configured or the issuer or Redis cannot be reached, to `/login?error=<code>`")))]
-pub async fn start_oidc_login(State(state): State<AppState>, Query(query): Query<LoginQuery>) -> Response {
+pub async fn start_oidc_login(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    Query(query): Query<LoginQuery>,
+) -> Response {
+    let pending = &state.logins.pending_sso;
+    let address = client.map(|ip| ip.to_string());
     let started = match &state.oidc_login {
+        // Each start holds a state in Redis until it is finished or expires: unfinished starts are
+        // counted per address, and a finished one is given back.
+        Some(_)
+            if address
+                .as_ref()
+                .is_some_and(|a| pending.attempt(a, state.clock.now()).is_err()) =>
+        {
+            Err(LoginError::TooMany)
+        }
         Some(login) => login.start(&state.redis, query.next.as_deref()).await,
         None => Err(LoginError::NotConfigured),
     };
@@ -63,12 +79,14 @@ pub async fn start_oidc_login(State(state): State<AppState>, Query(query): Query
 /// the code, verifies the ID token, signs the person in (session cookie, as the password sign-in) and
 /// redirects to the path the sign-in started from. Any failure redirects to `/login?error=<code>`:
 /// `oidc_state_mismatch`, `oidc_denied`, `oidc_token_rejected`, `oidc_unknown_tenant`,
-/// `oidc_user_deactivated`, `oidc_unavailable` or `oidc_not_configured`.
+/// `oidc_user_deactivated`, `oidc_account_conflict`, `oidc_unavailable` or `oidc_not_configured`.
+/// (The start answers `oidc_too_many` when one address has 30 sign-ins unfinished in 15 minutes.)
 #[utoipa::path(get, path = "/auth/oidc/callback", tag = "identity", security(()), params(Callback),
     responses((status = 303, description = "Signed in: to the path the sign-in started from, with the \
         session cookie; otherwise to `/login?error=<code>`")))]
 pub async fn finish_oidc_login(
     State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     Query(callback): Query<Callback>,
 ) -> Response {
@@ -79,6 +97,9 @@ pub async fn finish_oidc_login(
     };
     let mut response = match finished {
         Ok(signed_in) => {
+            if let Some(ip) = client {
+                state.logins.pending_sso.succeeded(&ip.to_string());
+            }
             let who = &signed_in.principal;
             tracing::info!(tenant = %who.tenant.slug, user = %who.label(), "signed in through the OIDC issuer");
             let mut response = redirect(same_origin_path(Some(&signed_in.next)));

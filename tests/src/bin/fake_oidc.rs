@@ -66,6 +66,7 @@ async fn main() {
     let mut user = json!({
         "sub": args.subject.unwrap_or_else(|| format!("sub-{}", args.email)),
         "email": args.email,
+        "email_verified": true,
         "name": args.name,
     });
     user[&args.tenant_claim] = Value::String(args.tenant);

@@ -354,6 +354,16 @@ async fn deleted_and_merged_incidents_leave_lists_and_search_but_stay_readable()
     .await;
     assert_eq!(status, StatusCode::OK);
     assert!(deleted["archived_at"].is_string());
+    // The web UI reads this answer without serde's `flatten`: it must come out the same.
+    let text = deleted.to_string();
+    let plain = nightowl_api::incidents::IncidentDetail::from_json(&text).unwrap();
+    let flattened: nightowl_api::incidents::IncidentDetail = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        serde_json::to_value(&plain).unwrap(),
+        serde_json::to_value(&flattened).unwrap()
+    );
+    assert_eq!(serde_json::to_value(&plain).unwrap(), deleted);
+    assert!(!plain.history.is_empty());
     assert!(
         deleted["history"]
             .as_array()

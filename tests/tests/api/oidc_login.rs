@@ -360,6 +360,91 @@ async fn an_id_token_with_a_wrong_nonce_or_audience_is_rejected_and_writes_nothi
 }
 
 #[tokio::test]
+async fn an_existing_account_is_linked_only_through_a_verified_email_and_never_taken_over() {
+    let sso = Sso::start().await;
+    let slug = sso.tenant.tenant.slug.as_str().to_owned();
+    let (status, body) = send(
+        sso.app
+            .as_key(&sso.tenant.admin_key, Method::POST, "/api/v1/users")
+            .json(&json!({ "email": "Olga@acme.example", "display_name": "Olga", "role": "engineer" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let olga = body["id"].clone();
+    let as_provider_says = |sub: &str, verified: Option<bool>| {
+        let mut user = json!({ "sub": sub, "email": "olga@acme.example", "name": "Olga Oidc",
+                               "nightowl_tenant": slug });
+        if let Some(verified) = verified {
+            user["email_verified"] = json!(verified);
+        }
+        user
+    };
+
+    // The provider does not vouch for the e-mail: the existing account is not handed over.
+    for verified in [None, Some(false)] {
+        sso.issuer.set_user(as_provider_says("sub-olga", verified));
+        let mut browser = sso.browser();
+        let answer = browser.sign_in("/").await;
+        assert_eq!(
+            answer.location, "/login?error=oidc_account_conflict",
+            "{verified:?}"
+        );
+        assert!(answer.set_cookie("nightowl_session").is_none());
+        assert_eq!(browser.ping().await.0, StatusCode::UNAUTHORIZED);
+    }
+
+    // A verified e-mail links the account; the stored role stays when the token names none.
+    sso.issuer.set_user(as_provider_says("sub-olga", Some(true)));
+    let mut browser = sso.browser();
+    assert_eq!(browser.sign_in("/").await.location, "/");
+    let (_, me) = browser.ping().await;
+    assert_eq!(me["actor_id"], olga);
+    assert_eq!(me["role"], "engineer");
+
+    // Another identity at the same provider claiming the same verified e-mail is refused, and the
+    // link stays with the first one.
+    sso.issuer.set_user(as_provider_says("sub-mallory", Some(true)));
+    let answer = sso.browser().sign_in("/").await;
+    assert_eq!(answer.location, "/login?error=oidc_account_conflict");
+    assert!(answer.set_cookie("nightowl_session").is_none());
+    sso.issuer.set_user(as_provider_says("sub-olga", None));
+    let mut again = sso.browser();
+    assert_eq!(
+        again.sign_in("/").await.location,
+        "/",
+        "the linked subject signs in by subject"
+    );
+    assert_eq!(again.ping().await.1["actor_id"], olga);
+    assert_eq!(sso.users().await.len(), 1, "no account was created on the side");
+}
+
+#[tokio::test]
+async fn one_address_cannot_leave_more_than_thirty_sign_ins_pending() {
+    let sso = Sso::start().await;
+    let starts_at_the_provider = |answer: &Answer| {
+        answer.status == StatusCode::SEE_OTHER && answer.location.starts_with(&sso.issuer.url)
+    };
+    for n in 0..29 {
+        let answer = sso.browser().get("/auth/oidc/login?next=%2F").await;
+        assert!(starts_at_the_provider(&answer), "start {n}: {}", answer.location);
+    }
+    // A sign-in that finishes gives its start back.
+    assert_eq!(sso.browser().sign_in("/").await.location, "/");
+    assert!(starts_at_the_provider(
+        &sso.browser().get("/auth/oidc/login").await
+    ));
+
+    let refused = sso.browser().get("/auth/oidc/login").await;
+    assert_eq!(refused.status, StatusCode::SEE_OTHER);
+    assert_eq!(refused.location, "/login?error=oidc_too_many");
+    assert!(
+        refused.set_cookie("nightowl_oidc_state").is_none(),
+        "no state was stored"
+    );
+    assert_eq!(sso.issuer.token_requests().len(), 1);
+}
+
+#[tokio::test]
 async fn a_tenant_claim_naming_no_tenant_is_refused() {
     let sso = Sso::start().await;
     sso.issuer

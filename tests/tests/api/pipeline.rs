@@ -504,10 +504,11 @@ async fn an_agent_fix_stores_the_alert_resolved_and_records_the_fix_in_the_knowl
     assert!(metrics.contains("nightowl_alerts_agent_resolved_total 2"));
 }
 
-/// Every title of a listing, following its cursors.
+/// Every title of a listing, following its cursors one alert at a time (so each alert's own position
+/// is a cursor: a cursor holding the wrong time for the order would skip or repeat alerts).
 async fn all_titles(app: &TestApp, t: &TestTenant, query: &str) -> Vec<String> {
     let mut titles = Vec::new();
-    let mut path = format!("/api/v1/alerts?limit=2&{query}");
+    let mut path = format!("/api/v1/alerts?limit=1&{query}");
     loop {
         let (status, page) = send(app.as_key(&t.admin_key, Method::GET, &path)).await;
         assert_eq!(status, StatusCode::OK, "{page}");
@@ -519,7 +520,7 @@ async fn all_titles(app: &TestApp, t: &TestTenant, query: &str) -> Vec<String> {
                 .map(|a| a["title"].as_str().unwrap().to_owned()),
         );
         match page["next_cursor"].as_str() {
-            Some(c) => path = format!("/api/v1/alerts?limit=2&{query}&cursor={c}"),
+            Some(c) => path = format!("/api/v1/alerts?limit=1&{query}&cursor={c}"),
             None => break,
         }
     }

@@ -148,7 +148,14 @@ pub fn AlertsPage() -> impl IntoView {
                         </tr></thead>
                         <tbody>{page.items.into_iter().map(row).collect_view()}</tbody>
                     </table>
-                    {next.map(|href| view! { <a class="more" href=href>"Older alerts"</a> })}
+                    {next.map(|href| {
+                    let label = match filter.get_untracked().sort.as_deref() {
+                        Some("oldest") => "Newer alerts",
+                        Some("last_fired") => "Fired earlier",
+                        _ => "Older alerts",
+                    };
+                    view! { <a class="more" href=href>{label}</a> }
+                })}
                 }.into_any()
             }
         }}

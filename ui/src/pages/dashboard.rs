@@ -80,35 +80,38 @@ fn Counters(stats: AlertStats) -> impl IntoView {
 /// The mean time to resolve per day: one point per day that resolved something, joined by a line.
 #[component]
 fn Mttr(days: Vec<MttrDay>) -> impl IntoView {
-    const W: f64 = 600.0;
-    const H: f64 = 160.0;
-    const PAD: f64 = 24.0;
+    // Whole units of the view box: coordinates are written as integers (formatting floats would add
+    // Rust's float printing to the bundle for no visible difference).
+    const W: i64 = 600;
+    const H: i64 = 160;
+    const PAD: i64 = 24;
     let max = days
         .iter()
         .filter_map(|d| d.mttr_minutes)
         .fold(0.0_f64, f64::max)
         .max(1.0);
-    let step = (W - 2.0 * PAD) / (days.len().max(2) - 1) as f64;
-    let points: Vec<(f64, f64, &MttrDay)> = days
+    let gaps = (days.len().max(2) - 1) as i64;
+    let points: Vec<(i64, i64, &MttrDay)> = days
         .iter()
         .enumerate()
         .filter_map(|(i, d)| {
             d.mttr_minutes.map(|m| {
                 let share = (m / max).clamp(0.0, 1.0);
-                (PAD + i as f64 * step, H - PAD - share * (H - 2.0 * PAD), d)
+                let rise = (share * (H - 2 * PAD) as f64).round() as i64;
+                (PAD + i as i64 * (W - 2 * PAD) / gaps, H - PAD - rise, d)
             })
         })
         .collect();
     let line = points
         .iter()
-        .map(|(x, y, _)| format!("{x:.1},{y:.1}"))
+        .map(|(x, y, _)| format!("{x},{y}"))
         .collect::<Vec<_>>()
         .join(" ");
     let marks = points
         .iter()
         .map(|(x, y, d)| {
             let tip = format!("{}: {} min over {} resolved", d.day, minutes(d.mttr_minutes), d.resolved);
-            view! { <circle class="point" cx=format!("{x:.1}") cy=format!("{y:.1}") r="4"><title>{tip}</title></circle> }
+            view! { <circle class="point" cx=x.to_string() cy=y.to_string() r="4"><title>{tip}</title></circle> }
         })
         .collect_view();
     let resolved: i64 = days.iter().map(|d| d.resolved).sum();
@@ -128,9 +131,9 @@ fn Mttr(days: Vec<MttrDay>) -> impl IntoView {
                 view! {
                     <svg class="mttr" viewBox=format!("0 0 {W} {H}") role="img" aria-label=summary>
                         <line class="axis" x1=PAD y1=H - PAD x2=W - PAD y2=H - PAD/>
-                        <text class="tick" x=PAD y=PAD - 8.0>{format!("{} min", minutes(Some(max)))}</text>
-                        <text class="tick" x=PAD y=H - 6.0>{first}</text>
-                        <text class="tick end" x=W - PAD y=H - 6.0>{last}</text>
+                        <text class="tick" x=PAD y=PAD - 8>{format!("{} min", minutes(Some(max)))}</text>
+                        <text class="tick" x=PAD y=H - 6>{first}</text>
+                        <text class="tick end" x=W - PAD y=H - 6>{last}</text>
                         <polyline class="trend" points=line/>
                         {marks}
                     </svg>
@@ -141,23 +144,24 @@ fn Mttr(days: Vec<MttrDay>) -> impl IntoView {
 }
 
 fn minutes(m: Option<f64>) -> String {
-    m.map(|m| format!("{m:.0}")).unwrap_or_else(|| "–".into())
+    m.map(|m| (m.round() as i64).to_string())
+        .unwrap_or_else(|| "–".into())
 }
 
 /// The alerts that fired most often: one bar each, longest first, each a link to its latest alert.
 #[component]
 fn Recurring(items: Vec<RecurringAlert>) -> impl IntoView {
-    const W: f64 = 600.0;
-    const ROW: f64 = 26.0;
-    const LABEL: f64 = 260.0;
-    let max = items.iter().map(|r| r.occurrences).max().unwrap_or(1).max(1) as f64;
-    let height = ROW * items.len() as f64;
+    const W: i64 = 600;
+    const ROW: i64 = 26;
+    const LABEL: i64 = 260;
+    let max = items.iter().map(|r| r.occurrences).max().unwrap_or(1).max(1);
+    let height = ROW * items.len() as i64;
     let bars = items
         .iter()
         .enumerate()
         .map(|(i, r)| {
-            let y = i as f64 * ROW;
-            let width = ((W - LABEL - 50.0) * r.occurrences as f64 / max).max(2.0);
+            let y = i as i64 * ROW;
+            let width = ((W - LABEL - 50) * r.occurrences / max).max(2);
             let label = match &r.service {
                 Some(s) => format!("{} ({s})", r.title),
                 None => r.title.clone(),
@@ -167,9 +171,9 @@ fn Recurring(items: Vec<RecurringAlert>) -> impl IntoView {
             view! {
                 <g class="bar-row">
                     <a href=format!("/alerts/{}", r.last_number)>
-                        <text class="bar-label" x="0" y=y + 17.0>{truncate(&label, 38)}</text>
-                        <rect class="bar" x=LABEL y=y + 4.0 width=format!("{width:.1}") height=ROW - 8.0><title>{tip}</title></rect>
-                        <text class="bar-value" x=LABEL + width + 6.0 y=y + 17.0>{r.occurrences}</text>
+                        <text class="bar-label" x="0" y=y + 17>{truncate(&label, 38)}</text>
+                        <rect class="bar" x=LABEL y=y + 4 width=width height=ROW - 8><title>{tip}</title></rect>
+                        <text class="bar-value" x=LABEL + width + 6 y=y + 17>{r.occurrences}</text>
                     </a>
                 </g>
             }

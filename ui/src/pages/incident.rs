@@ -131,7 +131,7 @@ fn Stats(incident: Incident) -> impl IntoView {
             <h2>"Resolutions"</h2>
             <p class="stats">
                 {format!("Resolved {} time(s)", i.resolution_count)}
-                {i.avg_resolution_mins.map(|m| format!(", in {m:.0} min on average"))}
+                {i.avg_resolution_mins.map(|m| format!(", in {} min on average", m.round() as i64))}
                 {i.last_resolved_at.map(|t| view! { "; last " <Time at=t/> })}
                 {i.last_resolved_by.clone().map(|b| format!(" by {b}"))}
                 "."

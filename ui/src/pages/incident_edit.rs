@@ -117,26 +117,32 @@ pub fn IncidentEditPage() -> impl IntoView {
         .get("id")
         .and_then(|id| id.parse::<Uuid>().ok());
     let form = Form::new();
-    let loaded = RwSignal::new(existing.is_none());
     let error = RwSignal::new(None::<ApiError>);
-    // Fill the form once: from the incident being edited, or from the alert it starts from.
+    // Fill the form once, before it is shown: from the incident being edited, or from the alert it
+    // starts from. Nothing typed is overwritten, and a failed load never leaves blanks to save.
     let alert_key = query.get_untracked().get("alert");
+    let loaded = RwSignal::new(existing.is_none() && alert_key.is_none());
+    let load_error = RwSignal::new(None::<ApiError>);
     let on_load_error = on_error.clone();
     leptos::task::spawn_local(async move {
         if let Some(id) = existing {
             match api::incident(&id.to_string()).await {
-                Ok(d) => form.fill(&d.incident),
+                Ok(d) => {
+                    form.fill(&d.incident);
+                    loaded.set(true);
+                }
                 Err(e) => {
                     on_load_error(&e);
-                    error.set(Some(e));
+                    load_error.set(Some(e));
                 }
             }
-            loaded.set(true);
         } else if let Some(key) = alert_key {
+            // Without the alert the incident still starts, blank.
             match api::alert(&key).await {
                 Ok(a) => form.fill_from_alert(&a),
-                Err(e) => error.set(Some(e)),
+                Err(e) => load_error.set(Some(e)),
             }
+            loaded.set(true);
         }
     });
     let busy = RwSignal::new(false);
@@ -167,8 +173,12 @@ pub fn IncidentEditPage() -> impl IntoView {
     };
     view! {
         <h1>{if existing.is_some() { "Edit incident" } else { "New incident" }}</h1>
-        {move || (!loaded.get()).then(|| view! { <p class="loading" aria-busy="true">"Loading the incident…"</p> })}
-        // Hidden until the incident being edited has loaded: nothing typed is overwritten by it.
+        {move || {
+            (!loaded.get() && load_error.with(Option::is_none))
+                .then(|| view! { <p class="loading" aria-busy="true">"Loading…"</p> })
+        }}
+        {move || load_error.get().map(|e| view! { <ErrorNote error=e/> })}
+        // Hidden until what fills it has loaded.
         <form class="edit" on:submit=save hidden=move || !loaded.get()>
             <label for="i-title">"Title"</label>
             <input id="i-title" required maxlength="300" bind:value=form.title/>

@@ -67,6 +67,15 @@ pub fn IncidentsPage() -> impl IntoView {
     let category = RwSignal::new(f.category.unwrap_or_default());
     let service = RwSignal::new(f.service.unwrap_or_default());
     let tags = RwSignal::new(f.tags.unwrap_or_default());
+    // Back and forward change the URL without a submit: the fields follow it.
+    Effect::new(move |_| {
+        let f = filter.get();
+        q.set(f.q.unwrap_or_default());
+        severity.set(f.severity.unwrap_or_default());
+        category.set(f.category.unwrap_or_default());
+        service.set(f.service.unwrap_or_default());
+        tags.set(f.tags.unwrap_or_default());
+    });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let filter = IncidentFilter {

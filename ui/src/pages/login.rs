@@ -97,6 +97,14 @@ fn sso_error(code: &str) -> String {
         }
         "oidc_unavailable" => "The identity provider cannot be reached right now.".into(),
         "oidc_user_deactivated" => "Your NightOwl account is deactivated. Ask an administrator.".into(),
+        "oidc_account_conflict" => {
+            "A NightOwl account with your e-mail is linked to another sign-in, or your provider has not \
+             verified the e-mail. Ask an administrator."
+                .into()
+        }
+        "oidc_too_many" => {
+            "Too many sign-ins were started from here. Wait a few minutes and try again.".into()
+        }
         "oidc_not_configured" => "Single sign-on is not set up on this server.".into(),
         other => format!("Single sign-on failed ({other})."),
     }

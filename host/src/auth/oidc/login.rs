@@ -101,8 +101,12 @@ pub enum LoginError {
     UnknownTenant(String),
     #[error("user is deactivated")]
     Deactivated,
+    #[error("{0}")]
+    AccountConflict(String),
     #[error("unavailable: {0}")]
     Unavailable(String),
+    #[error("too many sign-ins started from this address and not finished")]
+    TooMany,
 }
 
 impl LoginError {
@@ -115,7 +119,9 @@ impl LoginError {
             LoginError::TokenRejected(_) => "oidc_token_rejected",
             LoginError::UnknownTenant(_) => "oidc_unknown_tenant",
             LoginError::Deactivated => "oidc_user_deactivated",
+            LoginError::AccountConflict(_) => "oidc_account_conflict",
             LoginError::Unavailable(_) => "oidc_unavailable",
+            LoginError::TooMany => "oidc_too_many",
         }
     }
 }
@@ -125,6 +131,7 @@ impl From<AuthError> for LoginError {
         match err {
             AuthError::UnknownTenant(slug) => LoginError::UnknownTenant(slug),
             AuthError::Deactivated => LoginError::Deactivated,
+            AuthError::AccountConflict(why) => LoginError::AccountConflict(why),
             AuthError::Unavailable => LoginError::Unavailable("the database is unavailable".into()),
             AuthError::Internal(e) => LoginError::Unavailable(format!("{e:#}")),
             other => LoginError::TokenRejected(other.to_string()),
@@ -269,10 +276,14 @@ impl OidcLogin {
             .ok_or(LoginError::StateMismatch)?;
         let pending: Pending = serde_json::from_str(&record).map_err(|_| LoginError::StateMismatch)?;
         if let Some(error) = callback.error {
+            // The provider's words come through the browser: logged only as short printable text.
             let description = callback.error_description.unwrap_or_default();
-            return Err(LoginError::Denied(
-                format!("{error} {description}").trim().to_owned(),
-            ));
+            let said: String = format!("{error} {description}")
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(200)
+                .collect();
+            return Err(LoginError::Denied(said.trim().to_owned()));
         }
         let code = callback
             .code
