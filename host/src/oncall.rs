@@ -182,6 +182,92 @@ impl Rotation {
     }
 }
 
+/// A stretch of time in which the answer to "who is on call" stays the same (the calendar's final
+/// schedule): the rotation with overrides and leave applied, as [`Rotation::on_call`] answers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    /// Nobody before the first handoff, from the end on, or when everyone is away.
+    pub primary: Option<Uuid>,
+    pub secondary: Option<Uuid>,
+    /// The cover override that decides the primary.
+    pub cover: Option<Override>,
+    /// Of a follow-the-sun pair, whether this roster (not its partner) answers alerts then; always
+    /// true for a roster on its own.
+    pub active: bool,
+}
+
+/// The final schedule over `[from, until)`: cut wherever a shift, an override or leave, or (with a
+/// follow-the-sun `partner`) either roster's daily handoff begins or ends, and joined again where
+/// nothing changed.
+pub fn segments(
+    r: &Rotation,
+    overrides: &[Override],
+    partner: Option<&Rotation>,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Vec<Segment> {
+    let mut cuts = vec![from, until];
+    for shift in r.shifts_between(from, until) {
+        cuts.push(shift.starts_at);
+        cuts.extend(shift.ends_at);
+    }
+    for o in overrides {
+        cuts.extend([o.starts_at, o.ends_at]);
+    }
+    if let Some(p) = partner {
+        for rot in [r, p] {
+            let first = from.with_timezone(&rot.timezone).date_naive() - Duration::days(1);
+            let last = until.with_timezone(&rot.timezone).date_naive();
+            let mut day = first;
+            while day <= last {
+                cuts.push(resolve_local(rot.timezone, day.and_time(rot.handoff_time)));
+                day += Duration::days(1);
+            }
+        }
+    }
+    cuts.retain(|t| from <= *t && *t <= until);
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut out: Vec<Segment> = Vec::new();
+    for w in cuts.windows(2) {
+        let (starts_at, ends_at) = (w[0], w[1]);
+        let answer = r.on_call(starts_at, overrides);
+        let segment = Segment {
+            starts_at,
+            ends_at,
+            primary: answer.as_ref().map(|a| a.primary),
+            secondary: answer.as_ref().and_then(|a| a.secondary),
+            cover: answer.and_then(|a| a.override_active),
+            active: partner.is_none_or(|p| follow_the_sun(&[r, p], starts_at) == Some(0)),
+        };
+        match out.last_mut() {
+            Some(last)
+                if last.ends_at == starts_at
+                    && (&last.primary, &last.secondary, &last.cover, last.active)
+                        == (
+                            &segment.primary,
+                            &segment.secondary,
+                            &segment.cover,
+                            segment.active,
+                        ) =>
+            {
+                last.ends_at = ends_at;
+            }
+            _ => out.push(segment),
+        }
+    }
+    out
+}
+
+/// The instants a local calendar day of `tz` starts and ends (23 or 25 hours apart across a DST
+/// change).
+pub fn local_day(tz: Tz, date: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
+    let midnight = |d: NaiveDate| resolve_local(tz, d.and_time(NaiveTime::MIN));
+    (midnight(date), midnight(date + Duration::days(1)))
+}
+
 /// The handoff instants around `t`: the latest at or before it and the first after it. For a
 /// follow-the-sun roster these are its daily local handoffs (when its window opens); otherwise the
 /// rotation's shift boundaries. Nothing after the roster has ended.
@@ -259,6 +345,98 @@ mod tests {
             end_date: None,
             members: users(members),
         }
+    }
+
+    #[test]
+    fn local_days_are_23_and_25_hours_across_the_changes() {
+        let berlin: Tz = "Europe/Berlin".parse().unwrap();
+        let day = |d: &str| local_day(berlin, NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap());
+        let hours = |(a, b): (DateTime<Utc>, DateTime<Utc>)| (b - a).num_hours();
+        assert_eq!(day("2027-03-28").0, utc("2027-03-27T23:00:00Z"));
+        assert_eq!(hours(day("2027-03-28")), 23);
+        assert_eq!(hours(day("2027-03-29")), 24);
+        assert_eq!(hours(day("2027-10-31")), 25);
+    }
+
+    #[test]
+    fn segments_apply_overrides_and_leave_and_join_what_does_not_change() {
+        // Daily at 09:00 Berlin, members 1, 2, 3 from 2027-03-26.
+        let r = rotation("Europe/Berlin", 1, "09:00", "2027-03-26", 3);
+        let (from, until) = (utc("2027-03-27T00:00:00Z"), utc("2027-03-28T12:00:00Z"));
+        let plain = segments(&r, &[], None, from, until);
+        let who: Vec<_> = plain
+            .iter()
+            .map(|s| (s.starts_at, s.primary.map(|u| u.as_u128())))
+            .collect();
+        assert_eq!(
+            who,
+            [
+                (from, Some(1)),
+                (utc("2027-03-27T08:00:00Z"), Some(2)),
+                // Summer time: 09:00 is 07:00 UTC, so member 2's shift was 23 hours.
+                (utc("2027-03-28T07:00:00Z"), Some(3)),
+            ]
+        );
+        assert!(plain.iter().all(|s| s.active && s.cover.is_none()));
+        assert_eq!(plain.last().unwrap().ends_at, until);
+
+        // Member 4 covers 10:00–14:00Z on the 27th; member 3 is away the whole window.
+        let cover = Override {
+            user: Uuid::from_u128(4),
+            starts_at: utc("2027-03-27T10:00:00Z"),
+            ends_at: utc("2027-03-27T14:00:00Z"),
+            kind: OverrideKind::Cover,
+        };
+        let leave = Override {
+            user: Uuid::from_u128(3),
+            starts_at: from - Duration::days(1),
+            ends_at: until + Duration::days(1),
+            kind: OverrideKind::Leave,
+        };
+        let all = segments(&r, &[cover.clone(), leave], None, from, until);
+        let who: Vec<_> = all
+            .iter()
+            .map(|s| {
+                (
+                    s.starts_at,
+                    s.primary.map(|u| u.as_u128()),
+                    s.secondary.map(|u| u.as_u128()),
+                    s.cover.is_some(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            who,
+            [
+                (from, Some(1), Some(2), false),
+                (utc("2027-03-27T08:00:00Z"), Some(2), Some(1), false),
+                // The cover decides the primary only; the secondary stays the rotation's.
+                (cover.starts_at, Some(4), Some(1), true),
+                (cover.ends_at, Some(2), Some(1), false),
+                // Member 3's shift, while 3 is away: the next one in rotation order takes it.
+                (utc("2027-03-28T07:00:00Z"), Some(1), Some(2), false),
+            ]
+        );
+    }
+
+    #[test]
+    fn follow_the_sun_segments_say_which_half_is_active() {
+        // Berlin hands off at 08:00 local, New York at 08:00 local: each is active from its morning.
+        let berlin = rotation("Europe/Berlin", 7, "08:00", "2027-01-04", 2);
+        let new_york = rotation("America/New_York", 7, "08:00", "2027-01-04", 2);
+        let (from, until) = (utc("2027-01-12T00:00:00Z"), utc("2027-01-13T00:00:00Z"));
+        let windows: Vec<_> = segments(&berlin, &[], Some(&new_york), from, until)
+            .iter()
+            .map(|s| (s.starts_at, s.active))
+            .collect();
+        assert_eq!(
+            windows,
+            [
+                (from, false),
+                (utc("2027-01-12T07:00:00Z"), true),
+                (utc("2027-01-12T13:00:00Z"), false),
+            ]
+        );
     }
 
     #[test]

@@ -320,6 +320,98 @@ pub struct OnCallView {
     pub override_active: Option<Uuid>,
 }
 
+/// `GET /api/v1/rosters/{id}/calendar`: a roster's days as its calendar shows them, computed by the
+/// same on-call code the API, the iCal feed and escalation use (the UI only draws them).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RosterCalendar {
+    /// The roster.
+    pub roster_id: Uuid,
+    /// IANA zone the days and local times are in: the roster's, unless the request named another.
+    pub timezone: String,
+    /// Today, in that zone.
+    pub today: NaiveDate,
+    /// The days asked for, in order.
+    pub days: Vec<CalendarDay>,
+}
+
+/// One local calendar day of a roster.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CalendarDay {
+    /// The local date.
+    pub date: NaiveDate,
+    /// When the day starts (local midnight).
+    pub starts_at: DateTime<Utc>,
+    /// When it ends (the next local midnight).
+    pub ends_at: DateTime<Utc>,
+    /// Hours the day lasts: 23 or 25 on the days clocks change.
+    pub hours: i64,
+    /// Rotation shifts that begin this day, each with its whole length.
+    pub handoffs: Vec<CalendarShift>,
+    /// Who is on call through the day, overrides and leave applied (the final schedule).
+    pub segments: Vec<CalendarSegment>,
+    /// Overrides and leave touching the day.
+    pub overrides: Vec<CalendarOverride>,
+}
+
+/// A rotation shift, as the rotation alone decides it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CalendarShift {
+    /// When the shift starts (the handoff).
+    pub starts_at: DateTime<Utc>,
+    /// When it ends; absent for the last shift of a roster without an end.
+    pub ends_at: Option<DateTime<Utc>>,
+    /// Local time of the handoff, `HH:MM`.
+    pub at: String,
+    /// Minutes the shift lasts: 1380 (23 h) for a daily shift across spring forward.
+    pub minutes: Option<i64>,
+    /// Primary by rotation.
+    pub primary: OnCallPerson,
+    /// Secondary by rotation.
+    pub secondary: Option<OnCallPerson>,
+}
+
+/// A stretch of a day in which who is on call does not change.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CalendarSegment {
+    /// Start, within the day.
+    pub starts_at: DateTime<Utc>,
+    /// End, within the day.
+    pub ends_at: DateTime<Utc>,
+    /// Local start, `HH:MM`.
+    pub from: String,
+    /// Local end, `HH:MM` (`24:00` at the end of the day).
+    pub to: String,
+    /// Who answers; absent before the rotation starts, after it ends, or when everyone is away.
+    pub primary: Option<OnCallPerson>,
+    /// The secondary.
+    pub secondary: Option<OnCallPerson>,
+    /// The cover override that decides the primary.
+    pub override_id: Option<Uuid>,
+    /// Of a follow-the-sun pair, whether this roster answers alerts then (false: its partner does).
+    pub active: bool,
+}
+
+/// An override or leave, as a day shows it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CalendarOverride {
+    /// Id of the override (to remove it).
+    pub id: Uuid,
+    /// `override` (covers) or `leave` (away).
+    pub kind: OverrideKind,
+    /// Who covers or is away.
+    pub person: OnCallPerson,
+    /// Start of the whole override.
+    pub starts_at: DateTime<Utc>,
+    /// End of the whole override.
+    pub ends_at: DateTime<Utc>,
+    /// Local start within the day, `HH:MM`.
+    pub from: String,
+    /// Local end within the day, `HH:MM` (`24:00` at the end of the day).
+    pub to: String,
+    /// Why.
+    pub reason: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

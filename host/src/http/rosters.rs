@@ -7,8 +7,9 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
 use nightowl_api::ErrorBody;
 use nightowl_api::rosters::{
-    MembersInput, OnCallPerson, OnCallView, OverrideInput, OverrideKind, Roster, RosterInput,
-    RosterOnCallNow, RosterOverride, ShiftView,
+    CalendarDay, CalendarOverride, CalendarSegment, CalendarShift, MembersInput, OnCallPerson, OnCallView,
+    OverrideInput, OverrideKind, Roster, RosterCalendar, RosterInput, RosterOnCallNow, RosterOverride,
+    ShiftView,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -38,6 +39,7 @@ pub fn routes() -> Vec<Route> {
         Route::read(routes!(get_oncall), Readonly),
         Route::read(routes!(oncall_now), Readonly),
         Route::read(routes!(list_shifts), Readonly),
+        Route::read(routes!(roster_calendar), Readonly),
         Route::read(routes!(oncall_history), Readonly),
         Route::calendar(routes!(export_ics), Readonly),
     ]
@@ -347,6 +349,148 @@ pub async fn list_shifts(
         &names,
         rotation_of(&roster)?.shifts_between(from, until),
     )))
+}
+
+/// Which days a calendar shows.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CalendarQuery {
+    /// First local date (default: today in the zone).
+    pub start: Option<chrono::NaiveDate>,
+    /// Number of days, 1–62 (default 7).
+    pub days: Option<u32>,
+    /// IANA zone to lay the days out in (default: the roster's); the viewer's own, for example.
+    pub tz: Option<String>,
+}
+
+/// The roster's calendar: for each local day, its length (23 or 25 hours when clocks change), the
+/// rotation's handoffs, the final schedule (overrides and leave applied; for a follow-the-sun roster,
+/// when it or its partner answers) and the overrides touching it, all in `tz`.
+#[utoipa::path(get, path = "/api/v1/rosters/{id}/calendar", tag = "rosters", params(("id" = Uuid, Path), CalendarQuery),
+    responses((status = 200, body = RosterCalendar), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn roster_calendar(
+    State(state): State<AppState>,
+    mut t: TenantTx,
+    Path(id): Path<Uuid>,
+    Query(q): Query<CalendarQuery>,
+) -> Result<Json<RosterCalendar>, ApiError> {
+    let roster = load(&mut t, id).await?;
+    let zone_name = q.tz.clone().unwrap_or_else(|| roster.timezone.clone());
+    let zone: chrono_tz::Tz = zone_name.parse().map_err(|_| {
+        ApiError::bad_request(
+            "invalid_timezone",
+            "tz must be an IANA time zone such as Europe/Berlin",
+        )
+    })?;
+    let count = q.days.unwrap_or(7);
+    if !(1..=62).contains(&count) {
+        return Err(ApiError::bad_request(
+            "invalid_window",
+            "days must be between 1 and 62",
+        ));
+    }
+    let today = state.clock.now().with_timezone(&zone).date_naive();
+    let first = q.start.unwrap_or(today);
+    let dates: Vec<chrono::NaiveDate> = first.iter_days().take(count as usize).collect();
+    let (from, _) = oncall::local_day(zone, dates[0]);
+    let (_, until) = oncall::local_day(zone, dates[dates.len() - 1]);
+
+    let rotation = rotation_of(&roster)?;
+    let partner = match (roster.is_follow_the_sun, roster.linked_roster_id) {
+        (true, Some(partner)) => db::rosters::get(&mut t, partner)
+            .await?
+            .as_ref()
+            .and_then(db::rosters::rotation),
+        _ => None,
+    };
+    let listed = db::rosters::overrides(&mut t, id, from, until).await?;
+    let overrides = db::rosters::as_overrides(&listed);
+    let segments = oncall::segments(&rotation, &overrides, partner.as_ref(), from, until);
+    let shifts = rotation.shifts_between(from, until);
+    let extra: Vec<Uuid> = listed.iter().map(|o| o.user_id).collect();
+    let names = names(&mut t, &roster, &extra).await?;
+
+    let local = |at: DateTime<Utc>, day_end: DateTime<Utc>| {
+        if at >= day_end {
+            "24:00".to_owned()
+        } else {
+            at.with_timezone(&zone).format("%H:%M").to_string()
+        }
+    };
+    let days = dates
+        .into_iter()
+        .map(|date| {
+            let (starts_at, ends_at) = oncall::local_day(zone, date);
+            let clip = |a: DateTime<Utc>, b: DateTime<Utc>| (a.max(starts_at), b.min(ends_at));
+            CalendarDay {
+                date,
+                starts_at,
+                ends_at,
+                hours: (ends_at - starts_at).num_hours(),
+                handoffs: shifts
+                    .iter()
+                    .filter(|s| starts_at <= s.starts_at && s.starts_at < ends_at)
+                    .map(|s| CalendarShift {
+                        starts_at: s.starts_at,
+                        ends_at: s.ends_at,
+                        at: local(s.starts_at, ends_at),
+                        minutes: s.ends_at.map(|e| (e - s.starts_at).num_minutes()),
+                        primary: person(&names, s.primary),
+                        secondary: s.secondary.map(|u| person(&names, u)),
+                    })
+                    .collect(),
+                segments: segments
+                    .iter()
+                    .filter(|s| s.starts_at < ends_at && s.ends_at > starts_at)
+                    .map(|s| {
+                        let (a, b) = clip(s.starts_at, s.ends_at);
+                        CalendarSegment {
+                            starts_at: a,
+                            ends_at: b,
+                            from: local(a, ends_at),
+                            to: local(b, ends_at),
+                            primary: s.primary.map(|u| person(&names, u)),
+                            secondary: s.secondary.map(|u| person(&names, u)),
+                            override_id: s.cover.as_ref().and_then(|c| {
+                                listed
+                                    .iter()
+                                    .find(|o| {
+                                        o.kind == OverrideKind::Cover
+                                            && o.user_id == c.user
+                                            && o.starts_at == c.starts_at
+                                    })
+                                    .map(|o| o.id)
+                            }),
+                            active: s.active,
+                        }
+                    })
+                    .collect(),
+                overrides: listed
+                    .iter()
+                    .filter(|o| o.starts_at < ends_at && o.ends_at > starts_at)
+                    .map(|o| {
+                        let (a, b) = clip(o.starts_at, o.ends_at);
+                        CalendarOverride {
+                            id: o.id,
+                            kind: o.kind,
+                            person: person(&names, o.user_id),
+                            starts_at: o.starts_at,
+                            ends_at: o.ends_at,
+                            from: local(a, ends_at),
+                            to: local(b, ends_at),
+                            reason: o.reason.clone(),
+                        }
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    Ok(Json(RosterCalendar {
+        roster_id: roster.id,
+        timezone: zone_name,
+        today,
+        days,
+    }))
 }
 
 /// The last 10 completed shifts, most recent first.
