@@ -424,3 +424,121 @@ async fn leave_takes_a_member_out_of_the_rotation_and_may_overlap_other_peoples_
     assert_eq!(covered["primary"]["user_id"], primary.as_str());
     assert_eq!(covered["override_active"], cover["id"]);
 }
+
+#[tokio::test]
+async fn the_calendar_lays_out_days_in_any_zone_with_the_shifts_oncall_and_overrides_agree_on() {
+    let app = TestApp::spawn().await;
+    let t = app.tenant().await;
+    let (a, b, c, d) = (
+        user(&app, &t, "Ada").await,
+        user(&app, &t, "Bo").await,
+        user(&app, &t, "Cy").await,
+        user(&app, &t, "Di").await,
+    );
+    let id = roster(
+        &app,
+        &t,
+        json!({"name": "spring", "timezone": "Europe/Berlin", "rotation_type": "daily",
+               "handoff_time": "09:00:00", "start_date": "2027-03-20"}),
+        &[&a, &b, &c],
+    )
+    .await;
+    // Di covers 12:00–15:00 Berlin on the 28th (10:00–13:00Z, summer time).
+    let (s, cover) = send(
+        app.as_key(&t.admin_key, Method::POST, &format!("/api/v1/rosters/{id}/overrides"))
+            .json(&json!({"user_id": d, "starts_at": "2027-03-28T10:00:00Z", "ends_at": "2027-03-28T13:00:00Z"})),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{cover}");
+    let calendar = |query: &'static str| {
+        let path = format!("/api/v1/rosters/{id}/calendar?{query}");
+        let request = app.as_key(&t.admin_key, Method::GET, &path);
+        async move { send(request).await }
+    };
+
+    let (s, cal) = calendar("start=2027-03-26&days=5").await;
+    assert_eq!(s, StatusCode::OK, "{cal}");
+    assert_eq!(cal["timezone"], "Europe/Berlin");
+    let days = cal["days"].as_array().unwrap();
+    let dates: Vec<&str> = days.iter().map(|d| d["date"].as_str().unwrap()).collect();
+    assert_eq!(dates, ["2027-03-26", "2027-03-27", "2027-03-28", "2027-03-29", "2027-03-30"]);
+    let hours: Vec<i64> = days.iter().map(|d| d["hours"].as_i64().unwrap()).collect();
+    assert_eq!(hours, [24, 24, 23, 24, 24], "the clocks go forward on the 28th");
+    // The shift handed off on the 27th runs into summer time: 23 hours.
+    let minutes: Vec<i64> = days
+        .iter()
+        .map(|d| d["handoffs"][0]["minutes"].as_i64().unwrap())
+        .collect();
+    assert_eq!(minutes, [1440, 1380, 1440, 1440, 1440]);
+    assert!(days.iter().all(|d| d["handoffs"][0]["at"] == "09:00"));
+
+    // Each day's handoff names who the shift listing names for the shift starting that day.
+    let (_, shifts) = shifts_between(&app, &t, &id, "2027-03-25T23:00:00Z", "2027-03-30T22:00:00Z").await;
+    let listed: Vec<(String, String)> = shifts
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["starts_at"].as_str().unwrap() >= "2027-03-25T23:00:00Z")
+        .map(|s| (s["starts_at"].as_str().unwrap().to_owned(), s["primary"]["display_name"].as_str().unwrap().to_owned()))
+        .collect();
+    let shown: Vec<(String, String)> = days
+        .iter()
+        .map(|d| {
+            let h = &d["handoffs"][0];
+            let at = utc(h["starts_at"].as_str().unwrap()).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            (at, h["primary"]["display_name"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    let listed: Vec<(String, String)> = listed
+        .into_iter()
+        .map(|(at, who)| (utc(&at).to_rfc3339_opts(chrono::SecondsFormat::Secs, true), who))
+        .collect();
+    assert_eq!(shown, listed);
+
+    // The final schedule of the 28th: every segment's primary is what oncall?at= answers inside it,
+    // the cover shows with its id, and the segments tile the day.
+    let day = &days[2];
+    let segments = day["segments"].as_array().unwrap();
+    assert_eq!(segments.first().unwrap()["from"], "00:00");
+    assert_eq!(segments.last().unwrap()["to"], "24:00");
+    for pair in segments.windows(2) {
+        assert_eq!(pair[0]["ends_at"], pair[1]["starts_at"]);
+    }
+    for segment in segments {
+        let start = utc(segment["starts_at"].as_str().unwrap());
+        let answer = oncall(&app, &t, &id, start).await;
+        assert_eq!(segment["primary"]["user_id"], answer["primary"]["user_id"], "{segment}");
+        assert_eq!(segment["override_id"], answer["override_active"], "{segment}");
+    }
+    let covered: Vec<(&str, &str, &str)> = segments
+        .iter()
+        .filter(|s| !s["override_id"].is_null())
+        .map(|s| (s["from"].as_str().unwrap(), s["to"].as_str().unwrap(), s["primary"]["display_name"].as_str().unwrap()))
+        .collect();
+    assert_eq!(covered, [("12:00", "15:00", "Di")]);
+    assert_eq!(day["overrides"][0]["id"], cover["id"]);
+    assert_eq!(day["overrides"][0]["person"]["display_name"], "Di");
+
+    // The same days laid out in New York: other local dates and times, the same instants.
+    let (s, ny) = calendar("start=2027-03-28&days=1&tz=America/New_York").await;
+    assert_eq!(s, StatusCode::OK, "{ny}");
+    assert_eq!(ny["timezone"], "America/New_York");
+    assert_eq!(ny["days"][0]["hours"], 24, "New York changed two weeks earlier");
+    assert_eq!(ny["days"][0]["handoffs"][0]["at"], "03:00");
+    let covered_ny: Vec<&Value> = ny["days"][0]["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| !s["override_id"].is_null())
+        .collect();
+    assert_eq!((covered_ny[0]["from"].as_str(), covered_ny[0]["to"].as_str()), (Some("06:00"), Some("09:00")));
+
+    for (query, code) in [
+        ("tz=Mars/Olympus", "invalid_timezone"),
+        ("days=0", "invalid_window"),
+        ("days=63", "invalid_window"),
+    ] {
+        let (s, err) = calendar(query).await;
+        assert_eq!((s, error_code(&err)), (StatusCode::BAD_REQUEST, code), "{query}");
+    }
+}
