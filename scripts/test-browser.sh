@@ -72,4 +72,4 @@ done
 
 NIGHTOWL_URL=http://127.0.0.1:$port NIGHTOWL_API_KEY=$key NIGHTOWL_PASSWORD=$password NIGHTOWL_OIDC_EMAIL=$oidc_email \
   NIGHTOWL_SHOTS=$out PLAYWRIGHT_CORE="$tools/node/node_modules/playwright-core/index.mjs" \
-  node --test --test-concurrency=1 tests/browser/responder.mjs tests/browser/console.mjs
+  node --test --test-concurrency=1 tests/browser/responder.mjs tests/browser/console.mjs tests/browser/management.mjs

@@ -1,6 +1,7 @@
 //! The JSON API, one typed function per endpoint, with the shared `nightowl-api` types: the UI never
 //! spells a JSON shape of its own. Requests go to the same origin with the session cookie.
 
+use nightowl_api::admin::User;
 use nightowl_api::admin::{AuthMethods, Identity, LoginInput};
 use nightowl_api::alerts::{Alert, ResolveResponse};
 use nightowl_api::escalation::AlertEscalation;
@@ -9,7 +10,9 @@ use nightowl_api::incidents::{
     SimilarIncident,
 };
 use nightowl_api::notifications::NotificationView;
-use nightowl_api::rosters::RosterOnCallNow;
+use nightowl_api::rosters::{
+    OnCallView, OverrideInput, Roster, RosterCalendar, RosterOnCallNow, RosterOverride,
+};
 use nightowl_api::stats::AlertStats;
 use nightowl_api::{CursorPage, ErrorBody, OffsetPage};
 use serde::Serialize;
@@ -77,6 +80,10 @@ fn post(path: &str, body: Option<&impl Serialize>) -> Call {
 
 fn put(path: &str, body: &impl Serialize) -> Call {
     write("PUT", path, Some(body))
+}
+
+fn delete(path: &str) -> Call {
+    write("DELETE", path, None::<&()>)
 }
 
 fn patch(path: &str) -> Call {
@@ -378,4 +385,55 @@ pub async fn escalate(key: &str) -> Result<()> {
     ))
     .await
     .map(|_| ())
+}
+
+/// Every roster.
+pub async fn rosters() -> Result<Vec<Roster>> {
+    json(get("/api/v1/rosters")).await
+}
+
+/// One roster with its members.
+pub async fn roster(id: &str) -> Result<Roster> {
+    json(get(&format!("/api/v1/rosters/{}", encode(id)))).await
+}
+
+/// `days` days of the roster's calendar from the local date `start` (`YYYY-MM-DD`), laid out in `tz`
+/// (the roster's zone when `None`).
+pub async fn roster_calendar(id: &str, start: &str, days: u32, tz: Option<&str>) -> Result<RosterCalendar> {
+    let tz = tz.map(|z| format!("&tz={}", encode(z))).unwrap_or_default();
+    json(get(&format!(
+        "/api/v1/rosters/{}/calendar?start={}&days={days}{tz}",
+        encode(id),
+        encode(start)
+    )))
+    .await
+}
+
+/// Who is on call for the roster now.
+pub async fn roster_oncall(id: &str) -> Result<OnCallView> {
+    json(get(&format!("/api/v1/rosters/{}/oncall", encode(id)))).await
+}
+
+/// Adds an override or leave.
+pub async fn add_override(roster: &str, input: &OverrideInput) -> Result<RosterOverride> {
+    json(post(
+        &format!("/api/v1/rosters/{}/overrides", encode(roster)),
+        Some(input),
+    ))
+    .await
+}
+
+/// Removes an override or leave.
+pub async fn delete_override(roster: &str, id: Uuid) -> Result<()> {
+    send(delete(&format!(
+        "/api/v1/rosters/{}/overrides/{id}",
+        encode(roster)
+    )))
+    .await
+    .map(|_| ())
+}
+
+/// The tenant's users (the first 200, by name).
+pub async fn users() -> Result<OffsetPage<User>> {
+    json(get("/api/v1/users?limit=200")).await
 }

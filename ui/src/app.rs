@@ -8,14 +8,14 @@ use leptos_router::path;
 use nightowl_api::admin::Identity;
 
 use crate::api::{self, ApiError};
-use crate::pages::{alert, alerts, dashboard, incident, incident_edit, incidents, login::LoginPage};
+use crate::pages::{self, KnowledgePage, login::LoginPage};
 
 /// A page whose code is loaded when it is first opened: a future of its view, shown when it is ready.
 macro_rules! lazily {
-    ($load:path) => {
+    ($load:expr) => {
         || {
             view! {
-                <Frame>{Suspend::new(send_wrapper::SendWrapper::new($load()))}</Frame>
+                <Frame>{Suspend::new(send_wrapper::SendWrapper::new($load))}</Frame>
             }
         }
     };
@@ -34,13 +34,15 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <Frame><p class="empty">"There is no such page."</p></Frame> }>
                 <Route path=path!("/login") view=LoginPage/>
                 <Route path=path!("/") view=|| view! { <Redirect path="/dashboard"/> }/>
-                <Route path=path!("/dashboard") view=lazily!(dashboard::dashboard_view)/>
-                <Route path=path!("/alerts") view=lazily!(alerts::alerts_view)/>
-                <Route path=path!("/alerts/:id") view=lazily!(alert::alert_view)/>
-                <Route path=path!("/incidents") view=lazily!(incidents::incidents_view)/>
-                <Route path=path!("/incidents/new") view=lazily!(incident_edit::incident_edit_view)/>
-                <Route path=path!("/incidents/:id") view=lazily!(incident::incident_view)/>
-                <Route path=path!("/incidents/:id/edit") view=lazily!(incident_edit::incident_edit_view)/>
+                <Route path=path!("/dashboard") view=lazily!(pages::dashboard_view())/>
+                <Route path=path!("/alerts") view=lazily!(pages::alerts_view(false))/>
+                <Route path=path!("/alerts/:id") view=lazily!(pages::alerts_view(true))/>
+                <Route path=path!("/incidents") view=lazily!(pages::incidents_view(KnowledgePage::List))/>
+                <Route path=path!("/incidents/new") view=lazily!(pages::incidents_view(KnowledgePage::Edit))/>
+                <Route path=path!("/incidents/:id") view=lazily!(pages::incidents_view(KnowledgePage::Incident))/>
+                <Route path=path!("/incidents/:id/edit") view=lazily!(pages::incidents_view(KnowledgePage::Edit))/>
+                <Route path=path!("/rosters") view=lazily!(pages::rosters_view(false))/>
+                <Route path=path!("/rosters/:id") view=lazily!(pages::rosters_view(true))/>
             </Routes>
         </Router>
     }
@@ -79,6 +81,7 @@ fn Frame(children: Children) -> impl IntoView {
                 <A href="/dashboard">"Dashboard"</A>
                 <A href="/alerts?status=open">"Alerts"</A>
                 <A href="/incidents">"Knowledge base"</A>
+                <A href="/rosters">"Rosters"</A>
             </nav>
             <span class="who">
                 {move || session.0.get().map(|i| format!("{} · {}", i.actor_label, i.tenant))}

@@ -47,19 +47,42 @@ pub fn StatusBadge(status: String) -> impl IntoView {
 /// The time now in an IANA time zone, e.g. `Fri 18:20`; the zone's name alone when the browser does
 /// not know it.
 pub fn zoned_now(zone: &str) -> String {
+    intl(&js_sys::Date::new_0(), Some(zone), false).unwrap_or_else(|| zone.to_owned())
+}
+
+/// An instant on the wall clock of `zone` (the viewer's when `None`), e.g. `Sat 28 Mar, 09:00`.
+pub fn zoned(at: DateTime<Utc>, zone: Option<&str>) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at.timestamp_millis() as f64));
+    intl(&date, zone, true).unwrap_or_else(|| String::from(date.to_iso_string()))
+}
+
+/// The viewer's IANA time zone, as the browser knows it.
+pub fn viewer_zone() -> String {
+    let options =
+        js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new()).resolved_options();
+    js_sys::Reflect::get(&options, &"timeZone".into())
+        .ok()
+        .and_then(|z| z.as_string())
+        .unwrap_or_else(|| "UTC".to_owned())
+}
+
+/// `date` formatted by `Intl.DateTimeFormat` in `zone`: weekday and time, with the day and month
+/// when `with_date`. Constructed through Reflect: an unknown zone is `None`, not an exception that
+/// stops the page.
+fn intl(date: &js_sys::Date, zone: Option<&str>, with_date: bool) -> Option<String> {
     use js_sys::{Array, Function, Object, Reflect};
     use wasm_bindgen::{JsCast, JsValue};
     let options = Object::new();
-    for (k, v) in [
-        ("timeZone", zone),
-        ("weekday", "short"),
-        ("hour", "2-digit"),
-        ("minute", "2-digit"),
-    ] {
+    let mut fields = vec![("weekday", "short"), ("hour", "2-digit"), ("minute", "2-digit")];
+    if with_date {
+        fields.extend([("day", "numeric"), ("month", "short")]);
+    }
+    if let Some(zone) = zone {
+        fields.push(("timeZone", zone));
+    }
+    for (k, v) in fields {
         let _ = Reflect::set(&options, &k.into(), &v.into());
     }
-    // Constructed through Reflect: an unknown zone is an error to handle, not an exception that stops
-    // the page.
     let format = Reflect::get(&js_sys::global(), &"Intl".into())
         .and_then(|intl| Reflect::get(&intl, &"DateTimeFormat".into()))
         .and_then(|ctor| {
@@ -67,17 +90,14 @@ pub fn zoned_now(zone: &str) -> String {
                 ctor.unchecked_ref::<Function>(),
                 &Array::of2(&JsValue::from_str("en-GB"), &options),
             )
-        });
-    match format {
-        Ok(f) => f
-            .unchecked_into::<js_sys::Intl::DateTimeFormat>()
-            .format()
-            .call1(&JsValue::UNDEFINED, &js_sys::Date::new_0())
-            .ok()
-            .and_then(|s| s.as_string())
-            .unwrap_or_else(|| zone.to_owned()),
-        Err(_) => zone.to_owned(),
-    }
+        })
+        .ok()?;
+    format
+        .unchecked_into::<js_sys::Intl::DateTimeFormat>()
+        .format()
+        .call1(&JsValue::UNDEFINED, date)
+        .ok()
+        .and_then(|s| s.as_string())
 }
 
 /// The address a link may keep: web and mail addresses, and paths and anchors of this site.

@@ -1,4 +1,12 @@
-//! One module per screen.
+//! One module per screen, and the areas the bundle is split by.
+//!
+//! Each area's code (its pages and what only they use) is a part of the module the browser loads when
+//! the area is first opened (`scripts/build-ui.sh` splits it). Areas rather than single pages: the
+//! splitter makes a module for every set of split points sharing some code, so each page of its own
+//! meant dozens of small modules per page, which compress worse than a few larger ones.
+
+use leptos::lazy;
+use leptos::prelude::*;
 
 pub mod alert;
 pub mod alerts;
@@ -7,3 +15,49 @@ pub mod incident;
 pub mod incident_edit;
 pub mod incidents;
 pub mod login;
+pub mod roster;
+pub mod rosters;
+
+/// The dashboard.
+#[lazy]
+pub fn dashboard_view() -> AnyView {
+    view! { <dashboard::DashboardPage/> }.into_any()
+}
+
+/// The alert list (`detail` false) or one alert.
+#[lazy]
+pub fn alerts_view(detail: bool) -> AnyView {
+    if detail {
+        view! { <alert::AlertPage/> }.into_any()
+    } else {
+        view! { <alerts::AlertsPage/> }.into_any()
+    }
+}
+
+/// A page of the knowledge base.
+#[lazy]
+pub fn incidents_view(page: KnowledgePage) -> AnyView {
+    match page {
+        KnowledgePage::List => view! { <incidents::IncidentsPage/> }.into_any(),
+        KnowledgePage::Incident => view! { <incident::IncidentPage/> }.into_any(),
+        KnowledgePage::Edit => view! { <incident_edit::IncidentEditPage/> }.into_any(),
+    }
+}
+
+/// The pages of the knowledge-base area.
+#[derive(Debug, Clone, Copy)]
+pub enum KnowledgePage {
+    List,
+    Incident,
+    Edit,
+}
+
+/// The roster list (`detail` false) or one roster.
+#[lazy]
+pub fn rosters_view(detail: bool) -> AnyView {
+    if detail {
+        view! { <roster::RosterPage/> }.into_any()
+    } else {
+        view! { <rosters::RostersPage/> }.into_any()
+    }
+}

@@ -445,8 +445,12 @@ async fn the_calendar_lays_out_days_in_any_zone_with_the_shifts_oncall_and_overr
     .await;
     // Di covers 12:00–15:00 Berlin on the 28th (10:00–13:00Z, summer time).
     let (s, cover) = send(
-        app.as_key(&t.admin_key, Method::POST, &format!("/api/v1/rosters/{id}/overrides"))
-            .json(&json!({"user_id": d, "starts_at": "2027-03-28T10:00:00Z", "ends_at": "2027-03-28T13:00:00Z"})),
+        app.as_key(
+            &t.admin_key,
+            Method::POST,
+            &format!("/api/v1/rosters/{id}/overrides"),
+        )
+        .json(&json!({"user_id": d, "starts_at": "2027-03-28T10:00:00Z", "ends_at": "2027-03-28T13:00:00Z"})),
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{cover}");
@@ -461,7 +465,16 @@ async fn the_calendar_lays_out_days_in_any_zone_with_the_shifts_oncall_and_overr
     assert_eq!(cal["timezone"], "Europe/Berlin");
     let days = cal["days"].as_array().unwrap();
     let dates: Vec<&str> = days.iter().map(|d| d["date"].as_str().unwrap()).collect();
-    assert_eq!(dates, ["2027-03-26", "2027-03-27", "2027-03-28", "2027-03-29", "2027-03-30"]);
+    assert_eq!(
+        dates,
+        [
+            "2027-03-26",
+            "2027-03-27",
+            "2027-03-28",
+            "2027-03-29",
+            "2027-03-30"
+        ]
+    );
     let hours: Vec<i64> = days.iter().map(|d| d["hours"].as_i64().unwrap()).collect();
     assert_eq!(hours, [24, 24, 23, 24, 24], "the clocks go forward on the 28th");
     // The shift handed off on the 27th runs into summer time: 23 hours.
@@ -479,7 +492,12 @@ async fn the_calendar_lays_out_days_in_any_zone_with_the_shifts_oncall_and_overr
         .unwrap()
         .iter()
         .filter(|s| s["starts_at"].as_str().unwrap() >= "2027-03-25T23:00:00Z")
-        .map(|s| (s["starts_at"].as_str().unwrap().to_owned(), s["primary"]["display_name"].as_str().unwrap().to_owned()))
+        .map(|s| {
+            (
+                s["starts_at"].as_str().unwrap().to_owned(),
+                s["primary"]["display_name"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     let shown: Vec<(String, String)> = days
         .iter()
@@ -507,13 +525,22 @@ async fn the_calendar_lays_out_days_in_any_zone_with_the_shifts_oncall_and_overr
     for segment in segments {
         let start = utc(segment["starts_at"].as_str().unwrap());
         let answer = oncall(&app, &t, &id, start).await;
-        assert_eq!(segment["primary"]["user_id"], answer["primary"]["user_id"], "{segment}");
+        assert_eq!(
+            segment["primary"]["user_id"], answer["primary"]["user_id"],
+            "{segment}"
+        );
         assert_eq!(segment["override_id"], answer["override_active"], "{segment}");
     }
     let covered: Vec<(&str, &str, &str)> = segments
         .iter()
         .filter(|s| !s["override_id"].is_null())
-        .map(|s| (s["from"].as_str().unwrap(), s["to"].as_str().unwrap(), s["primary"]["display_name"].as_str().unwrap()))
+        .map(|s| {
+            (
+                s["from"].as_str().unwrap(),
+                s["to"].as_str().unwrap(),
+                s["primary"]["display_name"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(covered, [("12:00", "15:00", "Di")]);
     assert_eq!(day["overrides"][0]["id"], cover["id"]);
@@ -531,7 +558,10 @@ async fn the_calendar_lays_out_days_in_any_zone_with_the_shifts_oncall_and_overr
         .iter()
         .filter(|s| !s["override_id"].is_null())
         .collect();
-    assert_eq!((covered_ny[0]["from"].as_str(), covered_ny[0]["to"].as_str()), (Some("06:00"), Some("09:00")));
+    assert_eq!(
+        (covered_ny[0]["from"].as_str(), covered_ny[0]["to"].as_str()),
+        (Some("06:00"), Some("09:00"))
+    );
 
     for (query, code) in [
         ("tz=Mars/Olympus", "invalid_timezone"),

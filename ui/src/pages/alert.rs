@@ -1,6 +1,5 @@
 //! One alert: what it is, what is known about it, who was paged, and the actions on it.
 
-use leptos::lazy;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use nightowl_api::alerts::{Alert, AlertStatus};
@@ -289,10 +288,4 @@ fn KeyValues(title: &'static str, value: serde_json::Value, empty: &'static str)
             }}
         </section>
     }
-}
-
-/// The alert page, loaded on first use from its own part of the module (`scripts/build-ui.sh` splits it).
-#[lazy]
-pub fn alert_view() -> AnyView {
-    view! { <AlertPage/> }.into_any()
 }

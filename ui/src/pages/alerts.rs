@@ -1,7 +1,6 @@
 //! The alert list: filters in the URL (a shared link opens the same view), newest first, a page at a
 //! time.
 
-use leptos::lazy;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use nightowl_api::alerts::Alert;
@@ -215,10 +214,4 @@ fn live_updates(changed: impl Fn() + 'static) {
         source.close();
         drop(on_event);
     });
-}
-
-/// The alert list, loaded on first use from its own part of the module (`scripts/build-ui.sh` splits it).
-#[lazy]
-pub fn alerts_view() -> AnyView {
-    view! { <AlertsPage/> }.into_any()
 }

@@ -2,7 +2,6 @@
 //! what the knowledge base learned lately, and how the last 30 days went (time to resolve, the alerts
 //! that keep coming back). Every figure is the API's: the server counts, the page draws.
 
-use leptos::lazy;
 use leptos::prelude::*;
 use nightowl_api::incidents::Incident;
 use nightowl_api::rosters::RosterOnCallNow;
@@ -257,10 +256,4 @@ fn Latest(result: api::Result<Vec<Incident>>) -> impl IntoView {
             }}
         </section>
     }
-}
-
-/// The dashboard, loaded on first use from its own part of the module (`scripts/build-ui.sh` splits it).
-#[lazy]
-pub fn dashboard_view() -> AnyView {
-    view! { <DashboardPage/> }.into_any()
 }

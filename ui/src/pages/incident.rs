@@ -2,7 +2,6 @@
 //! how often it was resolved, what changed and who changed it; confirm it, edit it, or merge it into
 //! another incident after seeing what the merged one will hold.
 
-use leptos::lazy;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use nightowl_api::incidents::{HistoryEntry, Incident, LinkedAlert};
@@ -336,10 +335,4 @@ fn merged(source: &Incident, target: &Incident) -> Merged {
             "none"
         },
     }
-}
-
-/// The incident page, loaded on first use from its own part of the module (`scripts/build-ui.sh` splits it).
-#[lazy]
-pub fn incident_view() -> AnyView {
-    view! { <IncidentPage/> }.into_any()
 }

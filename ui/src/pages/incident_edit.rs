@@ -2,7 +2,6 @@
 //! [`Markdown`], which never runs what the text holds). A new incident can start from an alert
 //! (`/incidents/new?alert=1234`): its title, fingerprint, severity, service and description.
 
-use leptos::lazy;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use nightowl_api::alerts::Alert;
@@ -225,10 +224,4 @@ fn MarkdownField(id: &'static str, label: &'static str, value: RwSignal<String>)
             </div>
         </div>
     }
-}
-
-/// The incident editor, loaded on first use from its own part of the module (`scripts/build-ui.sh` splits it).
-#[lazy]
-pub fn incident_edit_view() -> AnyView {
-    view! { <IncidentEditPage/> }.into_any()
 }

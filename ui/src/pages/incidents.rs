@@ -1,7 +1,6 @@
 //! The knowledge base: search (matches marked in the text), filters in the URL, and the list of what
 //! changed lately when nothing is searched.
 
-use leptos::lazy;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use nightowl_api::incidents::{Fragment, Incident, SearchHit};
@@ -184,10 +183,4 @@ pub fn Marked(fragments: Vec<Fragment>) -> impl IntoView {
             }
         })
         .collect_view()
-}
-
-/// The knowledge base, loaded on first use from its own part of the module (`scripts/build-ui.sh` splits it).
-#[lazy]
-pub fn incidents_view() -> AnyView {
-    view! { <IncidentsPage/> }.into_any()
 }
