@@ -110,3 +110,71 @@ test('a shift swapped from the calendar agrees with oncall?at=, and an overlappi
   await page.screenshot({ path: `${SHOTS}/roster-week.png`, fullPage: true });
   assert.deepEqual(page.errors, []);
 });
+
+test('a three-tier policy built in the editor, two tiers reordered, saved; its dry-run timeline is the API\'s', async () => {
+  const { roster, people } = await springRoster();
+  const di = people[3];
+  const page = await signedIn('/policies/new');
+  await page.getByLabel('Name').fill(`Three tiers ${pid}`);
+  const tier = (n) => page.locator(`li.tier[data-tier="${n}"]`);
+  const channel = (n, name) => tier(n).getByRole('checkbox', { name: new RegExp(`^ ?${name}$`) });
+
+  // Tier 1: the on-call primary through the log after 5 minutes.
+  await tier(1).locator('input.timeout').fill('5');
+  await channel(1, 'log').check();
+  // Tier 2: the secondary after 10 minutes.
+  await page.getByRole('button', { name: 'Add a tier' }).click();
+  await tier(2).locator('input.timeout').fill('10');
+  await channel(2, 'log').check();
+  // Tier 3: Di in person after 20 minutes, and nobody by role.
+  await page.getByRole('button', { name: 'Add a tier' }).click();
+  await tier(3).locator('input.timeout').fill('20');
+  await channel(3, 'log').check();
+  await tier(3).getByRole('checkbox', { name: 'On-call secondary' }).uncheck();
+  await tier(3).getByLabel('Add a person').selectOption({ label: di.display_name });
+  await tier(3).locator('ul.chosen li').filter({ hasText: di.display_name }).waitFor();
+
+  // A save the API refuses shows its message beside the field: a tier with no channel.
+  await channel(2, 'log').uncheck();
+  await page.getByRole('button', { name: 'Save' }).click();
+  await tier(2).locator('.field-error').waitFor();
+  assert.match(await tier(2).locator('.field-error').innerText(), /1 to 10 channels/);
+  await channel(2, 'log').check();
+
+  // Di's tier before the secondary's.
+  assert.ok(await page.getByRole('button', { name: 'Move tier 3 down' }).isDisabled(), 'the last tier cannot go down');
+  assert.ok(await page.getByRole('button', { name: 'Move tier 1 up' }).isDisabled(), 'the first tier cannot go up');
+  for (const head of await page.locator('.tier-head').allInnerTexts()) {
+    assert.match(head, /^Tier \d\s+↑ Up\s+↓ Down\s+Remove$/, 'a tier\'s head holds its controls and nothing else');
+  }
+  await page.getByRole('button', { name: 'Move tier 3 up' }).click();
+  assert.equal(await tier(2).locator('input.timeout').inputValue(), '20');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.waitForURL(/\/policies\/[0-9a-f-]{36}$/);
+  const id = page.url().split('/').pop();
+  const saved = await api('GET', `/api/v1/escalation-policies/${id}`);
+  assert.deepEqual(saved.tiers, [
+    { timeout_minutes: 5, notify_via: ['log'], targets: ['oncall_primary'] },
+    { timeout_minutes: 20, notify_via: ['log'], targets: [`user:${di.id}`] },
+    { timeout_minutes: 10, notify_via: ['log'], targets: ['oncall_secondary'] },
+  ]);
+  await page.screenshot({ path: `${SHOTS}/policy-editor.png`, fullPage: true });
+
+  // The dry run for the spring roster at noon on the 28th (the browser's clock is UTC here).
+  await page.locator('li.tier').first().waitFor();
+  await page.getByLabel('Roster', { exact: true }).selectOption({ label: roster.name });
+  await page.getByLabel(/Alert at/).fill('2027-03-28T12:00');
+  await page.getByRole('button', { name: 'Run' }).click();
+  await page.locator('ol.dry-run-steps .step').first().waitFor();
+  const expected = await api('POST', `/api/v1/escalation-policies/${id}/dry-run`, { roster_id: roster.id, start: '2027-03-28T12:00:00Z' });
+  const shown = await page.locator('ol.dry-run-steps .step').evaluateAll((steps) => steps.map((s) => ({
+    tier: Number(s.dataset.tier), after: Number(s.dataset.after), who: s.querySelector('.who').textContent,
+  })));
+  assert.deepEqual(shown, expected.steps.map((s) => ({
+    tier: s.tier, after: s.after_minutes,
+    who: s.recipients.map((r) => `${r.display_name} via ${r.channel}`).join(', ') || 'nobody reachable',
+  })));
+  assert.equal(shown.length, 3);
+  await page.screenshot({ path: `${SHOTS}/policy-dry-run.png`, fullPage: true });
+  assert.deepEqual(page.errors, []);
+});

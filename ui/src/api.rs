@@ -1,10 +1,13 @@
 //! The JSON API, one typed function per endpoint, with the shared `nightowl-api` types: the UI never
 //! spells a JSON shape of its own. Requests go to the same origin with the session cookie.
 
+use nightowl_api::admin::Service;
 use nightowl_api::admin::User;
 use nightowl_api::admin::{AuthMethods, Identity, LoginInput};
 use nightowl_api::alerts::{Alert, ResolveResponse};
-use nightowl_api::escalation::AlertEscalation;
+use nightowl_api::escalation::{
+    AlertEscalation, ChannelOption, DryRun, DryRunInput, EscalationPolicy, PolicyInput,
+};
 use nightowl_api::incidents::{
     Incident, IncidentDetail, IncidentInput, MarkdownInput, MergeInput, RenderedMarkdown, SearchHit,
     SimilarIncident,
@@ -31,6 +34,8 @@ pub enum ApiError {
         status: u16,
         code: String,
         message: String,
+        /// Per-field messages of a validation error (`tiers[0].timeout_minutes`, ...).
+        fields: Vec<(String, String)>,
     },
     /// The request did not get an answer.
     Network(String),
@@ -43,6 +48,21 @@ impl std::fmt::Display for ApiError {
             ApiError::Api { message, code, .. } => write!(f, "{message} ({code})"),
             ApiError::Network(e) => write!(f, "NightOwl could not be reached: {e}"),
         }
+    }
+}
+
+impl ApiError {
+    /// The validation messages about `field` (and the fields under it), joined.
+    pub fn field(&self, field: &str) -> Option<String> {
+        let ApiError::Api { fields, .. } = self else {
+            return None;
+        };
+        let found: Vec<&str> = fields
+            .iter()
+            .filter(|(f, _)| f == field || f.starts_with(&format!("{field}.")))
+            .map(|(_, m)| m.as_str())
+            .collect();
+        (!found.is_empty()).then(|| found.join("; "))
     }
 }
 
@@ -136,15 +156,36 @@ async fn send(call: Call) -> Result<String> {
                 .ok()
                 .and_then(|t| serde_json::from_str(&t).ok());
             Err(match body {
-                Some(b) => ApiError::Api {
-                    status,
-                    code: b.code,
-                    message: b.message,
-                },
+                Some(b) => {
+                    let fields = b
+                        .details
+                        .as_ref()
+                        .and_then(|d| d.as_object())
+                        .map(|m| {
+                            m.iter()
+                                .flat_map(|(field, messages)| {
+                                    messages
+                                        .as_array()
+                                        .into_iter()
+                                        .flatten()
+                                        .filter_map(|m| m.as_str())
+                                        .map(move |m| (field.clone(), m.to_owned()))
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    ApiError::Api {
+                        status,
+                        code: b.code,
+                        message: b.message,
+                        fields,
+                    }
+                }
                 None => ApiError::Api {
                     status,
                     code: "http_error".into(),
                     message: format!("HTTP {status}"),
+                    fields: Vec::new(),
                 },
             })
         }
@@ -436,4 +477,43 @@ pub async fn delete_override(roster: &str, id: Uuid) -> Result<()> {
 /// The tenant's users (the first 200, by name).
 pub async fn users() -> Result<OffsetPage<User>> {
     json(get("/api/v1/users?limit=200")).await
+}
+
+/// Every escalation policy.
+pub async fn policies() -> Result<Vec<EscalationPolicy>> {
+    json(get("/api/v1/escalation-policies")).await
+}
+
+/// One escalation policy.
+pub async fn policy(id: &str) -> Result<EscalationPolicy> {
+    json(get(&format!("/api/v1/escalation-policies/{}", encode(id)))).await
+}
+
+/// Creates an escalation policy.
+pub async fn create_policy(input: &PolicyInput) -> Result<EscalationPolicy> {
+    json(post("/api/v1/escalation-policies", Some(input))).await
+}
+
+/// Replaces an escalation policy.
+pub async fn update_policy(id: Uuid, input: &PolicyInput) -> Result<EscalationPolicy> {
+    json(put(&format!("/api/v1/escalation-policies/{id}"), input)).await
+}
+
+/// The channels a tier can notify through.
+pub async fn channels() -> Result<Vec<ChannelOption>> {
+    json(get("/api/v1/escalation-policies/channels")).await
+}
+
+/// Who the policy would notify, when and how, for an alert nobody acknowledges.
+pub async fn dry_run(id: Uuid, input: &DryRunInput) -> Result<DryRun> {
+    json(post(
+        &format!("/api/v1/escalation-policies/{id}/dry-run"),
+        Some(input),
+    ))
+    .await
+}
+
+/// The service catalogue (the first 200, by name).
+pub async fn services() -> Result<OffsetPage<Service>> {
+    json(get("/api/v1/services?limit=200")).await
 }

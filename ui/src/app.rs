@@ -43,6 +43,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/incidents/:id/edit") view=lazily!(pages::incidents_view(KnowledgePage::Edit))/>
                 <Route path=path!("/rosters") view=lazily!(pages::rosters_view(false))/>
                 <Route path=path!("/rosters/:id") view=lazily!(pages::rosters_view(true))/>
+                <Route path=path!("/policies") view=lazily!(pages::policies_view(false))/>
+                <Route path=path!("/policies/new") view=lazily!(pages::policies_view(true))/>
+                <Route path=path!("/policies/:id") view=lazily!(pages::policies_view(true))/>
             </Routes>
         </Router>
     }
@@ -82,6 +85,7 @@ fn Frame(children: Children) -> impl IntoView {
                 <A href="/alerts?status=open">"Alerts"</A>
                 <A href="/incidents">"Knowledge base"</A>
                 <A href="/rosters">"Rosters"</A>
+                <A href="/policies">"Escalation"</A>
             </nav>
             <span class="who">
                 {move || session.0.get().map(|i| format!("{} · {}", i.actor_label, i.tenant))}

@@ -15,6 +15,7 @@ pub mod incident;
 pub mod incident_edit;
 pub mod incidents;
 pub mod login;
+pub mod policies;
 pub mod roster;
 pub mod rosters;
 
@@ -59,5 +60,15 @@ pub fn rosters_view(detail: bool) -> AnyView {
         view! { <roster::RosterPage/> }.into_any()
     } else {
         view! { <rosters::RostersPage/> }.into_any()
+    }
+}
+
+/// The policy list (`editor` false) or one policy's editor and dry run.
+#[lazy]
+pub fn policies_view(editor: bool) -> AnyView {
+    if editor {
+        view! { <policies::PolicyPage/> }.into_any()
+    } else {
+        view! { <policies::PoliciesPage/> }.into_any()
     }
 }

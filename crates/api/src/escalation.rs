@@ -17,6 +17,19 @@ use crate::{FieldErrors, Validate};
 /// `phone` and `sms` by `twilio`). Any installed channel plugin's id is accepted too.
 pub const BUILTIN_CHANNELS: [&str; 5] = ["log", "slack_dm", "slack_channel", "phone", "sms"];
 
+/// A channel a tier may notify through (`GET /api/v1/escalation-policies/channels`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ChannelOption {
+    /// The name to put in `notify_via`.
+    pub name: String,
+    /// The plugin that delivers through it; absent for `log`, which the host writes itself.
+    pub plugin: Option<String>,
+    /// Whether that plugin is installed (a policy can name only channels that can deliver).
+    pub installed: bool,
+    /// What it does, in a few words.
+    pub description: String,
+}
+
 /// Longest tier timeout: one day.
 pub const MAX_TIMEOUT_MINUTES: u32 = 1440;
 

@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use nightowl_api::ErrorBody;
 use nightowl_api::escalation::{
-    BUILTIN_CHANNELS, DryRun, DryRunInput, EscalationPolicy, PolicyInput, Target,
+    BUILTIN_CHANNELS, Channel, ChannelOption, DryRun, DryRunInput, EscalationPolicy, PolicyInput, Target,
 };
 use uuid::Uuid;
 
@@ -21,12 +21,57 @@ use utoipa_axum::routes;
 pub fn routes() -> Vec<Route> {
     vec![
         Route::read(routes!(list_policies), Readonly),
+        Route::read(routes!(list_channels), Readonly),
         Route::write(routes!(create_policy), Manager),
         Route::read(routes!(get_policy), Readonly),
         Route::write(routes!(update_policy), Manager),
         Route::write(routes!(delete_policy), Manager),
         Route::write(routes!(dry_run), Readonly).unaudited("a simulation: it changes nothing"),
     ]
+}
+
+/// The channels a tier can name: the built-in ones (with whether the plugin that delivers them is
+/// installed) and every installed channel plugin, for the policy editor.
+#[utoipa::path(get, path = "/api/v1/escalation-policies/channels", tag = "escalation",
+    responses((status = 200, body = Vec<ChannelOption>)))]
+pub async fn list_channels(State(state): State<AppState>) -> Json<Vec<ChannelOption>> {
+    let is_channel_plugin = |id: &str| {
+        state
+            .plugins
+            .get(id)
+            .is_some_and(|p| p.manifest.kind == Kind::Channel)
+    };
+    let builtin = |name: &str| match name {
+        "log" => "a line in NightOwl's log (for testing a policy)",
+        "slack_dm" => "a Slack direct message",
+        "slack_channel" => "a message in the team's Slack channel",
+        "phone" => "a phone call",
+        _ => "a text message (SMS)",
+    };
+    let mut options: Vec<ChannelOption> = BUILTIN_CHANNELS
+        .iter()
+        .filter_map(|name| Channel::parse(name))
+        .map(|c| ChannelOption {
+            name: c.as_str().to_owned(),
+            plugin: c.plugin_id().map(str::to_owned),
+            installed: c.plugin_id().is_none_or(is_channel_plugin),
+            description: builtin(c.as_str()).to_owned(),
+        })
+        .collect();
+    let mut plugins: Vec<_> = state
+        .plugins
+        .list()
+        .into_iter()
+        .filter(|p| p.kind == Kind::Channel && !["slack", "twilio"].contains(&p.id.as_str()))
+        .collect();
+    plugins.sort_by(|a, b| a.id.cmp(&b.id));
+    options.extend(plugins.into_iter().map(|p| ChannelOption {
+        name: p.id.clone(),
+        plugin: Some(p.id),
+        installed: true,
+        description: p.description,
+    }));
+    Json(options)
 }
 
 fn map_write_error(err: sqlx::Error) -> ApiError {

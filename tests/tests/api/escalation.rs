@@ -188,6 +188,30 @@ async fn policies_are_validated_and_kept() {
         "{text}"
     );
 
+    // The editor's channel list: the built-in ones, marked by whether their plugin is installed (only
+    // the recorder is, here), and every installed channel plugin.
+    let (s, channels) = send(app.as_key(&t.admin_key, Method::GET, &format!("{path}/channels"))).await;
+    assert_eq!(s, StatusCode::OK, "{channels}");
+    let listed: Vec<(&str, bool)> = channels
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap(), c["installed"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("log", true),
+            ("slack_dm", false),
+            ("slack_channel", false),
+            ("phone", false),
+            ("sms", false),
+            ("recorder", true)
+        ]
+    );
+    assert_eq!(channels[1]["plugin"], "slack");
+    assert!(channels[0]["plugin"].is_null());
+
     let good = json!({"name": "Default", "tiers": two_tiers(), "repeat_count": 1});
     let (s, created) = send(app.as_key(&t.admin_key, Method::POST, path).json(&good)).await;
     assert_eq!(s, StatusCode::CREATED, "{created}");
