@@ -178,3 +178,161 @@ test('a three-tier policy built in the editor, two tiers reordered, saved; its d
   await page.screenshot({ path: `${SHOTS}/policy-dry-run.png`, fullPage: true });
   assert.deepEqual(page.errors, []);
 });
+
+test('users: created, given a role and deactivated from the admin page; deactivating the last admin is refused with the API\'s message', async () => {
+  const page = await signedIn('/admin/users');
+  const email = `erin-${pid}@acme.example`;
+  await page.getByLabel('E-mail').fill(email);
+  await page.getByLabel('Name', { exact: true }).fill(`Erin ${pid}`);
+  await page.getByLabel('Role', { exact: true }).selectOption('engineer');
+  await page.getByLabel('Time zone').fill('Europe/Berlin');
+  await page.getByRole('button', { name: 'Create user' }).click();
+  await page.getByRole('status').filter({ hasText: 'was created' }).waitFor();
+  const row = page.locator(`tr[data-email="${email}"]`);
+  await row.waitFor();
+
+  await row.getByLabel(`Role of Erin ${pid}`).selectOption('manager');
+  await page.getByRole('status').filter({ hasText: 'is now manager' }).waitFor();
+  let erin = (await api('GET', '/api/v1/users?limit=200')).items.find((u) => u.email === email);
+  assert.equal(erin.role, 'manager');
+  assert.equal(erin.timezone, 'Europe/Berlin');
+
+  await row.getByRole('button', { name: `Deactivate Erin ${pid}` }).click();
+  await page.getByRole('status').filter({ hasText: 'was deactivated' }).waitFor();
+  erin = (await api('GET', '/api/v1/users?limit=200')).items.find((u) => u.email === email);
+  assert.equal(erin.is_active, false);
+  await row.locator('td.status').filter({ hasText: 'deactivated' }).waitFor();
+
+  // Alice is the demo tenant's only admin.
+  await page.locator('tr[data-email="alice@acme.example"]').getByRole('button', { name: /^Deactivate/ }).click();
+  const refusal = page.getByRole('alert').filter({ hasText: 'last_admin' });
+  await refusal.waitFor();
+  assert.match(await refusal.innerText(), /without an active admin/);
+  const alice = (await api('GET', '/api/v1/users?limit=200')).items.find((u) => u.email === 'alice@acme.example');
+  assert.equal(alice.is_active, true);
+  await page.screenshot({ path: `${SHOTS}/admin-users.png`, fullPage: true });
+  assert.deepEqual(page.errors, []);
+});
+
+test('an API key is created, copied, works, and once revoked is refused (401)', async () => {
+  const page = await signedIn('/admin/api-keys');
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: BASE });
+  const name = `browser key ${pid}`;
+  await page.getByLabel('Name').fill(name);
+  await page.getByLabel('Role').selectOption('readonly');
+  await page.getByLabel('read', { exact: true }).check();
+  await page.getByRole('button', { name: 'Create key' }).click();
+  const shown = page.locator('.new-key code.key');
+  await shown.waitFor();
+  const key = await shown.innerText();
+  assert.match(key, /^nwl_/);
+  await page.getByRole('button', { name: 'Copy' }).click();
+  await page.getByRole('status').filter({ hasText: 'Copied' }).waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), key);
+
+  const ping = async () => fetch(`${BASE}/api/v1/ping`, { headers: { 'x-api-key': key } });
+  const first = await ping();
+  assert.equal(first.status, 200);
+  assert.equal((await first.json()).role, 'readonly');
+  await page.locator(`tr[data-name="${name}"]`).waitFor();
+  await page.screenshot({ path: `${SHOTS}/admin-api-keys.png`, fullPage: true });
+
+  await page.getByRole('button', { name: `Revoke ${name}` }).click();
+  await page.getByRole('status').filter({ hasText: 'was revoked' }).waitFor();
+  assert.equal((await ping()).status, 401);
+  assert.deepEqual(page.errors, []);
+});
+
+test('a plugin secret set in its settings form shows as "configured, ends in …" and never reaches the page', async () => {
+  const page = await signedIn('/admin/plugins');
+  const slack = page.locator('tr[data-plugin="slack"]');
+  await slack.waitFor();
+  assert.equal(await slack.locator('td').nth(2).innerText(), 'channel');
+  const generic = page.locator('tr[data-plugin="generic"]');
+  assert.match(await generic.locator('code').innerText(), /\/api\/v1\/webhooks\/generic$/);
+  await page.screenshot({ path: `${SHOTS}/admin-plugins.png`, fullPage: true });
+
+  await slack.getByRole('link').click();
+  await page.waitForURL(`${BASE}/admin/plugins/slack`);
+  const secret = `xoxb-browser-secret-${pid}-9876`;
+  await page.getByLabel(/Bot token/i).fill(secret);
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+  const status = page.locator('.secret-status[data-key="bot_token"]');
+  await status.filter({ hasText: 'configured, ends in' }).waitFor();
+  assert.match(await status.innerText(), /configured, ends in 9876/);
+  assert.equal(await page.getByLabel(/Bot token/i).inputValue(), '', 'the field does not hold the secret');
+
+  // Neither this page nor a fresh load of it carries the secret.
+  assert.ok(!(await page.content()).includes(secret));
+  await page.reload();
+  await page.locator('.secret-status[data-key="bot_token"]').filter({ hasText: 'configured' }).waitFor();
+  assert.ok(!(await page.content()).includes(secret));
+  await page.screenshot({ path: `${SHOTS}/admin-plugin-settings.png`, fullPage: true });
+  assert.deepEqual(page.errors, []);
+});
+
+test('the audit log shows the test\'s own actions with their actor, and filters', async () => {
+  const page = await signedIn('/admin/audit');
+  await page.getByLabel('Actor').fill('alice@acme.example');
+  await page.getByLabel('Resource').fill('users');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.waitForURL(/actor=alice/);
+  const rows = page.locator('tr.audit-entry');
+  await rows.first().waitFor();
+  const actors = await rows.locator('td.actor').allInnerTexts();
+  assert.ok(actors.length > 0 && actors.every((a) => a === 'alice@acme.example'), actors.join());
+  const resources = await rows.evaluateAll((r) => r.map((x) => x.dataset.resource));
+  assert.ok(resources.every((r) => r === 'users'), resources.join());
+  // Erin's creation, by alice, with what was sent.
+  const created = rows.filter({ hasText: `erin-${pid}@acme.example` }).filter({ hasText: 'create' });
+  assert.equal(await created.count(), 1);
+
+  await page.screenshot({ path: `${SHOTS}/admin-audit.png`, fullPage: true });
+  // Another actor: none of alice's entries.
+  await page.getByLabel('Actor').fill('nobody@acme.example');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.getByText('No entries match.').waitFor();
+  assert.deepEqual(page.errors, []);
+});
+
+test('a readonly user sees no edit control on rosters, policies or admin pages, and a forbidden page shows the API\'s 403', async () => {
+  const { roster } = await springRoster();
+  const password = `readonly password ${pid}`;
+  const email = `reader-${pid}@acme.example`;
+  await api('POST', '/api/v1/users', { email, display_name: `Reader ${pid}`, role: 'readonly', password });
+  const policy = (await api('GET', '/api/v1/escalation-policies'))[0];
+  const page = await newPage();
+  const week = `/rosters/${roster.id}?view=week&date=2027-03-22`;
+  await page.goto(`${BASE}/login?next=${encodeURIComponent(week)}`);
+  await page.getByLabel('Tenant').fill('acme');
+  await page.getByLabel('E-mail').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${BASE}${week}`);
+  await page.locator('li.day .handoff').first().waitFor();
+  assert.equal(await page.getByRole('button', { name: /^Swap/ }).count(), 0);
+  assert.equal(await page.locator('form.override-form').count(), 0);
+  assert.equal(await page.getByRole('link', { name: 'Admin' }).count(), 0);
+
+  await page.goto(`${BASE}/policies`);
+  await page.locator('ul.policies li').first().waitFor();
+  assert.equal(await page.getByRole('link', { name: 'New policy' }).count(), 0);
+  await page.goto(`${BASE}/policies/${policy.id}`);
+  await page.locator('li.tier').first().waitFor();
+  assert.ok(await page.getByRole('button', { name: 'Save' }).isDisabled());
+  assert.ok(await page.getByLabel('Name').isDisabled());
+  assert.equal(await page.locator('form.policy-form input:enabled, form.policy-form select:enabled, form.policy-form button:enabled').count(), 0);
+
+  // People are readable by everyone; changing them is not offered.
+  await page.goto(`${BASE}/admin/users`);
+  await page.locator('table.users tr[data-email="alice@acme.example"]').waitFor();
+  assert.equal(await page.locator('form.create-user').count(), 0);
+  assert.equal(await page.locator('table.users select, table.users button').count(), 0);
+  // API keys are for admins only: the API's 403, shown.
+  await page.goto(`${BASE}/admin/api-keys`);
+  await page.getByRole('alert').filter({ hasText: 'forbidden' }).waitFor();
+  assert.equal(await page.locator('form.create-key').count(), 0);
+  await page.screenshot({ path: `${SHOTS}/readonly-admin.png`, fullPage: true });
+  assert.deepEqual(page.errors, []);
+});

@@ -1,8 +1,11 @@
 //! The JSON API, one typed function per endpoint, with the shared `nightowl-api` types: the UI never
 //! spells a JSON shape of its own. Requests go to the same origin with the session cookie.
 
-use nightowl_api::admin::Service;
 use nightowl_api::admin::User;
+use nightowl_api::admin::{
+    ApiKey, ApiKeyInput, AuditRecord, CreatedApiKey, PluginConfig, PluginConfigInput, PluginList, Service,
+    UserInput,
+};
 use nightowl_api::admin::{AuthMethods, Identity, LoginInput};
 use nightowl_api::alerts::{Alert, ResolveResponse};
 use nightowl_api::escalation::{
@@ -516,4 +519,60 @@ pub async fn dry_run(id: Uuid, input: &DryRunInput) -> Result<DryRun> {
 /// The service catalogue (the first 200, by name).
 pub async fn services() -> Result<OffsetPage<Service>> {
     json(get("/api/v1/services?limit=200")).await
+}
+
+/// Creates a user.
+pub async fn create_user(input: &UserInput) -> Result<User> {
+    json(post("/api/v1/users", Some(input))).await
+}
+
+/// Replaces a user's fields.
+pub async fn update_user(id: Uuid, input: &UserInput) -> Result<User> {
+    json(put(&format!("/api/v1/users/{id}"), input)).await
+}
+
+/// Deactivates (`active` false) or activates a user.
+pub async fn set_user_active(id: Uuid, active: bool) -> Result<User> {
+    let action = if active { "activate" } else { "deactivate" };
+    json(post(&format!("/api/v1/users/{id}/{action}"), None::<&()>)).await
+}
+
+/// API keys, newest first.
+pub async fn api_keys() -> Result<CursorPage<ApiKey>> {
+    json(get("/api/v1/admin/api-keys?limit=200")).await
+}
+
+/// Creates an API key; the answer holds the key itself, this once.
+pub async fn create_api_key(input: &ApiKeyInput) -> Result<CreatedApiKey> {
+    let body = send(post("/api/v1/admin/api-keys", Some(input))).await?;
+    CreatedApiKey::from_json(&body).map_err(|e| ApiError::Network(format!("unreadable answer: {e}")))
+}
+
+/// Revokes an API key.
+pub async fn revoke_api_key(id: Uuid) -> Result<ApiKey> {
+    json(delete(&format!("/api/v1/admin/api-keys/{id}"))).await
+}
+
+/// Installed plugins.
+pub async fn plugins() -> Result<PluginList> {
+    json(get("/api/v1/admin/plugins")).await
+}
+
+/// A plugin's settings for this tenant (secrets only as "configured, ends in").
+pub async fn plugin_config(id: &str) -> Result<PluginConfig> {
+    json(get(&format!("/api/v1/admin/plugins/{}/config", encode(id)))).await
+}
+
+/// Changes some of a plugin's settings.
+pub async fn set_plugin_config(id: &str, input: &PluginConfigInput) -> Result<PluginConfig> {
+    json(put(
+        &format!("/api/v1/admin/plugins/{}/config", encode(id)),
+        input,
+    ))
+    .await
+}
+
+/// A page of the audit log, newest first; `query` holds the filters (`actor=...&action=...`).
+pub async fn audit_log(query: &str) -> Result<CursorPage<AuditRecord>> {
+    json(get(&format!("/api/v1/audit-log?limit=100&{query}"))).await
 }

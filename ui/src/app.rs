@@ -8,6 +8,7 @@ use leptos_router::path;
 use nightowl_api::admin::Identity;
 
 use crate::api::{self, ApiError};
+use crate::pages::admin::AdminPage;
 use crate::pages::{self, KnowledgePage, login::LoginPage};
 
 /// A page whose code is loaded when it is first opened: a future of its view, shown when it is ready.
@@ -46,6 +47,12 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/policies") view=lazily!(pages::policies_view(false))/>
                 <Route path=path!("/policies/new") view=lazily!(pages::policies_view(true))/>
                 <Route path=path!("/policies/:id") view=lazily!(pages::policies_view(true))/>
+                <Route path=path!("/admin") view=|| view! { <Redirect path="/admin/users"/> }/>
+                <Route path=path!("/admin/users") view=lazily!(pages::admin_view(AdminPage::Users))/>
+                <Route path=path!("/admin/api-keys") view=lazily!(pages::admin_view(AdminPage::ApiKeys))/>
+                <Route path=path!("/admin/plugins") view=lazily!(pages::admin_view(AdminPage::Plugins))/>
+                <Route path=path!("/admin/plugins/:id") view=lazily!(pages::admin_view(AdminPage::PluginSettings))/>
+                <Route path=path!("/admin/audit") view=lazily!(pages::admin_view(AdminPage::Audit))/>
             </Routes>
         </Router>
     }
@@ -86,6 +93,7 @@ fn Frame(children: Children) -> impl IntoView {
                 <A href="/incidents">"Knowledge base"</A>
                 <A href="/rosters">"Rosters"</A>
                 <A href="/policies">"Escalation"</A>
+                {move || session.0.get().is_some_and(|i| i.role == nightowl_api::Role::Admin).then(|| view! { <A href="/admin/users">"Admin"</A> })}
             </nav>
             <span class="who">
                 {move || session.0.get().map(|i| format!("{} · {}", i.actor_label, i.tenant))}

@@ -8,6 +8,7 @@
 use leptos::lazy;
 use leptos::prelude::*;
 
+pub mod admin;
 pub mod alert;
 pub mod alerts;
 pub mod dashboard;
@@ -71,4 +72,10 @@ pub fn policies_view(editor: bool) -> AnyView {
     } else {
         view! { <policies::PoliciesPage/> }.into_any()
     }
+}
+
+/// A page of the administration area.
+#[lazy]
+pub fn admin_view(page: admin::AdminPage) -> AnyView {
+    admin::admin_page(page)
 }

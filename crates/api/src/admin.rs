@@ -233,6 +233,22 @@ pub struct CreatedApiKey {
     pub api_key: ApiKey,
 }
 
+impl CreatedApiKey {
+    /// Reads the answer with plain derives (the key, then the listed fields from the same text): the
+    /// same value as `serde_json::from_str`, without `flatten`'s deserializer in the web bundle.
+    pub fn from_json(text: &str) -> serde_json::Result<CreatedApiKey> {
+        #[derive(Deserialize)]
+        struct Key {
+            key: String,
+        }
+        let Key { key } = serde_json::from_str(text)?;
+        Ok(CreatedApiKey {
+            key,
+            api_key: serde_json::from_str(text)?,
+        })
+    }
+}
+
 /// An entry of the service catalogue.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
@@ -389,6 +405,55 @@ impl Validate for TenantConfigInput {
         }
         e.finish()
     }
+}
+
+/// An installed plugin, as `GET /api/v1/admin/plugins` lists it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct InstalledPlugin {
+    /// Plugin id (its directory's name).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Version from the manifest.
+    pub version: String,
+    /// `source` or `channel`.
+    pub kind: String,
+    /// What it does.
+    pub description: String,
+    /// Host interfaces it may use beyond logging and its settings.
+    pub capabilities: Vec<String>,
+    /// WIT package version the component was built against (`0.1.0`, `0.1.1`).
+    pub api_version: String,
+    /// Hosts the manifest asks to reach (the operator's grant may narrow them).
+    pub allowed_hosts: Vec<String>,
+    /// SHA-256 of the component.
+    pub sha256: String,
+    /// Last load error of this plugin's directory, if the newest files did not load.
+    pub error: Option<String>,
+    /// Calls stopped by the sandbox since the server started, by kind (`trap`, `timeout`, `memory`,
+    /// `instantiate`); kinds that never happened are left out.
+    pub faults: BTreeMap<String, u64>,
+    /// For a source plugin, where senders (Alertmanager, Keep) post alerts, with an API key of the
+    /// `ingest` scope.
+    pub webhook_url: Option<String>,
+}
+
+/// A plugin directory with no working version, and why.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PluginFailure {
+    /// The directory's name under the plugin directory.
+    pub directory: String,
+    /// Why it did not load.
+    pub error: String,
+}
+
+/// Installed plugins and directories that failed to load.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PluginList {
+    /// Installed plugins, by id.
+    pub plugins: Vec<InstalledPlugin>,
+    /// Directories with no working version, and why.
+    pub failed: Vec<PluginFailure>,
 }
 
 /// One setting of a plugin for this tenant, as its manifest declares it and as it is set.

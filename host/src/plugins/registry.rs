@@ -258,6 +258,11 @@ impl Registry {
     }
 
     /// Every loaded plugin and every directory that failed to load, by id.
+    /// The calls of `plugin` the sandbox stopped since start, by fault kind.
+    pub fn faults(&self, plugin: &str) -> std::collections::BTreeMap<String, u64> {
+        self.runtime.faults(plugin)
+    }
+
     pub fn list(&self) -> Vec<PluginInfo> {
         let plugins = self.plugins.read().expect("plugin map lock");
         let errors = self.errors.read().expect("plugin error lock");

@@ -289,6 +289,14 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
+    /// Every kind.
+    pub const ALL: [FaultKind; 4] = [
+        FaultKind::Trap,
+        FaultKind::Timeout,
+        FaultKind::Memory,
+        FaultKind::Instantiate,
+    ];
+
     /// Label value of `nightowl_plugin_faults_total`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -558,6 +566,20 @@ fn engine_config(cache_dir: Option<&Path>, pooling: bool) -> anyhow::Result<Conf
 }
 
 impl Runtime {
+    /// The calls of `plugin` the sandbox stopped since start, by fault kind (kinds never seen left out).
+    pub fn faults(&self, plugin: &str) -> std::collections::BTreeMap<String, u64> {
+        FaultKind::ALL
+            .iter()
+            .map(|k| {
+                (
+                    k.as_str().to_owned(),
+                    self.faults.with_label_values(&[plugin, k.as_str()]).get(),
+                )
+            })
+            .filter(|(_, n)| *n > 0)
+            .collect()
+    }
+
     /// Creates the engine (pooling allocator, falling back to on-demand allocation when the machine
     /// cannot reserve the pool's address space) and starts the epoch ticker.
     pub fn new(

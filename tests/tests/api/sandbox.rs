@@ -65,6 +65,29 @@ async fn looping_hogging_and_panicking_plugins_fail_their_call_and_the_server_ke
     ] {
         assert!(metrics.contains(line), "missing {line}");
     }
+    // The admin's plugin list shows the same counts, and where to send alerts to a source.
+    let (status, list) = send(app.as_key(&t.admin_key, Method::GET, "/api/v1/admin/plugins")).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let plugin = |id: &str| {
+        list["plugins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(plugin("looper")["faults"], json!({"timeout": 3}));
+    assert_eq!(plugin("hog")["faults"], json!({"memory": 1}));
+    assert_eq!(plugin("panicker")["faults"], json!({"trap": 1}));
+    assert_eq!(plugin("generic")["faults"], json!({}));
+    assert_eq!(plugin("generic")["kind"], "source");
+    assert!(
+        plugin("generic")["webhook_url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/api/v1/webhooks/generic")
+    );
 }
 
 #[tokio::test]
