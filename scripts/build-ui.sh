@@ -8,7 +8,7 @@
 #
 # Budget: what the browser loads to show a page (the main module, its JS, CSS, and that page's area
 # modules) should stay within 250 KB gzip. The script prints each area's figure, says which are over the
-# budget, and fails above a ceiling that guards against regressions (300 KB; three areas are over the
+# budget, and fails above a ceiling that guards against regressions (300 KB; most areas are over the
 # budget today, see docs/architecture.md, "Bundle size").
 #
 # Tools are installed once into NIGHTOWL_TOOLS_DIR (default ~/.cache/nightowl-tools), outside the

@@ -336,3 +336,51 @@ test('a readonly user sees no edit control on rosters, policies or admin pages, 
   await page.screenshot({ path: `${SHOTS}/readonly-admin.png`, fullPage: true });
   assert.deepEqual(page.errors, []);
 });
+
+test('a roster\'s members are reordered by keyboard and by drag, its settings saved, and its iCal link works', async () => {
+  const { people } = await springRoster();
+  const [ada, bo, cy] = people;
+  const roster = await api('POST', '/api/v1/rosters', {
+    name: `Config ${pid}`, timezone: 'Europe/Berlin', rotation_type: 'weekly', handoff_time: '09:00',
+    start_date: '2027-01-04',
+  });
+  await api('PUT', `/api/v1/rosters/${roster.id}/members`, { user_ids: [ada.id, bo.id, cy.id] });
+  const page = await signedIn(`/rosters/${roster.id}`);
+  const order = async () => page.locator('ol.members .member .name').allInnerTexts();
+  await page.locator('ol.members .member').first().waitFor();
+  assert.deepEqual(await order(), [ada.display_name, bo.display_name, cy.display_name]);
+
+  // Keyboard: focus Ada's "down" and press Enter.
+  await page.getByRole('button', { name: `Move ${ada.display_name} down` }).focus();
+  await page.keyboard.press('Enter');
+  assert.deepEqual(await order(), [bo.display_name, ada.display_name, cy.display_name]);
+  // Drag: Cy onto the first place.
+  await page.locator(`ol.members .member[data-user="${cy.id}"]`).dragTo(page.locator(`ol.members .member[data-user="${bo.id}"]`));
+  assert.deepEqual(await order(), [cy.display_name, bo.display_name, ada.display_name]);
+  await page.getByRole('button', { name: 'Save members' }).click();
+  await page.getByRole('status').filter({ hasText: 'Members saved.' }).waitFor();
+  const saved = await api('GET', `/api/v1/rosters/${roster.id}`);
+  assert.deepEqual(saved.members.map((m) => m.user_id), [cy.id, bo.id, ada.id]);
+
+  // Settings: a later handoff and a bad zone, refused beside its field, then fixed.
+  await page.getByLabel('Handoff time').fill('10:30');
+  await page.getByLabel('Time zone (IANA)').fill('Mars/Olympus');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.locator('.roster-settings .field-error').filter({ hasText: 'IANA' }).waitFor();
+  await page.getByLabel('Time zone (IANA)').fill('Europe/Berlin');
+  await page.getByRole('button', { name: 'Save settings' }).click();
+  await page.getByRole('status').filter({ hasText: 'Settings saved.' }).waitFor();
+  const updated = await api('GET', `/api/v1/rosters/${roster.id}`);
+  assert.equal(updated.handoff_time, '10:30:00');
+  assert.equal(updated.rotation_type, 'weekly');
+
+  // The subscription link holds a read-only key and serves the roster's calendar.
+  await page.getByRole('button', { name: 'Create an iCal subscription link' }).click();
+  const link = await page.locator('p.feed code').innerText();
+  assert.match(link, new RegExp(`/api/v1/rosters/${roster.id}/export\\.ics\\?key=nwl_`));
+  const feed = await fetch(link);
+  assert.equal(feed.status, 200);
+  assert.match(await feed.text(), /BEGIN:VCALENDAR/);
+  await page.screenshot({ path: `${SHOTS}/roster-config.png`, fullPage: true });
+  assert.deepEqual(page.errors, []);
+});

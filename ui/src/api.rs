@@ -17,7 +17,8 @@ use nightowl_api::incidents::{
 };
 use nightowl_api::notifications::NotificationView;
 use nightowl_api::rosters::{
-    OnCallView, OverrideInput, Roster, RosterCalendar, RosterOnCallNow, RosterOverride,
+    MembersInput, OnCallView, OverrideInput, Roster, RosterCalendar, RosterInput, RosterOnCallNow,
+    RosterOverride,
 };
 use nightowl_api::stats::AlertStats;
 use nightowl_api::{CursorPage, ErrorBody, OffsetPage};
@@ -575,4 +576,17 @@ pub async fn set_plugin_config(id: &str, input: &PluginConfigInput) -> Result<Pl
 /// A page of the audit log, newest first; `query` holds the filters (`actor=...&action=...`).
 pub async fn audit_log(query: &str) -> Result<CursorPage<AuditRecord>> {
     json(get(&format!("/api/v1/audit-log?limit=100&{query}"))).await
+}
+
+/// Replaces a roster's settings.
+pub async fn update_roster(id: Uuid, input: &RosterInput) -> Result<Roster> {
+    json(put(&format!("/api/v1/rosters/{id}"), input)).await
+}
+
+/// Sets a roster's members, in rotation order.
+pub async fn set_roster_members(id: Uuid, user_ids: &[Uuid]) -> Result<Roster> {
+    let input = MembersInput {
+        user_ids: user_ids.to_vec(),
+    };
+    json(put(&format!("/api/v1/rosters/{id}/members"), &input)).await
 }

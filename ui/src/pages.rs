@@ -18,6 +18,7 @@ pub mod incidents;
 pub mod login;
 pub mod policies;
 pub mod roster;
+pub mod roster_config;
 pub mod rosters;
 
 /// The dashboard.
@@ -78,4 +79,11 @@ pub fn policies_view(editor: bool) -> AnyView {
 #[lazy]
 pub fn admin_view(page: admin::AdminPage) -> AnyView {
     admin::admin_page(page)
+}
+
+/// A roster's configuration section, loaded once the roster page is on screen; `changed` reloads the
+/// page's data after a save.
+#[lazy]
+pub fn roster_config_view(roster: nightowl_api::rosters::Roster, changed: Callback<()>) -> AnyView {
+    view! { <roster_config::RosterConfig roster=roster changed=move || changed.run(())/> }.into_any()
 }

@@ -161,6 +161,11 @@ pub fn RosterPage() -> impl IntoView {
             api::roster_calendar(&id, &ymd(start), days, zone.as_deref()).await
         }
     });
+    let config_id = id;
+    let config = LocalResource::new(move || {
+        let id = config_id.get();
+        async move { api::roster(&id).await }
+    });
     let users =
         LocalResource::new(move || async move { api::users().await.map(|p| p.items).unwrap_or_default() });
     // The override being written; "Swap" on a shift fills in its times.
@@ -209,6 +214,12 @@ pub fn RosterPage() -> impl IntoView {
         </section>
         {move || may_override().then(|| view! {
             <Overrides roster=id form=form users=users calendar=calendar changed=move || version.update(|v| *v += 1)/>
+        })}
+        // Its own load of the roster, so saving it does not rebuild the form being typed in; its code
+        // is a module of its own, fetched after the calendar is on screen.
+        {move || config.try_get().flatten().and_then(Result::ok).map(|r| {
+            let reload = Callback::new(move |()| version.update(|v| *v += 1));
+            Suspend::new(send_wrapper::SendWrapper::new(crate::pages::roster_config_view(r, reload)))
         })}
     }
 }
