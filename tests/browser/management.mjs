@@ -384,3 +384,34 @@ test('a roster\'s members are reordered by keyboard and by drag, its settings sa
   await page.screenshot({ path: `${SHOTS}/roster-config.png`, fullPage: true });
   assert.deepEqual(page.errors, []);
 });
+
+test('tenant settings: the default zone, roster, retention and paging intervals are saved, and a bad value is refused beside its field', async () => {
+  const { roster } = await springRoster();
+  const before = await api('GET', '/api/v1/admin/config');
+  const page = await signedIn('/admin/settings');
+  await page.locator('form.tenant-settings:not([hidden])').waitFor();
+  assert.equal(await page.getByLabel('Default time zone (IANA)').inputValue(), before.default_timezone);
+  await page.getByLabel('Default time zone (IANA)').fill('Mars/Olympus');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.locator('.field-error').filter({ hasText: 'IANA time zone' }).waitFor();
+  assert.equal((await api('GET', '/api/v1/admin/config')).default_timezone, before.default_timezone, 'nothing was saved');
+
+  await page.getByLabel(/Keep resolved alerts/).fill('400');
+  await page.getByLabel('Default time zone (IANA)').fill('Europe/Paris');
+  await page.getByLabel(/Default roster/).selectOption({ label: roster.name });
+  await page.getByLabel(/phone calls/).fill('120');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+  const after = await api('GET', '/api/v1/admin/config');
+  assert.equal(after.retention_days, 400);
+  assert.equal(after.default_timezone, 'Europe/Paris');
+  assert.equal(after.default_roster_id, roster.id);
+  assert.equal(after.page_interval_secs.phone, 120);
+  await page.screenshot({ path: `${SHOTS}/admin-settings.png`, fullPage: true });
+  // Put back what the other tests expect.
+  await api('PUT', '/api/v1/admin/config', {
+    default_timezone: before.default_timezone, retention_days: before.retention_days,
+    default_roster_id: before.default_roster_id, page_interval_secs: before.page_interval_secs,
+  });
+  assert.deepEqual(page.errors, []);
+});

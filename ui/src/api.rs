@@ -4,7 +4,7 @@
 use nightowl_api::admin::User;
 use nightowl_api::admin::{
     ApiKey, ApiKeyInput, AuditRecord, CreatedApiKey, PluginConfig, PluginConfigInput, PluginList, Service,
-    UserInput,
+    TenantConfig, TenantConfigInput, UserInput,
 };
 use nightowl_api::admin::{AuthMethods, Identity, LoginInput};
 use nightowl_api::alerts::{Alert, ResolveResponse};
@@ -589,4 +589,14 @@ pub async fn set_roster_members(id: Uuid, user_ids: &[Uuid]) -> Result<Roster> {
         user_ids: user_ids.to_vec(),
     };
     json(put(&format!("/api/v1/rosters/{id}/members"), &input)).await
+}
+
+/// The tenant's settings.
+pub async fn tenant_config() -> Result<TenantConfig> {
+    json(get("/api/v1/admin/config")).await
+}
+
+/// Replaces the tenant's settings.
+pub async fn set_tenant_config(input: &TenantConfigInput) -> Result<TenantConfig> {
+    json(put("/api/v1/admin/config", input)).await
 }

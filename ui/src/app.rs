@@ -53,6 +53,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/admin/plugins") view=lazily!(pages::admin_view(AdminPage::Plugins))/>
                 <Route path=path!("/admin/plugins/:id") view=lazily!(pages::admin_view(AdminPage::PluginSettings))/>
                 <Route path=path!("/admin/audit") view=lazily!(pages::admin_view(AdminPage::Audit))/>
+                <Route path=path!("/admin/settings") view=lazily!(pages::admin_view(AdminPage::Settings))/>
             </Routes>
         </Router>
     }

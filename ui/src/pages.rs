@@ -78,7 +78,15 @@ pub fn policies_view(editor: bool) -> AnyView {
 /// A page of the administration area.
 #[lazy]
 pub fn admin_view(page: admin::AdminPage) -> AnyView {
-    admin::admin_page(page)
+    use admin::AdminPage::*;
+    match page {
+        Users => view! { <admin::UsersPage/> }.into_any(),
+        ApiKeys => view! { <admin::ApiKeysPage/> }.into_any(),
+        Plugins => view! { <admin::PluginsPage/> }.into_any(),
+        PluginSettings => view! { <admin::PluginSettingsPage/> }.into_any(),
+        Audit => view! { <admin::AuditPage/> }.into_any(),
+        Settings => view! { <admin::SettingsPage/> }.into_any(),
+    }
 }
 
 /// A roster's configuration section, loaded once the roster page is on screen; `changed` reloads the

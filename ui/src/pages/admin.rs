@@ -20,6 +20,7 @@ fn Tabs() -> impl IntoView {
             <a href="/admin/api-keys">"API keys"</a>
             <a href="/admin/plugins">"Plugins"</a>
             <a href="/admin/audit">"Audit log"</a>
+            <a href="/admin/settings">"Settings"</a>
         </nav>
     }
 }
@@ -619,6 +620,108 @@ fn Diff(diff: serde_json::Value) -> impl IntoView {
     }
 }
 
+/// The tenant's settings: default time zone and roster, retention, and the least interval between two
+/// pages to one person per channel.
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let on_error = use_unauthorized();
+    let zone = RwSignal::new(String::new());
+    let roster = RwSignal::new(String::new());
+    let retention = RwSignal::new(String::new());
+    let phone = RwSignal::new(String::new());
+    let sms = RwSignal::new(String::new());
+    let loaded = RwSignal::new(false);
+    let error = RwSignal::new(None::<ApiError>);
+    let saved = RwSignal::new(false);
+    let rosters = LocalResource::new(move || async move { api::rosters().await.unwrap_or_default() });
+    let fill = move |c: nightowl_api::admin::TenantConfig| {
+        zone.set(c.default_timezone);
+        roster.set(c.default_roster_id.map(|u| u.to_string()).unwrap_or_default());
+        retention.set(c.retention_days.to_string());
+        let interval = |k: &str| {
+            c.page_interval_secs
+                .get(k)
+                .map(u32::to_string)
+                .unwrap_or_default()
+        };
+        phone.set(interval("phone"));
+        sms.set(interval("sms"));
+        loaded.set(true);
+    };
+    leptos::task::spawn_local(async move {
+        match api::tenant_config().await {
+            Ok(c) => fill(c),
+            Err(e) => {
+                on_error(&e);
+                error.set(Some(e));
+            }
+        }
+    });
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let mut intervals = std::collections::BTreeMap::new();
+        for (channel, value) in [("phone", phone), ("sms", sms)] {
+            if let Ok(secs) = value.get_untracked().trim().parse::<u32>() {
+                intervals.insert(channel.to_owned(), secs);
+            }
+        }
+        let input = nightowl_api::admin::TenantConfigInput {
+            default_timezone: zone.get_untracked().trim().to_owned(),
+            retention_days: retention.get_untracked().trim().parse().unwrap_or(0),
+            default_roster_id: roster.get_untracked().parse().ok(),
+            page_interval_secs: intervals,
+        };
+        leptos::task::spawn_local(async move {
+            match api::set_tenant_config(&input).await {
+                Ok(c) => {
+                    error.set(None);
+                    saved.set(true);
+                    fill(c);
+                }
+                Err(e) => {
+                    saved.set(false);
+                    error.set(Some(e));
+                }
+            }
+        });
+    };
+    let field_error = move |field: &'static str| {
+        move || {
+            error
+                .get()
+                .and_then(|e| e.field(field))
+                .map(|m| view! { <p class="field-error" role="alert">{m}</p> })
+        }
+    };
+    view! {
+        <h1>"Settings"</h1>
+        <Tabs/>
+        <form class="edit tenant-settings" on:submit=save hidden=move || !loaded.get()>
+            <label for="c-zone">"Default time zone (IANA)"</label>
+            <input id="c-zone" bind:value=zone/>
+            {field_error("default_timezone")}
+            <label for="c-roster">"Default roster (alerts no service routes)"</label>
+            <select id="c-roster" bind:value=roster>
+                <option value="">"None"</option>
+                {move || rosters.try_get().flatten().map(|list| list.into_iter().map(|r| view! {
+                    <option value=r.id.to_string()>{r.name}</option>
+                }).collect_view())}
+            </select>
+            <label for="c-retention">"Keep resolved alerts (days)"</label>
+            <input id="c-retention" type="number" min="1" max="3650" bind:value=retention/>
+            {field_error("retention_days")}
+            <label for="c-phone">"Least seconds between two phone calls to one person"</label>
+            <input id="c-phone" type="number" min="0" max="3600" bind:value=phone/>
+            <label for="c-sms">"Least seconds between two text messages to one person"</label>
+            <input id="c-sms" type="number" min="0" max="3600" bind:value=sms/>
+            {field_error("page_interval_secs")}
+            <div class="actions"><button type="submit" class="primary">"Save"</button></div>
+        </form>
+        {move || saved.get().then(|| view! { <p class="ok" role="status">"Saved."</p> })}
+        {move || error.get().map(|e| view! { <ErrorNote error=e/> })}
+    }
+}
+
 /// The pages of the admin area.
 #[derive(Debug, Clone, Copy)]
 pub enum AdminPage {
@@ -627,15 +730,5 @@ pub enum AdminPage {
     Plugins,
     PluginSettings,
     Audit,
-}
-
-/// Which admin page to show.
-pub fn admin_page(page: AdminPage) -> AnyView {
-    match page {
-        AdminPage::Users => view! { <UsersPage/> }.into_any(),
-        AdminPage::ApiKeys => view! { <ApiKeysPage/> }.into_any(),
-        AdminPage::Plugins => view! { <PluginsPage/> }.into_any(),
-        AdminPage::PluginSettings => view! { <PluginSettingsPage/> }.into_any(),
-        AdminPage::Audit => view! { <AuditPage/> }.into_any(),
-    }
+    Settings,
 }
