@@ -197,6 +197,16 @@ test('users: created, given a role and deactivated from the admin page; deactiva
   assert.equal(erin.role, 'manager');
   assert.equal(erin.timezone, 'Europe/Berlin');
 
+  // Editing: her phone and Slack id.
+  await row.getByRole('button', { name: `Edit Erin ${pid}` }).click();
+  const form = page.getByRole('form', { name: `Edit ${email}` });
+  await form.getByLabel('Phone (E.164)').fill('+4915100000042');
+  await form.getByLabel('Slack member id').fill('U0ERIN42');
+  await form.getByRole('button', { name: 'Save user' }).click();
+  await page.getByRole('status').filter({ hasText: 'was saved' }).waitFor();
+  erin = (await api('GET', '/api/v1/users?limit=200')).items.find((u) => u.email === email);
+  assert.deepEqual([erin.phone, erin.slack_user_id, erin.role], ['+4915100000042', 'U0ERIN42', 'manager']);
+
   await row.getByRole('button', { name: `Deactivate Erin ${pid}` }).click();
   await page.getByRole('status').filter({ hasText: 'was deactivated' }).waitFor();
   erin = (await api('GET', '/api/v1/users?limit=200')).items.find((u) => u.email === email);
@@ -289,6 +299,14 @@ test('the audit log shows the test\'s own actions with their actor, and filters'
   assert.equal(await created.count(), 1);
 
   await page.screenshot({ path: `${SHOTS}/admin-audit.png`, fullPage: true });
+  // Search: Erin's address anywhere in an entry.
+  await page.getByLabel('Search').fill(`ERIN-${pid}`);
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await page.waitForURL(/q=ERIN/);
+  await rows.first().waitFor();
+  const texts = await rows.allInnerTexts();
+  assert.ok(texts.length > 0 && texts.every((x) => x.toLowerCase().includes(`erin-${pid}`)), texts.join('\n'));
+  await page.getByLabel('Search').fill('');
   // Another actor: none of alice's entries.
   await page.getByLabel('Actor').fill('nobody@acme.example');
   await page.getByRole('button', { name: 'Filter' }).click();

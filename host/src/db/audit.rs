@@ -48,6 +48,8 @@ pub struct AuditFilter<'a> {
     pub action: Option<&'a str>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
+    /// Words found anywhere in the entry (what was sent, the resource id, actor, action), ignoring case.
+    pub text: Option<&'a str>,
 }
 
 /// Up to `limit` entries newest first, those with an id below `before` when given.
@@ -68,6 +70,8 @@ pub async fn list(
            and ($5::timestamptz is null or created_at >= $5)
            and ($6::timestamptz is null or created_at < $6)
            and ($7::bigint is null or id < $7)
+           and ($9::text is null or strpos(lower(concat_ws(' ', actor_label, action, resource_type, resource_id,
+                                                          diff::text)), lower($9)) > 0)
          order by id desc limit $8",
     )
     .bind(f.actor)
@@ -78,6 +82,7 @@ pub async fn list(
     .bind(f.until)
     .bind(before)
     .bind(limit)
+    .bind(f.text.map(str::trim).filter(|t| !t.is_empty()))
     .fetch_all(conn)
     .await
 }

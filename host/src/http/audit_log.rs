@@ -138,6 +138,8 @@ pub struct AuditQuery {
     pub action: Option<String>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
+    /// Text to find anywhere in an entry (what was sent, the resource id, actor, action), ignoring case.
+    pub q: Option<String>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// Page size, 1–200 (default 50).
@@ -166,6 +168,7 @@ pub async fn list_audit_log(
         action: q.action.as_deref(),
         since: q.since,
         until: q.until,
+        text: q.q.as_deref(),
     };
     let items = crate::db::audit::list(&mut t, &filter, before, limit).await?;
     let next_cursor = (items.len() as i64 == limit)

@@ -448,6 +448,24 @@ async fn every_mutating_route_leaves_an_audit_row() {
     ))
     .await;
     assert_eq!(filtered["items"].as_array().unwrap().len(), 1);
+
+    // Search finds words anywhere in an entry, ignoring case: here the member's e-mail in what was sent.
+    let (_, found) = send(app.as_key(&t.admin_key, Method::GET, "/api/v1/audit-log?q=M%40X.EXAMPLE")).await;
+    let found = found["items"].as_array().unwrap();
+    assert!(!found.is_empty());
+    assert!(
+        found
+            .iter()
+            .all(|r| r.to_string().to_lowercase().contains("m@x.example")),
+        "{found:?}"
+    );
+    let (_, none) = send(app.as_key(
+        &t.admin_key,
+        Method::GET,
+        "/api/v1/audit-log?q=no-such-words-anywhere",
+    ))
+    .await;
+    assert!(none["items"].as_array().unwrap().is_empty());
 }
 
 fn entry(t: &TestTenant, n: usize) -> AuditEntry {

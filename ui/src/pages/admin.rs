@@ -85,6 +85,43 @@ pub fn UsersPage() -> impl IntoView {
         RwSignal::new(String::new()),
         RwSignal::new(String::new()),
     );
+    // The user being edited (their fields as they were), and the fields being typed.
+    let editing = RwSignal::new(None::<(uuid::Uuid, UserInput)>);
+    let (e_name, e_zone, e_phone, e_slack, e_password) = (
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+    );
+    let edit = move |id: uuid::Uuid, input: UserInput| {
+        e_name.set(input.display_name.clone());
+        e_zone.set(input.timezone.clone());
+        e_phone.set(input.phone.clone().unwrap_or_default());
+        e_slack.set(input.slack_user_id.clone().unwrap_or_default());
+        e_password.set(String::new());
+        editing.set(Some((id, input)));
+    };
+    let save_edit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some((id, mut input)) = editing.get_untracked() else {
+            return;
+        };
+        let optional =
+            |s: RwSignal<String>| Some(s.get_untracked().trim().to_owned()).filter(|v| !v.is_empty());
+        input.display_name = e_name.get_untracked().trim().to_owned();
+        input.timezone = e_zone.get_untracked().trim().to_owned();
+        input.phone = optional(e_phone);
+        input.slack_user_id = optional(e_slack);
+        input.password = Some(e_password.get_untracked()).filter(|p| !p.is_empty());
+        leptos::task::spawn_local(async move {
+            let result = api::update_user(id, &input).await;
+            if result.is_ok() {
+                editing.set(None);
+            }
+            done(result.map(|u| format!("{} was saved.", u.display_name)));
+        });
+    };
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let optional =
@@ -130,6 +167,25 @@ pub fn UsersPage() -> impl IntoView {
             <button type="submit" class="primary">"Create user"</button>
         </form>
         </Show>
+        {move || editing.get().map(|(_, was)| view! {
+            <form class="edit edit-user" on:submit=save_edit aria-label=format!("Edit {}", was.email)>
+                <h2>{format!("Edit {}", was.email)}</h2>
+                <label for="e-name">"Name"</label>
+                <input id="e-name" required bind:value=e_name/>
+                <label for="e-zone">"Time zone (IANA)"</label>
+                <input id="e-zone" bind:value=e_zone/>
+                <label for="e-phone">"Phone (E.164)"</label>
+                <input id="e-phone" bind:value=e_phone/>
+                <label for="e-slack">"Slack member id"</label>
+                <input id="e-slack" bind:value=e_slack/>
+                <label for="e-password">"New password (empty: unchanged; at least 12 characters)"</label>
+                <input id="e-password" type="password" autocomplete="new-password" bind:value=e_password/>
+                <div class="actions">
+                    <button type="submit" class="primary">"Save user"</button>
+                    <button type="button" on:click=move |_| editing.set(None)>"Cancel"</button>
+                </div>
+            </form>
+        })}
         {outcome_view(outcome)}
         {move || match users.try_get().flatten() {
             None => view! { <p class="loading" aria-busy="true">"Loading users…"</p> }.into_any(),
@@ -177,6 +233,12 @@ pub fn UsersPage() -> impl IntoView {
                                     <td>{u.slack_user_id.clone().unwrap_or_default()}</td>
                                     <td class="status">{if u.is_active { "active" } else { "deactivated" }}</td>
                                     <td>
+                                        {admin.then(|| {
+                                            let (input, label) = (input_of(&u), format!("Edit {}", u.display_name));
+                                            view! {
+                                                <button type="button" aria-label=label on:click=move |_| edit(id, input.clone())>"Edit"</button>" "
+                                            }
+                                        })}
                                         {admin.then(|| view! {
                                         <button type="button" aria-label=action_label on:click=move |_| {
                                             let name = name.clone();
@@ -499,7 +561,7 @@ pub fn AuditPage() -> impl IntoView {
     let query = use_query_map();
     let navigate = use_navigate();
     let on_error = use_unauthorized();
-    let keys = ["actor", "resource_type", "action", "since", "until"];
+    let keys = ["q", "actor", "resource_type", "action", "since", "until"];
     let current = Memo::new(move |_| {
         let q = query.get();
         keys.map(|k| q.get(k).unwrap_or_default())
@@ -546,16 +608,18 @@ pub fn AuditPage() -> impl IntoView {
         <h1>"Audit log"</h1>
         <Tabs/>
         <form class="filters audit-filters" role="search" on:submit=filter>
+            <label for="a-q">"Search"</label>
+            <input id="a-q" type="search" placeholder="words in the entry" bind:value=fields[0]/>
             <label for="a-actor">"Actor"</label>
-            <input id="a-actor" placeholder="e-mail or key:prefix" bind:value=fields[0]/>
+            <input id="a-actor" placeholder="e-mail or key:prefix" bind:value=fields[1]/>
             <label for="a-resource">"Resource"</label>
-            <input id="a-resource" placeholder="e.g. user, api_key, roster" bind:value=fields[1]/>
+            <input id="a-resource" placeholder="e.g. users, rosters" bind:value=fields[2]/>
             <label for="a-action">"Action"</label>
-            <input id="a-action" placeholder="e.g. create, update" bind:value=fields[2]/>
+            <input id="a-action" placeholder="e.g. create, update" bind:value=fields[3]/>
             <label for="a-since">"From"</label>
-            <input id="a-since" type="datetime-local" bind:value=fields[3]/>
+            <input id="a-since" type="datetime-local" bind:value=fields[4]/>
             <label for="a-until">"Until"</label>
-            <input id="a-until" type="datetime-local" bind:value=fields[4]/>
+            <input id="a-until" type="datetime-local" bind:value=fields[5]/>
             <button type="submit">"Filter"</button>
         </form>
         {move || match records.try_get().flatten() {
