@@ -6,18 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { BASE, SHOTS, ALICE, api, newPage, signIn } from './lib.mjs';
+import { BASE, SHOTS, ALICE, api, newPage, signedIn } from './lib.mjs';
 
 const pid = process.pid;
 
-/** A page signed in as alice, at `path`. */
-async function signedIn(path) {
-  const page = await newPage();
-  await page.goto(`${BASE}/login?next=${encodeURIComponent(path)}`);
-  await signIn(page);
-  await page.waitForURL(`${BASE}${path}`);
-  return page;
-}
 
 test('the dashboard shows the API\'s figures, one chart mark per data point, and paints in under a second', async () => {
   // Something to show: two alerts of one fingerprint resolved today (a point on the trend, a

@@ -63,6 +63,15 @@ export async function signIn(page) {
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
+/** A page signed in as alice, at `path` (through the sign-in page's redirect). */
+export async function signedIn(path) {
+  const page = await newPage();
+  await page.goto(`${BASE}/login?next=${encodeURIComponent(path)}`);
+  await signIn(page);
+  await page.waitForURL(`${BASE}${path}`);
+  return page;
+}
+
 /** A firing alert routed to an escalation policy (its escalation runs). */
 let serial = 0;
 export async function routedAlert(title) {

@@ -4,18 +4,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, SHOTS, api, newPage, signIn } from './lib.mjs';
+import { BASE, SHOTS, api, newPage, signedIn } from './lib.mjs';
 
 const pid = process.pid;
 
-/** A page signed in as alice, at `path`. */
-async function signedIn(path) {
-  const page = await newPage();
-  await page.goto(`${BASE}/login?next=${encodeURIComponent(path)}`);
-  await signIn(page);
-  await page.waitForURL(`${BASE}${path}`);
-  return page;
-}
 
 /** Three people and a daily roster (09:00 Berlin) that runs through the 2027 spring change. */
 let made;

@@ -131,3 +131,14 @@ pub fn use_unauthorized() -> impl Fn(&ApiError) + Clone + 'static {
 pub fn ErrorNote(error: ApiError) -> impl IntoView {
     view! { <p class="error" role="alert">{error.to_string()}</p> }
 }
+
+/// The API's validation message about `field` (and the fields under it) of the last failed save.
+#[component]
+pub fn FieldError(error: RwSignal<Option<ApiError>>, #[prop(into)] field: String) -> impl IntoView {
+    move || {
+        error
+            .get()
+            .and_then(|e| e.field(&field))
+            .map(|m| view! { <p class="field-error" role="alert">{m}</p> })
+    }
+}

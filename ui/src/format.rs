@@ -100,6 +100,50 @@ fn intl(date: &js_sys::Date, zone: Option<&str>, with_date: bool) -> Option<Stri
         .and_then(|s| s.as_string())
 }
 
+/// A date as `YYYY-MM-DD` (what date inputs and the API take), without chrono's formatter.
+pub fn ymd(d: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+}
+
+/// `YYYY-MM-DD` (or `YYYY-MM`, the first of the month) as a date.
+pub fn parse_ymd(s: &str) -> Option<chrono::NaiveDate> {
+    let mut parts = s.split('-').map(|p| p.parse::<u32>().ok());
+    let (y, m, d) = (parts.next()??, parts.next()??, parts.next().unwrap_or(Some(1))?);
+    chrono::NaiveDate::from_ymd_opt(y as i32, m, d)
+}
+
+/// Today on the viewer's calendar.
+pub fn today() -> chrono::NaiveDate {
+    let now = js_sys::Date::new_0();
+    chrono::NaiveDate::from_ymd_opt(now.get_full_year() as i32, now.get_month() + 1, now.get_date())
+        .unwrap_or_default()
+}
+
+/// An instant as a `datetime-local` value on the viewer's clock.
+pub fn local_input(at: DateTime<Utc>) -> String {
+    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at.timestamp_millis() as f64));
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}",
+        d.get_full_year(),
+        d.get_month() + 1,
+        d.get_date(),
+        d.get_hours(),
+        d.get_minutes()
+    )
+}
+
+/// A `datetime-local` value (the viewer's clock) as an instant; `None` when empty or not a time.
+pub fn from_local_input(value: &str) -> Option<DateTime<Utc>> {
+    if value.trim().is_empty() {
+        return None;
+    }
+    let ms = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(value)).get_time();
+    (!ms.is_nan())
+        .then(|| DateTime::from_timestamp_millis(ms as i64))
+        .flatten()
+}
+
 /// The address a link may keep: web and mail addresses, and paths and anchors of this site.
 /// Anything else (`javascript:`, `data:`, `vbscript:`, other schemes) is dropped.
 pub fn safe_href(url: &str) -> Option<&str> {

@@ -8,8 +8,8 @@ use nightowl_api::Role;
 use nightowl_api::admin::{ApiKeyInput, AuditRecord, PluginConfigInput, PluginSetting, User, UserInput};
 
 use crate::api::{self, ApiError};
-use crate::app::{ErrorNote, Session, use_unauthorized};
-use crate::format::Time;
+use crate::app::{ErrorNote, FieldError, Session, use_unauthorized};
+use crate::format::{Time, from_local_input};
 
 /// The admin pages' tabs.
 #[component]
@@ -287,13 +287,7 @@ pub fn ApiKeysPage() -> impl IntoView {
     let scopes = RwSignal::new(Vec::<String>::new());
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let expires_at = {
-            let value = expires.get_untracked();
-            let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(&value));
-            (!value.is_empty() && !d.get_time().is_nan())
-                .then(|| chrono::DateTime::from_timestamp_millis(d.get_time() as i64))
-                .flatten()
-        };
+        let expires_at = from_local_input(&expires.get_untracked());
         let input = ApiKeyInput {
             name: name.get_untracked().trim().to_owned(),
             role: Role::parse(&role.get_untracked()).unwrap_or(Role::Readonly),
@@ -575,9 +569,10 @@ pub fn AuditPage() -> impl IntoView {
                 .zip(values)
                 .map(|(k, v)| {
                     // The range is typed on the viewer's clock; the API takes instants.
-                    let v = if (*k == "since" || *k == "until") && !v.is_empty() {
-                        let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(&v));
-                        (!d.get_time().is_nan()).then(|| String::from(d.to_iso_string()))
+                    let v = if *k == "since" || *k == "until" {
+                        let d = from_local_input(&v)
+                            .map(|t| js_sys::Date::new(&(t.timestamp_millis() as f64).into()));
+                        d.map(|d| String::from(d.to_iso_string()))
                     } else {
                         Some(v)
                     };
@@ -749,21 +744,13 @@ pub fn SettingsPage() -> impl IntoView {
             }
         });
     };
-    let field_error = move |field: &'static str| {
-        move || {
-            error
-                .get()
-                .and_then(|e| e.field(field))
-                .map(|m| view! { <p class="field-error" role="alert">{m}</p> })
-        }
-    };
     view! {
         <h1>"Settings"</h1>
         <Tabs/>
         <form class="edit tenant-settings" on:submit=save hidden=move || !loaded.get()>
             <label for="c-zone">"Default time zone (IANA)"</label>
             <input id="c-zone" bind:value=zone/>
-            {field_error("default_timezone")}
+            <FieldError error=error field="default_timezone"/>
             <label for="c-roster">"Default roster (alerts no service routes)"</label>
             <select id="c-roster" bind:value=roster>
                 <option value="">"None"</option>
@@ -773,12 +760,12 @@ pub fn SettingsPage() -> impl IntoView {
             </select>
             <label for="c-retention">"Keep resolved alerts (days)"</label>
             <input id="c-retention" type="number" min="1" max="3650" bind:value=retention/>
-            {field_error("retention_days")}
+            <FieldError error=error field="retention_days"/>
             <label for="c-phone">"Least seconds between two phone calls to one person"</label>
             <input id="c-phone" type="number" min="0" max="3600" bind:value=phone/>
             <label for="c-sms">"Least seconds between two text messages to one person"</label>
             <input id="c-sms" type="number" min="0" max="3600" bind:value=sms/>
-            {field_error("page_interval_secs")}
+            <FieldError error=error field="page_interval_secs"/>
             <div class="actions"><button type="submit" class="primary">"Save"</button></div>
         </form>
         {move || saved.get().then(|| view! { <p class="ok" role="status">"Saved."</p> })}

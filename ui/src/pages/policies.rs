@@ -12,8 +12,8 @@ use nightowl_api::rosters::Roster;
 use uuid::Uuid;
 
 use crate::api::{self, ApiError};
-use crate::app::{ErrorNote, Session, use_unauthorized};
-use crate::format::zoned;
+use crate::app::{ErrorNote, FieldError, Session, use_unauthorized};
+use crate::format::{from_local_input, zoned};
 
 /// A target as people read it: `on-call primary`, `Ada (person)`, `Platform's primary (roster)`.
 fn target_label(target: &str, users: &[User], rosters: &[Roster]) -> String {
@@ -248,14 +248,6 @@ pub fn PolicyPage() -> impl IntoView {
             }
         });
     };
-    let field_error = move |field: String| {
-        move || {
-            error
-                .get()
-                .and_then(|e| e.field(&field))
-                .map(|m| view! { <p class="field-error" role="alert">{m}</p> })
-        }
-    };
     let move_tier = move |index: usize, up: bool| {
         tiers.update(|t| {
             let other = if up { index.checked_sub(1) } else { Some(index + 1) };
@@ -273,14 +265,14 @@ pub fn PolicyPage() -> impl IntoView {
             <fieldset disabled=move || !may_edit()>
                 <label for="p-name">"Name"</label>
                 <input id="p-name" required maxlength="200" bind:value=name/>
-                {field_error("name".into())}
+                <FieldError error=error field="name"/>
                 <label for="p-description">"Description"</label>
                 <input id="p-description" maxlength="2000" bind:value=description/>
                 <label for="p-repeat">"Repeat the tiers (0–10 more times)"</label>
                 <input id="p-repeat" type="number" min="0" max="10" bind:value=repeat/>
-                {field_error("repeat_count".into())}
+                <FieldError error=error field="repeat_count"/>
                 <h2>"Tiers"</h2>
-                {field_error("tiers".into())}
+                <FieldError error=error field="tiers"/>
                 <ol class="tiers">
                     <For each=tier_rows
                         key=|(i, t)| (*i, t.key)
@@ -302,11 +294,11 @@ pub fn PolicyPage() -> impl IntoView {
                                     </div>
                                     <label for=format!("t{}-timeout", tier.key)>"Escalate after (minutes)"</label>
                                     <input id=format!("t{}-timeout", tier.key) class="timeout" type="number" min="1" max="1440" bind:value=tier.timeout/>
-                                    {field_error(format!("tiers[{index}].timeout_minutes"))}
+                                    <FieldError error=error field=format!("tiers[{index}].timeout_minutes")/>
                                     <TierChannels tier=tier context=context/>
-                                    {field_error(format!("tiers[{index}].notify_via"))}
+                                    <FieldError error=error field=format!("tiers[{index}].notify_via")/>
                                     <TierTargets tier=tier context=context/>
-                                    {field_error(format!("tiers[{index}].targets"))}
+                                    <FieldError error=error field=format!("tiers[{index}].targets")/>
                                 </li>
                             }
                         }/>
@@ -504,16 +496,4 @@ fn timeline(run: DryRun) -> impl IntoView {
         </ol>
         <p class="meta">{format!("The policy is exhausted at {}.", zoned(run.exhausted_at, None))}</p>
     }
-}
-
-/// A `datetime-local` value (the viewer's clock) as an instant.
-fn from_local_input(value: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-    if value.is_empty() {
-        return None;
-    }
-    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(value));
-    let ms = d.get_time();
-    (!ms.is_nan())
-        .then(|| chrono::DateTime::from_timestamp_millis(ms as i64))
-        .flatten()
 }

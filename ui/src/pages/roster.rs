@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::api::{self, ApiError};
 use crate::app::{ErrorNote, Session, use_unauthorized};
-use crate::format::{viewer_zone, zoned};
+use crate::format::{from_local_input, local_input, parse_ymd, today, viewer_zone, ymd, zoned};
 use crate::pages::rosters::rotation_summary;
 
 /// What the calendar shows, as the URL carries it.
@@ -73,51 +73,12 @@ impl View {
     }
 }
 
-fn ymd(d: NaiveDate) -> String {
-    format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
-}
-
-fn parse_ymd(s: &str) -> Option<NaiveDate> {
-    let mut parts = s.split('-').map(|p| p.parse::<u32>().ok());
-    let (y, m, d) = (parts.next()??, parts.next()??, parts.next().unwrap_or(Some(1))?);
-    NaiveDate::from_ymd_opt(y as i32, m, d)
-}
-
-/// Today on the viewer's calendar.
-fn today() -> NaiveDate {
-    let now = js_sys::Date::new_0();
-    NaiveDate::from_ymd_opt(now.get_full_year() as i32, now.get_month() + 1, now.get_date())
-        .unwrap_or_default()
-}
-
 /// `minutes` as a shift length: `24 h`, `23 h`, `7 h 30 min`.
 fn length(minutes: i64) -> String {
     match minutes % 60 {
         0 => format!("{} h", minutes / 60),
         m => format!("{} h {m} min", minutes / 60),
     }
-}
-
-/// An instant as a `datetime-local` value on the viewer's clock.
-fn local_input(at: DateTime<Utc>) -> String {
-    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at.timestamp_millis() as f64));
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}",
-        d.get_full_year(),
-        d.get_month() + 1,
-        d.get_date(),
-        d.get_hours(),
-        d.get_minutes()
-    )
-}
-
-/// A `datetime-local` value (the viewer's clock) as an instant.
-fn from_local_input(value: &str) -> Option<DateTime<Utc>> {
-    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(value));
-    let ms = d.get_time();
-    (!ms.is_nan())
-        .then(|| DateTime::from_timestamp_millis(ms as i64))
-        .flatten()
 }
 
 /// The roster page.

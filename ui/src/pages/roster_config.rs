@@ -2,7 +2,7 @@
 //! escalation policy, team lead), its members in rotation order (reordered with buttons, so by
 //! keyboard, or by dragging), and the iCal subscription link. Managers change them; others read them.
 
-use chrono::{Datelike, NaiveDate, NaiveTime, Timelike};
+use chrono::{NaiveTime, Timelike};
 use leptos::prelude::*;
 use nightowl_api::Role;
 use nightowl_api::admin::ApiKeyInput;
@@ -10,17 +10,8 @@ use nightowl_api::rosters::{Roster, RosterInput};
 use uuid::Uuid;
 
 use crate::api::{self, ApiError};
-use crate::app::{ErrorNote, Session};
-
-fn ymd(d: NaiveDate) -> String {
-    format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
-}
-
-fn parse_ymd(s: &str) -> Option<NaiveDate> {
-    let mut parts = s.split('-').map(|p| p.parse::<u32>().ok());
-    let (y, m, d) = (parts.next()??, parts.next()??, parts.next()??);
-    NaiveDate::from_ymd_opt(y as i32, m, d)
-}
+use crate::app::{ErrorNote, FieldError, Session};
+use crate::format::{parse_ymd, ymd};
 
 fn parse_hm(s: &str) -> Option<NaiveTime> {
     let (h, m) = s.split_once(':')?;
@@ -130,14 +121,6 @@ pub fn RosterConfig(roster: Roster, changed: impl Fn() + Clone + Send + Sync + '
         });
     };
     let dragging = StoredValue::new(None::<usize>);
-    let field_error = move |field: &'static str| {
-        move || {
-            error
-                .get()
-                .and_then(|e| e.field(field))
-                .map(|m| view! { <p class="field-error" role="alert">{m}</p> })
-        }
-    };
     let feed = RwSignal::new(None::<String>);
     let roster_name = roster.name.clone();
     let make_feed = move |_| {
@@ -173,12 +156,12 @@ pub fn RosterConfig(roster: Roster, changed: impl Fn() + Clone + Send + Sync + '
                 <fieldset disabled=move || !may_edit()>
                     <label for="r-name">"Name"</label>
                     <input id="r-name" required bind:value=name/>
-                    {field_error("name")}
+                    <FieldError error=error field="name"/>
                     <label for="r-description">"Description"</label>
                     <input id="r-description" bind:value=description/>
                     <label for="r-zone">"Time zone (IANA)"</label>
                     <input id="r-zone" bind:value=timezone/>
-                    {field_error("timezone")}
+                    <FieldError error=error field="timezone"/>
                     <label for="r-rotation">"Rotation"</label>
                     <select id="r-rotation" bind:value=rotation>
                         <option value="daily">"Daily"</option>
@@ -189,14 +172,14 @@ pub fn RosterConfig(roster: Roster, changed: impl Fn() + Clone + Send + Sync + '
                         <label for="r-length">"Days per shift"</label>
                         <input id="r-length" type="number" min="1" max="366" bind:value=length/>
                     </Show>
-                    {field_error("rotation_length")}
+                    <FieldError error=error field="rotation_length"/>
                     <label for="r-handoff">"Handoff time (the roster's clock)"</label>
                     <input id="r-handoff" type="time" bind:value=handoff/>
                     <label for="r-start">"First shift on"</label>
                     <input id="r-start" type="date" bind:value=start/>
                     <label for="r-end">"Last day (empty: runs on)"</label>
                     <input id="r-end" type="date" bind:value=end/>
-                    {field_error("end_date")}
+                    <FieldError error=error field="end_date"/>
                     <label class="check" for="r-follow">
                         <input id="r-follow" type="checkbox" bind:checked=follow/>" Follow-the-sun with a partner roster"
                     </label>
@@ -207,7 +190,7 @@ pub fn RosterConfig(roster: Roster, changed: impl Fn() + Clone + Send + Sync + '
                             <option value=r.id.to_string()>{r.name}</option>
                         }).collect_view())}
                     </select>
-                    {field_error("linked_roster_id")}
+                    <FieldError error=error field="linked_roster_id"/>
                     <label for="r-policy">"Escalation policy"</label>
                     <select id="r-policy" bind:value=policy>
                         <option value="">"None"</option>
