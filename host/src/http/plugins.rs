@@ -5,13 +5,12 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use nightowl_api::ErrorBody;
-use nightowl_api::admin::{InstalledPlugin, PluginConfig, PluginConfigInput, PluginList};
+use nightowl_api::admin::{PluginConfig, PluginConfigInput, PluginList};
 
 use super::error::ApiError;
 use super::extract::{Json, TenantTx};
 use super::routes::Route;
 use crate::channels::settings::{self, UpdateError};
-use crate::plugins::Kind;
 use crate::plugins::LoadedPlugin;
 use crate::plugins::registry::ScanReport;
 use crate::secrets::SecretError;
@@ -34,40 +33,16 @@ pub fn routes() -> Vec<Route> {
 #[utoipa::path(get, path = "/api/v1/admin/plugins", tag = "admin",
     responses((status = 200, body = PluginList), (status = 403, body = ErrorBody)))]
 pub async fn list_plugins(State(state): State<AppState>) -> Json<PluginList> {
-    let base = state.config.public_url.trim_end_matches('/').to_owned();
-    let plugins = state
-        .plugins
-        .list()
-        .into_iter()
-        .map(|p| InstalledPlugin {
-            faults: state.plugins.faults(&p.id),
-            webhook_url: (p.kind == Kind::Source).then(|| format!("{base}/api/v1/webhooks/{}", p.id)),
-            kind: match p.kind {
-                Kind::Source => "source",
-                Kind::Channel => "channel",
-            }
-            .to_owned(),
-            id: p.id,
-            name: p.name,
-            version: p.version,
-            description: p.description,
-            capabilities: p.capabilities,
-            api_version: p.api_version,
-            allowed_hosts: p.allowed_hosts,
-            sha256: p.sha256,
-            error: p.error,
-        })
-        .collect();
-    let failed = state
-        .plugins
-        .failures()
-        .into_iter()
-        .map(|f| nightowl_api::admin::PluginFailure {
-            directory: f.directory,
-            error: f.error,
-        })
-        .collect();
-    Json(PluginList { plugins, failed })
+    // The registry knows the webhook's path; senders need the whole address.
+    let base = state.config.public_url.trim_end_matches('/');
+    let mut plugins = state.plugins.list();
+    for p in &mut plugins {
+        p.webhook_url = p.webhook_url.take().map(|path| format!("{base}{path}"));
+    }
+    Json(PluginList {
+        plugins,
+        failed: state.plugins.failures(),
+    })
 }
 
 /// Rescans the plugin directory now: loads new and changed plugins, drops removed ones.

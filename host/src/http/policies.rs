@@ -58,13 +58,14 @@ pub async fn list_channels(State(state): State<AppState>) -> Json<Vec<ChannelOpt
             description: builtin(c.as_str()).to_owned(),
         })
         .collect();
-    let mut plugins: Vec<_> = state
+    // Installed channel plugins other than those the built-in channels already name, by id.
+    let named = |id: &str| options.iter().any(|o| o.plugin.as_deref() == Some(id));
+    let plugins: Vec<_> = state
         .plugins
         .list()
         .into_iter()
-        .filter(|p| p.kind == Kind::Channel && !["slack", "twilio"].contains(&p.id.as_str()))
+        .filter(|p| is_channel_plugin(&p.id) && !named(&p.id))
         .collect();
-    plugins.sort_by(|a, b| a.id.cmp(&b.id));
     options.extend(plugins.into_iter().map(|p| ChannelOption {
         name: p.id.clone(),
         plugin: Some(p.id),

@@ -13,6 +13,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 
+use nightowl_api::admin::{InstalledPlugin, PluginFailure};
+
 use super::manifest::{Kind, Manifest};
 use super::runtime::{ChannelPre, HostState, Runtime};
 use super::v0_1_0;
@@ -54,25 +56,6 @@ impl LoadedPlugin {
     }
 }
 
-/// What the plugin list shows.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct PluginInfo {
-    pub id: String,
-    pub name: String,
-    pub version: String,
-    #[schema(value_type = String)]
-    pub kind: Kind,
-    pub description: String,
-    pub capabilities: Vec<String>,
-    /// WIT package version the component was built against (`0.1.0`, `0.1.1`).
-    pub api_version: String,
-    /// Hosts the manifest asks to reach (the operator's grant may narrow them).
-    pub allowed_hosts: Vec<String>,
-    pub sha256: String,
-    /// Last load error of this plugin's directory, if the newest files did not load.
-    pub error: Option<String>,
-}
-
 /// Outcome of one scan.
 #[derive(Debug, Default, Clone, Serialize, utoipa::ToSchema)]
 pub struct ScanReport {
@@ -80,15 +63,6 @@ pub struct ScanReport {
     pub removed: Vec<String>,
     /// Directories that did not load, and why.
     pub failed: Vec<PluginFailure>,
-}
-
-/// A plugin directory that did not load.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-pub struct PluginFailure {
-    /// The directory's name under the plugin directory.
-    pub directory: String,
-    /// Why it did not load.
-    pub error: String,
 }
 
 /// Why a plugin directory did not load.
@@ -258,27 +232,33 @@ impl Registry {
     }
 
     /// Every loaded plugin and every directory that failed to load, by id.
-    /// The calls of `plugin` the sandbox stopped since start, by fault kind.
-    pub fn faults(&self, plugin: &str) -> std::collections::BTreeMap<String, u64> {
-        self.runtime.faults(plugin)
-    }
-
-    pub fn list(&self) -> Vec<PluginInfo> {
+    /// The installed plugins by id, as the admin's list shows them: with the calls the sandbox
+    /// stopped since start (by fault kind) and, for a source, the path senders post alerts to.
+    pub fn list(&self) -> Vec<InstalledPlugin> {
         let plugins = self.plugins.read().expect("plugin map lock");
         let errors = self.errors.read().expect("plugin error lock");
-        let mut list: Vec<PluginInfo> = plugins
+        let mut list: Vec<InstalledPlugin> = plugins
             .values()
-            .map(|p| PluginInfo {
-                id: p.manifest.id.clone(),
-                name: p.manifest.name.clone(),
-                version: p.manifest.version.clone(),
-                kind: p.manifest.kind,
-                description: p.manifest.description.clone(),
-                capabilities: p.manifest.capabilities.clone(),
-                api_version: p.api_version().to_owned(),
-                allowed_hosts: p.manifest.http.allowed_hosts.clone(),
-                sha256: p.sha256.clone(),
-                error: errors.get(&p.manifest.id).cloned(),
+            .map(|p| {
+                let id = &p.manifest.id;
+                InstalledPlugin {
+                    id: id.clone(),
+                    name: p.manifest.name.clone(),
+                    version: p.manifest.version.clone(),
+                    kind: match p.manifest.kind {
+                        Kind::Source => "source",
+                        Kind::Channel => "channel",
+                    }
+                    .to_owned(),
+                    description: p.manifest.description.clone(),
+                    capabilities: p.manifest.capabilities.clone(),
+                    api_version: p.api_version().to_owned(),
+                    allowed_hosts: p.manifest.http.allowed_hosts.clone(),
+                    sha256: p.sha256.clone(),
+                    error: errors.get(id).cloned(),
+                    faults: self.runtime.faults(id),
+                    webhook_url: (p.manifest.kind == Kind::Source).then(|| format!("/api/v1/webhooks/{id}")),
+                }
             })
             .collect();
         list.sort_by(|a, b| a.id.cmp(&b.id));
