@@ -104,7 +104,8 @@ test('search finds an incident and marks the term; an edited solution previews i
   await page.getByRole('link', { name: 'Edit' }).click();
   await page.waitForURL(`${BASE}/incidents/${incident.id}/edit`);
   // The form fills in once the incident has loaded.
-  await page.waitForFunction(() => document.querySelector('#i-title')?.value !== '');
+  // The editor's area may still be loading: wait for the field itself to hold the alert's title.
+  await page.waitForFunction(() => Boolean(document.querySelector('#i-title')?.value));
   assert.equal(await page.getByLabel('Title').inputValue(), incident.title);
   const solution = [
     'Scale the consumers **first**.',
@@ -183,7 +184,8 @@ test('a resolved alert without an incident offers to add one, filled in from the
   await page.getByRole('status').filter({ hasText: 'Resolved.' }).waitFor();
   await page.getByRole('link', { name: 'Add to knowledge base' }).click();
   await page.waitForURL(`${BASE}/incidents/new?alert=${alert.number}`);
-  await page.waitForFunction(() => document.querySelector('#i-title')?.value !== '');
+  // The editor's area may still be loading: wait for the field itself to hold the alert's title.
+  await page.waitForFunction(() => Boolean(document.querySelector('#i-title')?.value));
   assert.equal(await page.getByLabel('Title').inputValue(), alert.title);
   assert.equal(await page.locator('#i-fingerprints').inputValue(), `cert-${pid}`);
   assert.equal(await page.locator('#i-services').inputValue(), 'edge');
