@@ -103,8 +103,8 @@ test('search finds an incident and marks the term; an edited solution previews i
   await page.waitForURL(`${BASE}/incidents/${incident.id}`);
   await page.getByRole('link', { name: 'Edit' }).click();
   await page.waitForURL(`${BASE}/incidents/${incident.id}/edit`);
-  // The form fills in once the incident has loaded.
-  // The editor's area may still be loading: wait for the field itself to hold the alert's title.
+  // The form fills in once the incident has loaded (and the editor's module, which may still be on its
+  // way): wait for the field itself to hold the title.
   await page.waitForFunction(() => Boolean(document.querySelector('#i-title')?.value));
   assert.equal(await page.getByLabel('Title').inputValue(), incident.title);
   const solution = [
